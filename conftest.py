@@ -1,0 +1,18 @@
+"""Fixtures shared by every app's tests; app-specific ones live in each app's tests/conftest.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _test_client_friendly_settings(settings: Any) -> None:
+    # The suite runs with DEBUG off (production-like) but the test client speaks plain
+    # HTTP and nobody ran collectstatic: serve static names unhashed.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -1,0 +1,23 @@
+"""gunicorn settings, all overridable from the environment (GUNICORN_CMD_ARGS wins over these).
+
+Threaded workers: a request waiting 60 s on the LLM holds one thread, not a whole
+process, so other users keep being served.
+"""
+
+from __future__ import annotations
+
+import os
+
+wsgi_app = "platform_site.wsgi:application"
+bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"]  # noqa: S104 (inside the pod; the mesh decides who reaches it)
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "16"))
+# Longer than CODEGEN_TIMEOUT_S (90 s) so a slow upstream answer is never cut by gunicorn.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "100"))
+keepalive = 5
+accesslog = None  # platform_site.middleware.RequestLogMiddleware logs each request
+errorlog = "-"
+worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/tmp")  # noqa: S108 (an emptyDir in the pod)
+forwarded_allow_ips = "*"

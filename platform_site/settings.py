@@ -1,0 +1,267 @@
+"""Settings for the whole site, read from the environment (django-environ).
+
+One module for every environment: the quickstart needs no variable at all
+(SQLite, DEBUG on, no key), production refuses to start without its secrets.
+Every variable is listed in README.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+
+def required_in_production(name: str, quickstart_default: str) -> str:
+    """A variable that may default only while DEBUG is on, so a forgotten secret stops start-up."""
+    value = env.str(name, default="")
+    if value:
+        return value
+    if DEBUG:
+        return quickstart_default
+    raise ImproperlyConfigured(f"{name} must be set when DJANGO_DEBUG is off.")
+
+
+SECRET_KEY = required_in_production("DJANGO_SECRET_KEY", "quickstart-only-insecure-key")
+ALLOWED_HOSTS = required_in_production("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_prometheus",
+    "axes",
+    "django_tasks_db",
+    "platform_site.apps.PlatformSiteConfig",
+    "accounts",
+    "codegen",
+    "latexocr",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "platform_site.middleware.RequestLogMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "platform_site.urls"
+WSGI_APPLICATION = "platform_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # /readyz must answer within 3 s when the database is gone.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 3
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Accounts, passwords, sessions ----------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Argon2id at OWASP's floor (19 MiB, t=2, p=1): ~20 ms a login instead of PBKDF2's ~350 ms,
+# and ~19 MiB a hash instead of Django's Argon2 default of ~100 MiB. See accounts/hashers.py.
+PASSWORD_HASHERS = [
+    "accounts.hashers.Argon2idHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+ACCOUNTS_REGISTRATION_OPEN = env.bool("ACCOUNTS_REGISTRATION_OPEN", default=True)
+# Number of proxies in front of Django that append to X-Forwarded-For (the Istio
+# ingress gateway: 1). The client address is counted from the right, never the left.
+TRUSTED_PROXY_HOPS = env.int("DJANGO_TRUSTED_PROXY_HOPS", default=0)
+
+# Database sessions work across replicas. Inactivity timeout: 2 h, renewed on each request.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_IDLE_S", default=2 * 60 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- Security headers ------------------------------------------------------------------
+# TLS ends at the Istio gateway, which sets X-Forwarded-Proto for the real client.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Probes and in-cluster metrics scrapes come over plain HTTP from the kubelet/Prometheus.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = 0 if DEBUG else env.int("DJANGO_HSTS_SECONDS", default=31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = False
+SILENCED_SYSTEM_CHECKS = [
+    # Preloading binds the whole university domain (every subdomain, for years) to HTTPS:
+    # that is the university's decision to make for its domain, not this site's.
+    "security.W021",
+]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "frame-src": [CSP.SELF],
+    "frame-ancestors": [CSP.SELF],
+    "base-uri": [CSP.SELF],
+    # Overleaf's documented "open in Overleaf" is a form post to its /docs endpoint.
+    "form-action": [CSP.SELF, "https://www.overleaf.com"],
+}
+
+# --- Brute force (django-axes) ---------------------------------------------------------
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
+AXES_RESET_ON_SUCCESS = True
+
+# --- Internationalisation --------------------------------------------------------------
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ----------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Background tasks (django.tasks) ---------------------------------------------------
+# "immediate" runs a task inside the request (quickstart); "database" queues it for
+# `manage.py db_worker` (django-tasks-db), the production setting.
+TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+DJANGO_TASKS_BACKEND = env.str("DJANGO_TASKS_BACKEND", default="immediate")
+if DJANGO_TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"DJANGO_TASKS_BACKEND must be one of {sorted(TASK_BACKENDS)}, "
+        f"not {DJANGO_TASKS_BACKEND!r}."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[DJANGO_TASKS_BACKEND]}}
+
+# --- Outside APIs ----------------------------------------------------------------------
+GEMINI_API_KEY = env.str("GEMINI_API_KEY", default="")
+GEMINI_BASE_URL = env.str("GEMINI_BASE_URL", default="")
+
+CODEGEN_BACKEND = env.str("CODEGEN_BACKEND", default="webhook")
+CODEGEN_WEBHOOK_URL = env.str("CODEGEN_WEBHOOK_URL", default="")
+CODEGEN_WEBHOOK_API_KEY = env.str("CODEGEN_WEBHOOK_API_KEY", default="")
+CODEGEN_GEMINI_MODEL = env.str("CODEGEN_GEMINI_MODEL", default="gemini-3.8-flash")
+CODEGEN_TIMEOUT_S = env.float("CODEGEN_TIMEOUT_S", default=90.0)
+CODEGEN_MAX_MESSAGE_CHARS = env.int("CODEGEN_MAX_MESSAGE_CHARS", default=8000)
+CODEGEN_DAILY_QUOTA = env.int("CODEGEN_DAILY_QUOTA", default=100)
+CODEGEN_MAX_IN_FLIGHT = env.int("CODEGEN_MAX_IN_FLIGHT", default=8)
+
+LATEXOCR_BACKEND = env.str("LATEXOCR_BACKEND", default="gemini" if GEMINI_API_KEY else "local")
+LATEXOCR_GEMINI_MODEL = env.str("LATEXOCR_GEMINI_MODEL", default="gemini-3.8-flash")
+LATEXOCR_MAX_UPLOAD_MB = env.int("LATEXOCR_MAX_UPLOAD_MB", default=20)
+LATEXOCR_MAX_PAGES = env.int("LATEXOCR_MAX_PAGES", default=200)
+LATEXOCR_PAGES_PER_CALL = env.int("LATEXOCR_PAGES_PER_CALL", default=10)
+LATEXOCR_PARALLEL_CALLS = env.int("LATEXOCR_PARALLEL_CALLS", default=4)
+LATEXOCR_MAX_ATTEMPTS = env.int("LATEXOCR_MAX_ATTEMPTS", default=4)
+LATEXOCR_STUCK_AFTER_S = env.int("LATEXOCR_STUCK_AFTER_S", default=1800)
+LATEXOCR_DAILY_QUOTA = env.int("LATEXOCR_DAILY_QUOTA", default=30)
+LATEXOCR_COMPILER = env.str("LATEXOCR_COMPILER", default="")
+LATEXOCR_COMPILE_TIMEOUT_S = env.int("LATEXOCR_COMPILE_TIMEOUT_S", default=60)
+
+# --- Logging ---------------------------------------------------------------------------
+LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").upper()
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT must be 'text' or 'json', not {LOG_FORMAT!r}.")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "platform_site.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+        },
+    },
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    "loggers": {
+        # Our request log replaces Django's; errors still come through django.request.
+        "django.server": {"level": "WARNING"},
+    },
+}
