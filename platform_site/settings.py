@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionLifetimeMiddleware",
+    "accounts.middleware.ForcedPasswordChangeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -108,9 +110,11 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Argon2id at OWASP's floor (19 MiB, t=2, p=1): ~20 ms a login instead of PBKDF2's ~350 ms,
 # and ~19 MiB a hash instead of Django's Argon2 default of ~100 MiB. See accounts/hashers.py.
+# Django's own Argon2PasswordHasher must NOT be listed: it has the same algorithm name
+# ("argon2"), and the last hasher of a name is the one that verifies stored hashes, which
+# would bypass the concurrency cap of ours.
 PASSWORD_HASHERS = [
     "accounts.hashers.Argon2idHasher",
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
 ]
@@ -123,10 +127,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes first, so a locked-out attempt is refused before any backend hashes anything.
+# The first-login backend comes before ModelBackend: it costs no hash.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.FirstLoginBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# At most this many password hashes at once per process (~19 MiB each), so a burst of
+# logins waits instead of exhausting the pod's memory.
+ACCOUNTS_MAX_CONCURRENT_HASHES = env.int("ACCOUNTS_MAX_CONCURRENT_HASHES", default=4)
 ACCOUNTS_REGISTRATION_OPEN = env.bool("ACCOUNTS_REGISTRATION_OPEN", default=True)
 # Number of proxies in front of Django that append to X-Forwarded-For (the Istio
 # ingress gateway: 1). The client address is counted from the right, never the left.
@@ -136,6 +146,9 @@ TRUSTED_PROXY_HOPS = env.int("DJANGO_TRUSTED_PROXY_HOPS", default=0)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_IDLE_S", default=2 * 60 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
+# Absolute lifetime: 12 h after login the session ends however active it is
+# (accounts.middleware.SessionLifetimeMiddleware).
+SESSION_MAX_AGE_S = env.int("DJANGO_SESSION_MAX_AGE_S", default=12 * 60 * 60)
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -175,7 +188,17 @@ SECURE_CSP = {
 # --- Brute force (django-axes) ---------------------------------------------------------
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_RESET_ON_SUCCESS = True
+# Either counter alone locks: 5 failures for one username (any address) or from one address.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip_address"
+AXES_LOCKOUT_TEMPLATE = "429.html"
+# Axes' own reset-on-success deletes every attempt from the client's address, so anyone with
+# one valid account could wipe the count between guesses. accounts.signals forgives only the
+# failures of the user who just logged in, from that same address.
+AXES_RESET_ON_SUCCESS = False
+# A refused attempt writes nothing: hammering during the lockout neither costs a database
+# write nor stretches the cool-off (the lockout ends 15 minutes after the last counted failure).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
 # --- Internationalisation --------------------------------------------------------------
 LANGUAGE_CODE = "fr"

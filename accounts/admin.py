@@ -1,0 +1,161 @@
+"""Admin for users and the student roster: CSV import (preview, confirm), export, resets.
+
+The import is a small admin view over accounts.services rather than django-import-export:
+our flow creates two rows per student (User + Student) with an unusable password, must never
+touch a password a student already chose, and must stay a handful of bulk queries for
+thousands of rows; the management command shares the very same service.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+from typing import Any
+
+from axes.utils import reset as axes_reset
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.forms import RosterConfirmForm, RosterUploadForm
+from accounts.models import Student, User
+from accounts.selectors import student_roster_rows
+from accounts.services import (
+    StudentImportInvalid,
+    student_import_apply,
+    student_import_preview,
+    student_reset_first_login,
+)
+
+# The preview lists every error but only the first rows to create or update: a page of
+# 5,000 table rows helps nobody and takes long to render.
+PREVIEW_ROWS_SHOWN = 200
+
+
+@admin.register(User)
+class AccountUserAdmin(UserAdmin):
+    actions = ["unlock"]
+
+    @admin.action(description=gettext_lazy("Débloquer (effacer les échecs de connexion)"))
+    def unlock(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = sum(axes_reset(username=user.get_username()) for user in queryset)
+        self.message_user(request, _("%(count)s tentative(s) effacée(s).") % {"count": count})
+
+
+@admin.register(Student)
+class StudentAdmin(admin.ModelAdmin[Student]):
+    list_display = [
+        "student_number",
+        "last_name",
+        "first_name",
+        "birth_date",
+        "email",
+        "must_change_password",
+    ]
+    list_filter = ["must_change_password"]
+    search_fields = ["student_number", "last_name", "first_name", "email"]
+    readonly_fields = ["user", "must_change_password"]
+    actions = ["reset_first_login", "export_csv", "unlock"]
+    change_list_template = "admin/accounts/student/change_list.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="accounts_student_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Importer des étudiants"),
+            "upload_form": RosterUploadForm(),
+            "rows_shown": PREVIEW_ROWS_SHOWN,
+        }
+        status = 200
+        if request.method == "POST" and "confirm" in request.POST:
+            confirm_form = RosterConfirmForm(request.POST)
+            if confirm_form.is_valid():
+                try:
+                    result = student_import_apply(data=confirm_form.cleaned_data["roster_data"])
+                except StudentImportInvalid as invalid:
+                    context["errors"] = invalid.errors
+                    status = 400
+                else:
+                    self.message_user(
+                        request,
+                        _(
+                            "Import terminé : %(created)s créé(s), %(updated)s mis à jour, "
+                            "%(unchanged)s inchangé(s)."
+                        )
+                        % {
+                            "created": result.created,
+                            "updated": result.updated,
+                            "unchanged": result.unchanged,
+                        },
+                        messages.SUCCESS,
+                    )
+                    return redirect("admin:accounts_student_changelist")
+            else:
+                context["upload_form_errors"] = confirm_form.errors
+                status = 400
+        elif request.method == "POST":
+            upload_form = RosterUploadForm(request.POST, request.FILES)
+            context["upload_form"] = upload_form
+            if upload_form.is_valid():
+                data = upload_form.cleaned_data["roster"]
+                preview = student_import_preview(data=data)
+                context["preview"] = preview
+                context["errors"] = preview.errors
+                if preview.is_valid:
+                    context["confirm_form"] = RosterConfirmForm(
+                        initial={"roster_data": base64.b64encode(data).decode("ascii")}
+                    )
+                else:
+                    status = 400
+            else:
+                status = 400
+        return TemplateResponse(
+            request, "admin/accounts/student/import.html", context, status=status
+        )
+
+    @admin.action(description=gettext_lazy("Remettre en état de première connexion"))
+    def reset_first_login(self, request: HttpRequest, queryset: QuerySet[Student]) -> None:
+        count = student_reset_first_login(students=list(queryset))
+        self.message_user(
+            request,
+            _(
+                "%(count)s étudiant(s) remis en première connexion : "
+                "mot de passe = date de naissance (JJMMAAAA)."
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=gettext_lazy("Exporter en CSV"))
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Student]) -> HttpResponse:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="etudiants.csv"'
+        # A BOM and ";" so that a French spreadsheet program opens it in columns.
+        response.write("\ufeff")
+        writer = csv.writer(response, delimiter=";")
+        writer.writerows(student_roster_rows(students=queryset.order_by("student_number")))
+        return response
+
+    @admin.action(description=gettext_lazy("Débloquer (effacer les échecs de connexion)"))
+    def unlock(self, request: HttpRequest, queryset: QuerySet[Student]) -> None:
+        count = sum(axes_reset(username=student.student_number) for student in queryset)
+        self.message_user(request, _("%(count)s tentative(s) effacée(s).") % {"count": count})
