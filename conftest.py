@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["tests.fakes.gemini"]
+
 
 @pytest.fixture(autouse=True)
 def _test_client_friendly_settings(settings: Any) -> None:

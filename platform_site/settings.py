@@ -241,6 +241,13 @@ TASKS = {"default": {"BACKEND": TASK_BACKENDS[DJANGO_TASKS_BACKEND]}}
 # --- Outside APIs ----------------------------------------------------------------------
 GEMINI_API_KEY = env.str("GEMINI_API_KEY", default="")
 GEMINI_BASE_URL = env.str("GEMINI_BASE_URL", default="")
+# PDFs above this size go through the Files API instead of inline data (Google's inline
+# limit is 50 MB; base64 makes inline data a third larger).
+GEMINI_INLINE_PDF_MAX_MB = env.int("GEMINI_INLINE_PDF_MAX_MB", default=20)
+# Backoff between retries: base * 2^(n-1) with jitter, capped (a 429's RetryInfo delay is
+# honoured up to the cap).
+GEMINI_RETRY_BASE_S = env.float("GEMINI_RETRY_BASE_S", default=1.0)
+GEMINI_RETRY_MAX_S = env.float("GEMINI_RETRY_MAX_S", default=60.0)
 
 CODEGEN_BACKEND = env.str("CODEGEN_BACKEND", default="webhook")
 CODEGEN_WEBHOOK_URL = env.str("CODEGEN_WEBHOOK_URL", default="")

@@ -1,0 +1,75 @@
+"""Small PDFs built in code for tests, so no binary fixture hides what a test relies on.
+
+`pdf_with_text` writes the PDF by hand (one Helvetica text block per page, WinAnsi encoding
+for French accents): pypdf reads its text layer back exactly, which is all the tests need,
+and no PDF-writing library is added for it.
+"""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfWriter
+
+
+def blank_pdf(pages: int) -> bytes:
+    """A valid PDF of `pages` A4 pages without any text layer."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _pdf_string(text: str) -> bytes:
+    encoded = text.encode("cp1252")
+    return b"(" + encoded.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+def pdf_with_text(pages: list[str]) -> bytes:
+    """A PDF whose page i shows `pages[i]`, one line per newline of the text."""
+    objects: list[bytes] = []
+    page_count = len(pages)
+    # 1: catalog, 2: pages tree, 3: font, then (page, content) pairs.
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(page_count))
+    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {page_count} >>".encode())
+    objects.append(
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+    )
+    for index, text in enumerate(pages):
+        lines = [b"BT /F1 12 Tf 14 TL 72 770 Td"]
+        for line in text.split("\n"):
+            lines.append(_pdf_string(line) + b" Tj T*")
+        lines.append(b"ET")
+        stream = b"\n".join(lines)
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * index} 0 R >>".encode()
+        )
+        objects.append(f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"\nendstream")
+
+    output = io.BytesIO()
+    output.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(output.tell())
+        output.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref_at = output.tell()
+    output.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for offset in offsets:
+        output.write(f"{offset:010d} 00000 n \n".encode())
+    trailer = f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref_at}\n%%EOF\n"
+    output.write(trailer.encode())
+    return output.getvalue()
+
+
+def encrypted_pdf() -> bytes:
+    """A one-page PDF protected by a user password."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.encrypt(user_password="secret", algorithm="AES-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
