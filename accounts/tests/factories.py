@@ -29,7 +29,7 @@ class StudentFactory(factory.django.DjangoModelFactory[Student]):
 
     student_number = factory.Sequence(lambda n: f"2026{n:05d}")
     user = factory.LazyAttribute(
-        lambda o: UserFactory(username=o.student_number, password=make_password(None))
+        lambda o: UserFactory.create(username=o.student_number, password=make_password(None))
     )
     last_name = "Durand"
     first_name = "Léa"

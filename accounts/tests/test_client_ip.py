@@ -10,7 +10,8 @@ from accounts.client_ip import client_ip_address
 
 def address(hops: int, settings: Any, **meta: str) -> str:
     settings.TRUSTED_PROXY_HOPS = hops
-    request = RequestFactory().get("/", **meta)
+    request = RequestFactory().get("/")
+    request.META.update(meta)
     return client_ip_address(request)
 
 

@@ -30,7 +30,7 @@ def change_password(client: Client, old: str, new: str = NEW_PASSWORD) -> Any:
 def test_first_login_with_the_birth_date_leads_to_the_forced_password_change(
     client: Client,
 ) -> None:
-    student = StudentFactory()
+    student = StudentFactory.create()
 
     response = post_login(client, student.student_number, BIRTH_DATE_PASSWORD)
     home = client.get("/home/")
@@ -44,7 +44,7 @@ def test_first_login_with_the_birth_date_leads_to_the_forced_password_change(
 def test_every_page_redirects_to_the_password_change_until_it_is_done(
     client: Client, path: str
 ) -> None:
-    student = StudentFactory()
+    student = StudentFactory.create()
     post_login(client, student.student_number, BIRTH_DATE_PASSWORD)
 
     response = client.get(path)
@@ -54,7 +54,7 @@ def test_every_page_redirects_to_the_password_change_until_it_is_done(
 
 
 def test_the_forced_change_page_and_logout_stay_reachable(client: Client) -> None:
-    student = StudentFactory()
+    student = StudentFactory.create()
     post_login(client, student.student_number, BIRTH_DATE_PASSWORD)
 
     page = client.get("/accounts/password_change/")
@@ -65,7 +65,7 @@ def test_the_forced_change_page_and_logout_stay_reachable(client: Client) -> Non
 
 
 def test_the_forced_change_still_asks_the_current_password(client: Client) -> None:
-    student = StudentFactory()
+    student = StudentFactory.create()
     post_login(client, student.student_number, BIRTH_DATE_PASSWORD)
 
     response = change_password(client, old="31122004")
@@ -77,7 +77,7 @@ def test_the_forced_change_still_asks_the_current_password(client: Client) -> No
 
 
 def test_after_the_change_only_the_new_password_works(client: Client) -> None:
-    student = StudentFactory()
+    student = StudentFactory.create()
     post_login(client, student.student_number, BIRTH_DATE_PASSWORD)
 
     response = change_password(client, old=BIRTH_DATE_PASSWORD)
@@ -91,7 +91,7 @@ def test_after_the_change_only_the_new_password_works(client: Client) -> None:
 
 
 def test_the_birth_date_cannot_become_the_new_password(client: Client) -> None:
-    student = StudentFactory()
+    student = StudentFactory.create()
     post_login(client, student.student_number, BIRTH_DATE_PASSWORD)
 
     response = change_password(client, old=BIRTH_DATE_PASSWORD, new=BIRTH_DATE_PASSWORD)
@@ -101,7 +101,7 @@ def test_the_birth_date_cannot_become_the_new_password(client: Client) -> None:
 
 @pytest.mark.parametrize("password", ["1022005", "010220050", "2005-02-01", "01/02/2005", ""])
 def test_other_forms_of_the_birth_date_are_refused(client: Client, password: str) -> None:
-    student = StudentFactory()
+    student = StudentFactory.create()
 
     assert post_login(client, student.student_number, password).status_code == 401
 
@@ -109,13 +109,13 @@ def test_other_forms_of_the_birth_date_are_refused(client: Client, password: str
 def test_the_birth_date_does_not_work_once_must_change_password_is_cleared(
     client: Client,
 ) -> None:
-    student = StudentFactory(must_change_password=False)
+    student = StudentFactory.create(must_change_password=False)
 
     assert post_login(client, student.student_number, BIRTH_DATE_PASSWORD).status_code == 401
 
 
 def test_the_birth_date_does_not_work_for_an_inactive_account(client: Client) -> None:
-    student = StudentFactory()
+    student = StudentFactory.create()
     student.user.is_active = False
     student.user.save()
 
@@ -123,7 +123,7 @@ def test_the_birth_date_does_not_work_for_an_inactive_account(client: Client) ->
 
 
 def test_a_non_ascii_guess_is_refused_without_error(client: Client) -> None:
-    student = StudentFactory()
+    student = StudentFactory.create()
 
     assert post_login(client, student.student_number, "0102200é").status_code == 401
 
@@ -131,7 +131,7 @@ def test_a_non_ascii_guess_is_refused_without_error(client: Client) -> None:
 def test_reset_to_first_login_brings_the_birth_date_back_and_ends_open_sessions(
     client: Client,
 ) -> None:
-    student = StudentFactory()
+    student = StudentFactory.create()
     post_login(client, student.student_number, BIRTH_DATE_PASSWORD)
     change_password(client, old=BIRTH_DATE_PASSWORD)
 

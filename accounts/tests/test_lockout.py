@@ -31,7 +31,7 @@ def fail(times: int, username: str = "alice", **headers: Any) -> list[int]:
 
 
 def test_five_failures_for_one_username_lock_it_even_with_the_right_password() -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
 
     statuses = fail(5)
     locked = post_login("alice", PASSWORD)
@@ -46,7 +46,7 @@ def test_five_failures_for_one_username_lock_it_even_with_the_right_password() -
 
 
 def test_the_username_lock_holds_from_every_address() -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
     for number in range(5):
         post_login("alice", "mauvais", REMOTE_ADDR=f"192.0.2.{number}")
 
@@ -54,7 +54,7 @@ def test_the_username_lock_holds_from_every_address() -> None:
 
 
 def test_five_failures_from_one_address_lock_that_address_for_every_username() -> None:
-    UserFactory(username="bob")
+    UserFactory.create(username="bob")
     for number in range(5):
         post_login(f"inconnu{number}", "mauvais", REMOTE_ADDR="203.0.113.9")
 
@@ -63,14 +63,14 @@ def test_five_failures_from_one_address_lock_that_address_for_every_username() -
 
 
 def test_four_failures_do_not_lock() -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
     fail(4)
 
     assert post_login("alice", PASSWORD).status_code == 302
 
 
 def test_the_lock_ends_after_the_cool_off() -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
     fail(5)
     AccessAttempt.objects.update(attempt_time=timezone.now() - datetime.timedelta(minutes=16))
 
@@ -78,7 +78,7 @@ def test_the_lock_ends_after_the_cool_off() -> None:
 
 
 def test_attempts_during_the_lock_do_not_stretch_the_cool_off() -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
     fail(5)
     last_counted = AccessAttempt.objects.get().attempt_time
 
@@ -90,7 +90,7 @@ def test_attempts_during_the_lock_do_not_stretch_the_cool_off() -> None:
 
 
 def test_an_admin_unlock_lets_the_user_in_again(admin_client: Client) -> None:
-    alice = UserFactory(username="alice")
+    alice = UserFactory.create(username="alice")
     fail(5)
 
     admin_client.post(
@@ -103,7 +103,7 @@ def test_an_admin_unlock_lets_the_user_in_again(admin_client: Client) -> None:
 
 
 def test_a_locked_out_attempt_computes_no_password_hash() -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
     fail(5)
 
     with (
@@ -118,15 +118,15 @@ def test_a_locked_out_attempt_computes_no_password_hash() -> None:
 
 
 def test_a_birth_date_guess_is_locked_out_too() -> None:
-    student = StudentFactory()
+    student = StudentFactory.create()
     fail(5, username=student.student_number)
 
     assert post_login(student.student_number, "01022005").status_code == 429
 
 
 def test_a_successful_login_forgives_only_that_users_own_failures() -> None:
-    UserFactory(username="mallory")
-    UserFactory(username="victim")
+    UserFactory.create(username="mallory")
+    UserFactory.create(username="victim")
     fail(4, username="victim")
 
     assert post_login("mallory", PASSWORD).status_code == 302
@@ -136,7 +136,7 @@ def test_a_successful_login_forgives_only_that_users_own_failures() -> None:
 
 
 def test_a_successful_login_resets_the_users_own_typos() -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
     fail(4)
     post_login("alice", PASSWORD)
 
@@ -151,7 +151,7 @@ class TestBehindTheGateway:
         settings.TRUSTED_PROXY_HOPS = 1
 
     def test_forged_leftmost_entries_do_not_dodge_the_per_address_count(self) -> None:
-        UserFactory(username="bob")
+        UserFactory.create(username="bob")
         for number in range(5):
             post_login(
                 f"inconnu{number}",
@@ -169,7 +169,7 @@ class TestBehindTheGateway:
         "forged", ["", "unknown", " , ", "999.1.1.1", "1.2.3.4, 5.6.7.8, 9.9.9.9"]
     )
     def test_a_forged_header_neither_resets_nor_dodges_the_count(self, forged: str) -> None:
-        UserFactory(username="alice")
+        UserFactory.create(username="alice")
         for _ in range(4):
             post_login(
                 "alice", "mauvais", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR="203.0.113.9"
@@ -186,7 +186,7 @@ class TestBehindTheGateway:
         assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.9"}
 
     def test_envoy_external_address_is_the_client(self) -> None:
-        UserFactory(username="bob")
+        UserFactory.create(username="bob")
         for number in range(5):
             post_login(
                 f"inconnu{number}",
@@ -206,7 +206,7 @@ class TestBehindTheGateway:
 
 
 def test_without_a_trusted_proxy_forwarding_headers_are_ignored() -> None:
-    UserFactory(username="bob")
+    UserFactory.create(username="bob")
     for number in range(5):
         post_login(
             f"inconnu{number}",

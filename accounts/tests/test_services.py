@@ -62,7 +62,7 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time() -> None
 
 
 def test_reimport_updates_names_but_never_resets_a_chosen_password() -> None:
-    student = StudentFactory(student_number="20260001", must_change_password=False)
+    student = StudentFactory.create(student_number="20260001", must_change_password=False)
     chosen = make_password("Mot-de-passe-choisi-2026")
     User.objects.filter(pk=student.user_id).update(password=chosen)
 
@@ -187,7 +187,7 @@ def test_one_bad_row_among_good_ones_saves_nothing() -> None:
 
 
 def test_a_student_number_that_is_an_existing_non_student_account_is_refused() -> None:
-    UserFactory(username="admin")
+    UserFactory.create(username="admin")
     data = b"student_number;last_name;first_name;birth_date\nadmin;Root;Eve;2005-02-01\n"
 
     assert any("n'est pas un étudiant" in message for message in messages(data))

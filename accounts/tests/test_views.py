@@ -40,7 +40,7 @@ def test_register_creates_the_user_logs_in_and_goes_home(client: Client) -> None
 
 
 def test_register_with_a_taken_username_returns_409_with_a_message(client: Client) -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
 
     response = client.post(
         "/accounts/register/",
@@ -53,7 +53,7 @@ def test_register_with_a_taken_username_returns_409_with_a_message(client: Clien
 
 
 def test_register_with_a_username_differing_only_in_case_returns_409(client: Client) -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
 
     response = client.post(
         "/accounts/register/",
@@ -146,7 +146,7 @@ def test_every_form_field_has_a_label(client: Client) -> None:
 
 
 def test_login_goes_home_and_issues_a_new_session_id(client: Client) -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
     client.get(LOGIN_URL)
     client.session.save()
     before = client.session.session_key
@@ -162,7 +162,7 @@ def test_login_goes_home_and_issues_a_new_session_id(client: Client) -> None:
 def test_login_with_wrong_password_or_unknown_user_returns_401_with_the_same_message(
     client: Client,
 ) -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
 
     wrong_password = post_login(client, "alice", "pas-le-bon")
     unknown_user = post_login(client, "personne", "pas-le-bon")
@@ -181,7 +181,7 @@ def test_login_with_wrong_password_or_unknown_user_returns_401_with_the_same_mes
 def test_login_with_bad_input_returns_401_with_a_message(
     client: Client, username: str, password: str
 ) -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
 
     response = post_login(client, username, password)
 
@@ -190,7 +190,7 @@ def test_login_with_bad_input_returns_401_with_a_message(
 
 
 def test_login_follows_next_on_this_site(client: Client) -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
 
     response = client.post(
         LOGIN_URL, {"username": "alice", "password": PASSWORD, "next": "/codegen/"}
@@ -201,7 +201,7 @@ def test_login_follows_next_on_this_site(client: Client) -> None:
 
 @pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/", "javascript:x"])
 def test_login_ignores_next_pointing_off_site(client: Client, next_url: str) -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
 
     response = client.post(LOGIN_URL, {"username": "alice", "password": PASSWORD, "next": next_url})
 
@@ -211,7 +211,7 @@ def test_login_ignores_next_pointing_off_site(client: Client, next_url: str) -> 
 def test_every_login_success_and_failure_is_logged_without_the_password(
     client: Client, caplog: pytest.LogCaptureFixture
 ) -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
 
     with caplog.at_level(logging.INFO, logger="accounts.login"):
         post_login(client, "alice", "mauvais-secret-123")
@@ -224,7 +224,7 @@ def test_every_login_success_and_failure_is_logged_without_the_password(
 
 
 def test_an_old_pbkdf2_hash_is_upgraded_to_argon2id_on_next_login(client: Client) -> None:
-    user = UserFactory(username="alice")
+    user = UserFactory.create(username="alice")
     user.password = make_pbkdf2(PASSWORD)
     user.save()
 
@@ -235,7 +235,7 @@ def test_an_old_pbkdf2_hash_is_upgraded_to_argon2id_on_next_login(client: Client
 
 
 def test_an_argon2_hash_with_django_defaults_is_upgraded_on_next_login(client: Client) -> None:
-    user = UserFactory(username="alice")
+    user = UserFactory.create(username="alice")
     user.password = Argon2PasswordHasher().encode(PASSWORD, "saltsaltsaltsalt")
     user.save()
     assert "m=102400" in user.password
@@ -254,7 +254,7 @@ def make_pbkdf2(password: str) -> str:
 
 
 def test_logout_is_post_only(client: Client) -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
     client.force_login(User.objects.get(username="alice"))
 
     assert client.get("/accounts/logout/").status_code == 405
@@ -262,7 +262,7 @@ def test_logout_is_post_only(client: Client) -> None:
 
 
 def test_logout_ends_the_session_on_the_server_so_the_old_cookie_fails(client: Client) -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
     post_login(client, "alice", PASSWORD)
     old_cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
 
@@ -285,18 +285,20 @@ def test_home_requires_login_and_keeps_next(client: Client) -> None:
 
 def test_root_redirects_to_login_or_home(client: Client) -> None:
     assert client.get("/")["Location"] == reverse("accounts:login")
-    client.force_login(UserFactory(username="alice"))
+    client.force_login(UserFactory.create(username="alice"))
     assert client.get("/")["Location"] == reverse("home")
 
 
 def test_home_greets_the_user_by_name(client: Client) -> None:
-    client.force_login(UserFactory(username="alice", first_name="Alice", last_name="Liddell"))
+    client.force_login(
+        UserFactory.create(username="alice", first_name="Alice", last_name="Liddell")
+    )
 
     assert "Alice Liddell" in client.get("/home/").content.decode()
 
 
 def test_session_cookie_is_secure_httponly_and_lax_when_debug_is_off(client: Client) -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
 
     response = post_login(client, "alice", PASSWORD)
 
@@ -309,7 +311,7 @@ def test_session_cookie_is_secure_httponly_and_lax_when_debug_is_off(client: Cli
 def test_session_ends_after_the_absolute_lifetime_even_when_active(
     client: Client, settings: Any
 ) -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
     post_login(client, "alice", PASSWORD)
     session = client.session
     session["accounts_login_at"] -= settings.SESSION_MAX_AGE_S + 1
@@ -323,7 +325,7 @@ def test_session_ends_after_the_absolute_lifetime_even_when_active(
 
 
 def test_session_within_the_absolute_lifetime_stays_open(client: Client) -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
     post_login(client, "alice", PASSWORD)
 
     assert client.get("/home/").status_code == 200
@@ -339,7 +341,7 @@ def test_inactivity_timeout_is_the_session_cookie_age_renewed_on_every_request()
 
 
 def test_password_change_asks_the_current_password(client: Client) -> None:
-    client.force_login(UserFactory(username="alice"))
+    client.force_login(UserFactory.create(username="alice"))
 
     response = client.post(
         "/accounts/password_change/",
@@ -356,7 +358,7 @@ def test_password_change_asks_the_current_password(client: Client) -> None:
 
 
 def test_password_change_keeps_this_session_and_ends_the_others(client: Client) -> None:
-    UserFactory(username="alice")
+    UserFactory.create(username="alice")
     other_device = Client()
     post_login(other_device, "alice", PASSWORD)
     post_login(client, "alice", PASSWORD)
