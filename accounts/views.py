@@ -52,6 +52,11 @@ class AccountLoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "registration/login.html"
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["registration_open"] = settings.ACCOUNTS_REGISTRATION_OPEN
+        return context
+
     def form_invalid(self, form: Any) -> HttpResponse:
         # Wrong password and unknown user alike: the old service's 401 that scripts rely on.
         response = super().form_invalid(form)

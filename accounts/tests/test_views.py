@@ -118,6 +118,7 @@ def test_closed_registration_says_so_and_a_post_creates_nothing(
     assert "Inscriptions fermées" in page.content.decode()
     assert response.status_code == 403
     assert not User.objects.exists()
+    assert "/accounts/register/" not in client.get(LOGIN_URL).content.decode()
 
 
 def test_a_post_without_csrf_token_is_refused_with_403() -> None:
