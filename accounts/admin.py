@@ -32,6 +32,7 @@ from accounts.services import (
     student_import_apply,
     student_import_preview,
     student_reset_first_login,
+    student_update,
 )
 
 # The preview lists every error but only the first rows to create or update: a page of
@@ -61,7 +62,8 @@ class StudentAdmin(admin.ModelAdmin[Student]):
     ]
     list_filter = ["must_change_password"]
     search_fields = ["student_number", "last_name", "first_name", "email"]
-    readonly_fields = ["user", "must_change_password"]
+    # The student number is the username: changing it would cut the two apart.
+    readonly_fields = ["user", "student_number", "must_change_password"]
     actions = ["reset_first_login", "export_csv", "unlock"]
     change_list_template = "admin/accounts/student/change_list.html"
 
@@ -74,6 +76,15 @@ class StudentAdmin(admin.ModelAdmin[Student]):
             ),
             *super().get_urls(),
         ]
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # Students come with their account from the roster import, never one by one.
+        return redirect("admin:accounts_student_import")
+
+    def save_model(self, request: HttpRequest, obj: Student, form: Any, change: bool) -> None:
+        student_update(student=obj)
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not (self.has_add_permission(request) and self.has_change_permission(request)):

@@ -48,6 +48,17 @@ def user_password_change(*, user: User, password: str) -> None:
 
 
 @transaction.atomic
+def student_update(*, student: Student) -> Student:
+    """Save an edited student and copy the names and e-mail to the user (greeting, admin)."""
+    student.full_clean()
+    student.save()
+    User.objects.filter(pk=student.user_id).update(
+        first_name=student.first_name, last_name=student.last_name, email=student.email
+    )
+    return student
+
+
+@transaction.atomic
 def student_reset_first_login(*, students: list[Student]) -> int:
     """Back to first-login state: no password (the birth date works again), forced change.
 

@@ -149,3 +149,30 @@ def test_student_change_page_renders(admin_client: Client) -> None:
 
     assert admin_client.get(f"/admin/accounts/student/{student.pk}/change/").status_code == 200
     assert admin_client.get(f"/admin/accounts/user/{student.user_id}/change/").status_code == 200
+
+
+def test_adding_a_student_goes_through_the_import(admin_client: Client) -> None:
+    response = admin_client.get("/admin/accounts/student/add/")
+
+    assert response.status_code == 302
+    assert response["Location"] == IMPORT_URL
+
+
+def test_editing_a_student_keeps_the_user_names_in_step(admin_client: Client) -> None:
+    student = StudentFactory.create()
+
+    response = admin_client.post(
+        f"/admin/accounts/student/{student.pk}/change/",
+        {
+            "last_name": "Dupont",
+            "first_name": "Zoé",
+            "birth_date": "2005-03-04",
+            "email": "zoe@etu.example.org",
+        },
+    )
+
+    assert response.status_code == 302
+    user = User.objects.get(pk=student.user_id)
+    assert user.get_full_name() == "Zoé Dupont"
+    assert user.email == "zoe@etu.example.org"
+    assert user.username == student.student_number
