@@ -137,6 +137,8 @@ AUTHENTICATION_BACKENDS = [
 # At most this many password hashes at once per process (~19 MiB each), so a burst of
 # logins waits instead of exhausting the pod's memory.
 ACCOUNTS_MAX_CONCURRENT_HASHES = env.int("ACCOUNTS_MAX_CONCURRENT_HASHES", default=4)
+if ACCOUNTS_MAX_CONCURRENT_HASHES < 1:
+    raise ImproperlyConfigured("ACCOUNTS_MAX_CONCURRENT_HASHES must be 1 or more.")
 ACCOUNTS_REGISTRATION_OPEN = env.bool("ACCOUNTS_REGISTRATION_OPEN", default=True)
 # Number of proxies in front of Django that append to X-Forwarded-For (the Istio
 # ingress gateway: 1). The client address is counted from the right, never the left.

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,3 +65,24 @@ def test_long_and_non_ascii_passwords_round_trip(password: str) -> None:
 
     assert hasher.verify(password, encoded)
     assert not hasher.verify(password[:-1], encoded)
+
+
+def test_a_hash_cap_below_one_stops_start_up() -> None:
+    kept = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={
+            **kept,
+            "DJANGO_SETTINGS_MODULE": "platform_site.settings",
+            "DJANGO_DEBUG": "true",
+            "ACCOUNTS_MAX_CONCURRENT_HASHES": "0",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert "ACCOUNTS_MAX_CONCURRENT_HASHES must be 1 or more" in result.stderr
