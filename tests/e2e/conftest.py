@@ -1,0 +1,298 @@
+"""The site as production runs it, on 127.0.0.1, for the browser tests (marker "e2e").
+
+One session starts, on free ports: a fresh PostgreSQL database (created and dropped here),
+the fake Gemini and webhook servers, gunicorn with DEBUG off and the database task backend,
+and the task worker (`manage.py db_worker`). Each test gets a fresh browser context (no
+cookies) in Debian's Chromium, driven by Playwright; Playwright's own browser download is
+not reachable here. See docs/ui.md.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOTS = ROOT / "out" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+START_TIMEOUT_S = 60
+ADMIN_USERNAME = "admin-e2e"
+ADMIN_PASSWORD = "Admin-e2e-" + secrets.token_urlsafe(8)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Process:
+    """A child process whose output goes to a log file, shown when the session fails."""
+
+    name: str
+    popen: subprocess.Popen[str]
+    log_path: Path
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(timeout=5)
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return f"--- {self.name} ({self.log_path}) ---\n" + "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class LiveSite:
+    base_url: str
+    env: dict[str, str]
+    workdir: Path
+    admin_username: str = ADMIN_USERNAME
+    admin_password: str = ADMIN_PASSWORD
+    processes: list[Process] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def manage(self, *args: str) -> str:
+        """Runs a management command against the site's database; returns its output."""
+        result = subprocess.run(
+            [PYTHON, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if result.returncode != 0:
+            output = result.stdout + result.stderr
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{output}")
+        return result.stdout
+
+    def start(self, name: str, command: list[str], *, ready_line: str | None = None) -> str:
+        """Starts a child process; with ready_line, waits for a stdout line starting with it."""
+        log_path = self.workdir / f"{name}.log"
+        popen = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        process = Process(name, popen, log_path)
+        self.processes.append(process)
+        assert popen.stdout is not None
+        found = threading.Event()
+        first_line: list[str] = []
+        threading.Thread(
+            target=_copy_output,
+            args=(popen.stdout, log_path, ready_line, found, first_line),
+            daemon=True,
+        ).start()
+        if ready_line is None:
+            return ""
+        if not found.wait(START_TIMEOUT_S):
+            raise RuntimeError(f"{name} did not print {ready_line!r}\n{process.log_tail()}")
+        return first_line[0]
+
+    def logs(self) -> str:
+        return "\n".join(process.log_tail() for process in self.processes)
+
+
+def _copy_output(
+    stream: IO[str],
+    log_path: Path,
+    ready_line: str | None,
+    found: threading.Event,
+    first_line: list[str],
+) -> None:
+    # Drains the child's output so it never blocks on a full pipe.
+    with log_path.open("w", encoding="utf-8") as log:
+        for line in stream:
+            log.write(line)
+            log.flush()
+            if ready_line and not found.is_set() and line.startswith(ready_line):
+                first_line.append(line.strip())
+                found.set()
+
+
+def _wait_until_healthy(site: LiveSite) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(site.url("/healthz"), timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        for process in site.processes:
+            if process.popen.poll() is not None:
+                raise RuntimeError(f"{process.name} exited early\n{site.logs()}")
+        time.sleep(0.3)
+    raise RuntimeError(f"the site did not answer /healthz\n{site.logs()}")
+
+
+def _server_url(database_url: str, database: str) -> str:
+    parts = urlsplit(database_url.replace("postgres://", "postgresql://", 1))
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+@pytest.fixture(scope="session")
+def live_site() -> Iterator[LiveSite]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (scripts/system-packages installs Debian's chromium)")
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url.startswith(("postgres://", "postgresql://")):
+        pytest.skip("the browser tests need DATABASE_URL to point at a PostgreSQL server")
+
+    database = f"e2e_{secrets.token_hex(4)}"
+    admin_url = _server_url(database_url, "postgres")
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{database}"')
+
+    workdir = Path(tempfile.mkdtemp(prefix="e2e-site-"))
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "e2e-only-" + secrets.token_urlsafe(16),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": _server_url(database_url, database),
+        # Plain HTTP on 127.0.0.1: no TLS gateway in front. Chromium treats 127.0.0.1 as a
+        # secure context, so the Secure session and CSRF cookies still work.
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_TASKS_BACKEND": "database",
+        "DJANGO_STATIC_ROOT": str(workdir / "static"),
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_THREADS": "8",
+        "PYTHONUNBUFFERED": "1",
+    }
+    site = LiveSite(base_url=f"http://127.0.0.1:{port}", env=env, workdir=workdir)
+    try:
+        gemini_port = site.start(
+            "fake-gemini", [PYTHON, "-m", "tests.fakes.gemini", "--port", "0"], ready_line="READY"
+        ).split()[1]
+        webhook_port = "9"
+        if importlib.util.find_spec("tests.fakes.webhook") is not None:
+            webhook_port = site.start(
+                "fake-webhook",
+                [PYTHON, "-m", "tests.fakes.webhook", "--port", "0"],
+                ready_line="READY",
+            ).split()[1]
+        env.update(
+            {
+                "GEMINI_API_KEY": "e2e-fake-key",
+                "GEMINI_BASE_URL": f"http://127.0.0.1:{gemini_port}",
+                "LATEXOCR_BACKEND": "gemini",
+                "CODEGEN_BACKEND": "webhook",
+                "CODEGEN_WEBHOOK_URL": f"http://127.0.0.1:{webhook_port}/webhook",
+                "CODEGEN_WEBHOOK_API_KEY": "e2e-fake-key",
+            }
+        )
+        site.manage("compilemessages", "--ignore=.venv", "-v", "0")
+        site.manage("migrate", "--no-input", "-v", "0")
+        site.manage("collectstatic", "--no-input", "-v", "0")
+        site.env = {
+            **env,
+            "DJANGO_SUPERUSER_USERNAME": ADMIN_USERNAME,
+            "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD,
+            "DJANGO_SUPERUSER_EMAIL": "admin-e2e@example.org",
+        }
+        site.manage("createsuperuser", "--no-input")
+        site.env = env
+        site.start("gunicorn", [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py"])
+        worker = ["manage.py", "db_worker", "--no-startup-delay", "--interval", "0.5"]
+        site.start("db_worker", [PYTHON, *worker])
+        _wait_until_healthy(site)
+        yield site
+    finally:
+        for process in reversed(site.processes):
+            process.stop()
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser(live_site: LiveSite) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_site: LiveSite) -> Iterator[Page]:
+    """A page in a fresh context (no cookies) that fails the test on a CSP violation or JS error."""
+    context = browser.new_context(
+        base_url=live_site.base_url,
+        viewport={"width": 1280, "height": 860},
+        locale="fr-FR",
+        accept_downloads=True,
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    page.on("console", lambda message: _note_console_problem(message, problems))
+    yield page
+    context.close()
+    assert not problems, "\n".join(problems)
+
+
+def _note_console_problem(message: ConsoleMessage, problems: list[str]) -> None:
+    # Error statuses are the point of some journeys (401, 429...): only CSP refusals and
+    # script errors count.
+    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        problems.append(f"console: {message.text}")
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Saves the page's final state for reviewers (out/ is git-ignored)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
