@@ -262,6 +262,12 @@ CODEGEN_DAILY_QUOTA = env.int("CODEGEN_DAILY_QUOTA", default=100)
 CODEGEN_MAX_IN_FLIGHT = env.int("CODEGEN_MAX_IN_FLIGHT", default=8)
 
 LATEXOCR_BACKEND = env.str("LATEXOCR_BACKEND", default="gemini" if GEMINI_API_KEY else "local")
+if LATEXOCR_BACKEND not in ("gemini", "local"):
+    raise ImproperlyConfigured(
+        f"LATEXOCR_BACKEND must be 'gemini' or 'local', not {LATEXOCR_BACKEND!r}."
+    )
+# Time allowed to one Gemini call (one page range); each retry gets the same again.
+LATEXOCR_CALL_TIMEOUT_S = env.float("LATEXOCR_CALL_TIMEOUT_S", default=300.0)
 LATEXOCR_GEMINI_MODEL = env.str("LATEXOCR_GEMINI_MODEL", default="gemini-3.8-flash")
 LATEXOCR_MAX_UPLOAD_MB = env.int("LATEXOCR_MAX_UPLOAD_MB", default=20)
 LATEXOCR_MAX_PAGES = env.int("LATEXOCR_MAX_PAGES", default=200)
@@ -272,6 +278,9 @@ LATEXOCR_STUCK_AFTER_S = env.int("LATEXOCR_STUCK_AFTER_S", default=1800)
 LATEXOCR_DAILY_QUOTA = env.int("LATEXOCR_DAILY_QUOTA", default=30)
 LATEXOCR_COMPILER = env.str("LATEXOCR_COMPILER", default="")
 LATEXOCR_COMPILE_TIMEOUT_S = env.int("LATEXOCR_COMPILE_TIMEOUT_S", default=60)
+# Cap on every file the TeX engine writes (log, PDF...) and on their total: a document
+# that loops on output is stopped there instead of filling the worker's disk.
+LATEXOCR_COMPILE_MAX_OUTPUT_MB = env.int("LATEXOCR_COMPILE_MAX_OUTPUT_MB", default=50)
 
 # --- Logging ---------------------------------------------------------------------------
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").upper()
