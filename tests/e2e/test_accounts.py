@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
+
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import LiveSite, screenshot
-from tests.e2e.helpers import log_in, log_out, register, unique_username
+from tests.e2e.helpers import (
+    PASSWORD,
+    assert_fields_labelled,
+    log_in,
+    log_out,
+    register,
+    unique_username,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -30,3 +40,77 @@ def test_a_student_registers_lands_on_home_logs_out_and_logs_back_in(
     screenshot(page, "1-register-home-logout-login")
     page.set_viewport_size({"width": 360, "height": 780})
     screenshot(page, "1-home-at-360px")
+
+
+def test_a_wrong_password_says_so_and_repeated_failures_show_the_lockout_page(
+    page: Page, live_site: LiveSite
+) -> None:
+    username = unique_username("sam")
+    register(page, username)
+    log_out(page)
+
+    log_in(page, username, "pas-le-bon-mot-de-passe")
+    expect(page.get_by_role("alert")).to_contain_text("Identifiant ou mot de passe incorrect.")
+    screenshot(page, "2-wrong-password")
+
+    try:
+        # The lock is per username and per address: every later login from 127.0.0.1 would
+        # be refused too, so it is lifted whatever happens.
+        lockout_heading = page.get_by_role("heading", name="Trop de tentatives")
+        for _attempt in range(10):
+            log_in(page, username, "pas-le-bon-mot-de-passe")
+            if lockout_heading.count():
+                break
+        expect(lockout_heading).to_be_visible()
+        expect(page.locator(".error-code")).to_have_text("429")
+
+        # Even the right password is refused while the lock lasts.
+        log_in(page, username)
+        expect(lockout_heading).to_be_visible()
+        screenshot(page, "2-lockout")
+    finally:
+        live_site.manage("axes_reset")
+
+
+def test_an_admin_imports_a_roster_and_a_student_first_logs_in_with_the_birth_date(
+    page: Page, browser: Browser, live_site: LiveSite, tmp_path: Path
+) -> None:
+    number = f"2026{secrets.randbelow(10**6):06d}"
+    roster = tmp_path / "promo.csv"
+    roster.write_text(
+        "student_number;last_name;first_name;birth_date;email\n"
+        f"{number};Martin;Inès;14/03/2005;ines.martin@example.org\n",
+        encoding="utf-8",
+    )
+
+    page.goto("/admin/login/")
+    page.locator("#id_username").fill(live_site.admin_username)
+    page.locator("#id_password").fill(live_site.admin_password)
+    page.locator("input[type=submit]").click()
+    page.goto("/admin/accounts/student/")
+    page.get_by_role("link", name="Importer des étudiants").click()
+    page.get_by_label("Fichier CSV").set_input_files(roster)
+    page.get_by_role("button", name="Prévisualiser").click()
+    expect(page.locator(".import-preview")).to_contain_text(number)
+    page.get_by_role("button", name="Confirmer").click()
+    expect(page.locator(".messagelist")).to_contain_text("Import terminé : 1 créé(s)")
+    screenshot(page, "3-admin-roster-imported")
+
+    student_context = browser.new_context(base_url=live_site.base_url, locale="fr-FR")
+    student = student_context.new_page()
+    try:
+        log_in(student, number, "14032005")
+        expect(student).to_have_url("/accounts/password_change/")
+        expect(student.locator(".notice")).to_contain_text("Première connexion")
+        assert_fields_labelled(student)
+        student.locator("#id_old_password").fill("14032005")
+        student.locator("#id_new_password1").fill(PASSWORD)
+        student.locator("#id_new_password2").fill(PASSWORD)
+        student.get_by_role("button", name="Changer le mot de passe").click()
+
+        expect(student).to_have_url("/home/")
+        expect(student.get_by_role("status")).to_contain_text("Votre mot de passe a été changé.")
+        expect(student.get_by_role("navigation")).to_contain_text("Inès Martin")
+        screenshot(student, "3-student-first-login-home")
+    finally:
+        student_context.close()
