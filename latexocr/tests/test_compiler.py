@@ -1,0 +1,261 @@
+"""The compile check runs a real TeX Live (installed by scripts/system-packages) and contains it."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from pypdf import PdfReader
+
+from latexocr.compiler import CompileError, CompileResult, latex_compile, log_errors, repair_prompt
+
+MAX_OUTPUT_BYTES = 20_000_000
+
+skip_without_tex = pytest.mark.skipif(
+    shutil.which("latexmk") is None or shutil.which("pdflatex") is None,
+    reason="TeX Live is not installed (scripts/system-packages installs it as root)",
+)
+needs_tex = [pytest.mark.tex, skip_without_tex]
+
+
+def document(body: str, preamble: str = "") -> str:
+    return (
+        "\\documentclass[11pt,a4paper]{article}\n"
+        "\\usepackage[T1]{fontenc}\n"
+        "\\usepackage[french]{babel}\n"
+        f"{preamble}"
+        "\\begin{document}\n"
+        f"{body}\n"
+        "\\end{document}\n"
+    )
+
+
+@pytest.fixture
+def latexmk(settings: Any) -> None:
+    settings.LATEXOCR_COMPILER = "latexmk -pdf"
+
+
+def compile_source(
+    source: str, *, timeout_s: int = 30, max_output_bytes: int = MAX_OUTPUT_BYTES
+) -> CompileResult:
+    return latex_compile(source=source, timeout_s=timeout_s, max_output_bytes=max_output_bytes)
+
+
+def tex_processes_left() -> list[str]:
+    names = {"latexmk", "pdflatex", "pdftex", "perl", "prlimit"}
+    return [
+        child.name() for child in psutil.Process().children(recursive=True) if child.name() in names
+    ]
+
+
+@pytest.mark.tex
+@skip_without_tex
+@pytest.mark.parametrize("engine", ["latexmk -pdf", "pdflatex"])
+def test_a_good_document_compiles_into_a_pdf_with_its_page_count(
+    settings: Any, engine: str
+) -> None:
+    settings.LATEXOCR_COMPILER = engine
+    source = document(
+        "\\section*{Exercice 1}\nSoit $f(x) = \\frac{x^2}{2}$.\n\\newpage\n"
+        "\\section*{Exercice 2}\n\\[ \\int_0^1 f(x)\\,\\mathrm{d}x \\]\n\\newpage\nFin.",
+        preamble="\\usepackage{amsmath}\n",
+    )
+
+    result = compile_source(source)
+
+    assert result.compiled, result.errors
+    assert result.skipped_reason is None
+    assert result.errors == []
+    assert result.pdf is not None and result.pdf.startswith(b"%PDF")
+    assert result.page_count == 3
+    assert len(PdfReader(io.BytesIO(result.pdf)).pages) == 3
+    assert result.duration_s > 0
+
+
+@pytest.mark.usefixtures("latexmk")
+class TestBrokenDocuments:
+    pytestmark = needs_tex
+
+    def test_an_undefined_control_sequence_fails_with_its_line_and_command(self) -> None:
+        source = document("Bonjour\n\\fooo{x} et la suite")
+
+        result = compile_source(source)
+
+        assert not result.compiled
+        assert result.pdf is None and result.page_count is None
+        assert result.skipped_reason is None
+        first = result.errors[0]
+        assert first.line == 6
+        assert first.message.startswith("Commande inconnue : \\fooo")
+        assert "Undefined control sequence" in result.log_excerpt
+
+    def test_a_missing_end_document_fails_saying_so_at_the_last_line(self) -> None:
+        source = "\\documentclass{article}\n\\begin{document}\nBonjour\n"
+
+        result = compile_source(source)
+
+        assert not result.compiled
+        assert result.errors == [
+            CompileError(line=3, message="Le document se termine sans \\end{document}.")
+        ]
+
+    def test_mathbb_without_amssymb_names_the_missing_package(self) -> None:
+        result = compile_source(document("$x \\in \\mathbb{R}$"))
+
+        assert not result.compiled
+        assert result.errors[0].line == 5
+        assert "\\usepackage{amssymb}" in result.errors[0].message
+
+    def test_an_unknown_package_is_reported_on_its_usepackage_line(self) -> None:
+        result = compile_source(document("x", preamble="\\usepackage{siunitxx}\n"))
+
+        assert not result.compiled
+        assert result.errors == [
+            CompileError(
+                line=4,
+                message=(
+                    "Fichier introuvable : siunitxx.sty (paquet non installé ou nom mal écrit)."
+                ),
+            )
+        ]
+
+    def test_an_ampersand_outside_a_table_is_explained(self) -> None:
+        result = compile_source(document("Questions 1 & 2"))
+
+        assert not result.compiled
+        assert result.errors[0].line == 5
+        assert "hors d'un tableau" in result.errors[0].message
+
+
+@pytest.mark.usefixtures("latexmk")
+class TestContainment:
+    pytestmark = needs_tex
+
+    def test_write18_runs_no_command(self, tmp_path: Path) -> None:
+        marker = tmp_path / "pwned"
+        source = document(f"\\immediate\\write18{{touch {marker}}}\nBonjour")
+
+        result = compile_source(source)
+
+        assert result.compiled
+        assert not marker.exists()
+
+    def test_reading_etc_passwd_is_refused(self) -> None:
+        result = compile_source(document("\\input{/etc/passwd}"))
+
+        assert not result.compiled
+        assert result.errors[0].line == 5
+        assert result.errors[0].message.startswith("Lecture interdite : /etc/passwd")
+        assert "root:" not in result.log_excerpt
+
+    def test_writing_outside_its_directory_is_refused(self, tmp_path: Path) -> None:
+        target = tmp_path / "evil.txt"
+        source = document(
+            f"\\newwrite\\out\\immediate\\openout\\out={target}\n"
+            "\\immediate\\write\\out{x}\\immediate\\closeout\\out"
+        )
+
+        result = compile_source(source)
+
+        assert not result.compiled
+        assert not target.exists()
+        assert result.errors[0].message.startswith("Écriture interdite")
+
+    def test_an_endless_loop_is_stopped_by_the_time_limit_and_leaves_nothing_running(self) -> None:
+        started = time.monotonic()
+
+        result = compile_source(document("\\def\\x{\\x}\\x"), timeout_s=2)
+
+        assert time.monotonic() - started < 10
+        assert not result.compiled
+        assert result.errors[0].message.startswith("Compilation arrêtée au bout de 2 s")
+        assert tex_processes_left() == []
+        assert compile_source(document("Encore là.")).compiled
+
+    def test_an_oversize_output_is_cut_at_the_cap(self) -> None:
+        flood = (
+            "\\newcount\\n\\loop\\message{" + "x" * 200 + "}\\advance\\n by 1 "
+            "\\ifnum\\n<10000000\\repeat"
+        )
+
+        result = compile_source(document(flood), max_output_bytes=200_000)
+
+        assert not result.compiled
+        assert result.pdf is None
+        assert "dépasse" in result.errors[0].message
+        assert len(result.log_excerpt) <= 4000
+        assert tex_processes_left() == []
+
+
+def test_no_configured_engine_skips_the_check_with_a_reason(settings: Any) -> None:
+    settings.LATEXOCR_COMPILER = ""
+
+    result = compile_source(document("x"))
+
+    assert not result.compiled
+    assert result.skipped_reason == "Vérification désactivée : aucun compilateur LaTeX configuré."
+    assert result.errors == [] and result.pdf is None
+
+
+def test_an_engine_missing_from_the_path_skips_the_check_with_a_reason(settings: Any) -> None:
+    settings.LATEXOCR_COMPILER = "no-such-latex-engine -pdf"
+
+    result = compile_source(document("x"))
+
+    assert not result.compiled
+    assert result.skipped_reason is not None
+    assert "no-such-latex-engine" in result.skipped_reason
+
+
+def test_an_error_after_a_missing_file_is_not_reported_twice() -> None:
+    log = (
+        "! LaTeX Error: File `tikzz.sty' not found.\n\n"
+        "Type X to quit or <RETURN> to proceed,\n\n"
+        "! Emergency stop.\n<read *> \n         \nl.3 \\begin\n          {document}\n"
+        "!  ==> Fatal error occurred, no output PDF file produced!\n"
+    )
+    source = "\\documentclass{article}\n\\usepackage{tikzz}\n\\begin{document}\n"
+
+    errors = log_errors(log=log, source=source)
+
+    assert errors == [
+        CompileError(
+            line=2,
+            message="Fichier introuvable : tikzz.sty (paquet non installé ou nom mal écrit).",
+        )
+    ]
+
+
+def test_an_unknown_tex_message_is_kept_verbatim() -> None:
+    log = "! Something unheard of.\nl.7 \\weird\n"
+
+    assert log_errors(log=log, source="") == [
+        CompileError(line=7, message="Erreur TeX : Something unheard of.")
+    ]
+
+
+def test_the_repair_prompt_lists_each_error_with_its_line_and_holds_the_whole_document() -> None:
+    source = "\\documentclass{article}\n\\begin{document}\n$x \\in \\mathbb{R}$\n\\end{document}\n"
+    errors = [
+        CompileError(
+            line=3, message="Commande inconnue : \\mathbb (il manque \\usepackage{amssymb})."
+        ),
+        CompileError(line=None, message="Le document se termine sans \\end{document}."),
+    ]
+
+    prompt = repair_prompt(source=source, errors=errors)
+
+    assert (
+        "- ligne 3 ($x \\in \\mathbb{R}$) : Commande inconnue : \\mathbb "
+        "(il manque \\usepackage{amssymb})." in prompt
+    )
+    assert "- Le document se termine sans \\end{document}." in prompt
+    assert prompt.rstrip().endswith(source.rstrip())
+    assert "document complet corrigé" in prompt
+    assert "uniquement avec le code LaTeX" in prompt
+    assert "${" not in prompt
