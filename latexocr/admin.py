@@ -1,0 +1,73 @@
+"""A read-only list of conversions for staff: status, owner, pages, tokens, duration.
+
+Read-only because every change goes through the services (and their guarded transitions);
+the PDF and the LaTeX are not shown: they are the student's work, not the admin's business.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from latexocr.models import Conversion
+
+
+@admin.register(Conversion)
+class ConversionAdmin(admin.ModelAdmin[Conversion]):
+    list_display = [
+        "original_filename",
+        "owner",
+        "status",
+        "backend",
+        "page_count",
+        "attempts",
+        "gemini_calls",
+        "input_tokens",
+        "output_tokens",
+        "duration",
+        "created_at",
+    ]
+    list_filter = ["status", "backend", "model"]
+    list_select_related = ["owner"]
+    search_fields = ["original_filename", "owner__username", "sha256"]
+    date_hierarchy = "created_at"
+    fields = (
+        "id",
+        "owner",
+        "original_filename",
+        "size_bytes",
+        "page_count",
+        "sha256",
+        "backend",
+        "model",
+        "status",
+        "pages_done",
+        "attempts",
+        "error",
+        "gemini_calls",
+        "input_tokens",
+        "output_tokens",
+        "created_at",
+        "started_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Conversion]:
+        return super().get_queryset(request).defer("pdf", "latex")
+
+    @admin.display(description=_("durée (s)"))
+    def duration(self, conversion: Conversion) -> str:
+        seconds = conversion.duration_s
+        return "" if seconds is None else f"{seconds:.1f}"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Conversion | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Conversion | None = None) -> bool:
+        return False

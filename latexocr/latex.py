@@ -1,0 +1,255 @@
+"""LaTeX text handling: cleaning model answers, merging page ranges, building from plain text.
+
+Pure functions on strings, so every rule here is tested without a model or a database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DEFAULT_DOCUMENTCLASS = r"\documentclass[11pt,a4paper]{article}"
+# Used when no answer brought a preamble of its own (the model answered with a bare body).
+BASELINE_PACKAGES: list[tuple[str, str]] = [
+    ("inputenc", "utf8"),
+    ("fontenc", "T1"),
+    ("babel", "french"),
+    ("amsmath", ""),
+    ("amssymb", ""),
+]
+# Packages that must come after the others (hyperref patches what was loaded before it).
+LOADED_LAST = ("hyperref", "cleveref")
+
+FENCED_BLOCK = re.compile(r"```[ \t]*(?:latex|tex|LaTeX)?[ \t]*\n(.*?)(?:\n[ \t]*```|\Z)", re.S)
+USEPACKAGE = re.compile(r"^\s*\\usepackage\s*(?:\[(?P<options>[^\]]*)\])?\s*\{(?P<names>[^}]*)\}")
+DEFINITION = re.compile(
+    r"^\s*\\(?:newcommand|renewcommand|providecommand|DeclareMathOperator|newtheorem|"
+    r"newenvironment|renewenvironment|def)\*?\s*\{?\s*(?P<name>\\?[A-Za-z@]+)"
+)
+# Commands that belong once per document, at its start: dropped from later ranges.
+ONCE_PER_DOCUMENT = re.compile(r"^\s*\\(?:maketitle|tableofcontents)\s*$")
+
+
+def latex_strip_fences(answer: str) -> str:
+    """The LaTeX inside an answer: code fences and any chatter around the document removed."""
+    text = answer.strip()
+    if "```" in text:
+        blocks = FENCED_BLOCK.findall(text)
+        if blocks:
+            text = max(blocks, key=len).strip()
+    start = text.find(r"\documentclass")
+    if start > 0:
+        text = text[start:]
+    end = text.rfind(r"\end{document}")
+    if end != -1:
+        text = text[: end + len(r"\end{document}")]
+    return text.strip()
+
+
+@dataclass
+class _Document:
+    documentclass: str | None
+    preamble: list[str]
+    body: str
+
+
+def _split(text: str) -> _Document:
+    begin = text.find(r"\begin{document}")
+    if begin == -1:
+        return _Document(documentclass=None, preamble=[], body=text.strip())
+    head = text[:begin]
+    end = text.rfind(r"\end{document}")
+    body = text[begin + len(r"\begin{document}") : end if end != -1 else len(text)]
+    documentclass = None
+    preamble: list[str] = []
+    for statement in _statements(head):
+        if documentclass is None and statement.lstrip().startswith(r"\documentclass"):
+            documentclass = statement.strip()
+        else:
+            preamble.append(statement)
+    return _Document(documentclass=documentclass, preamble=preamble, body=body.strip())
+
+
+def _statements(preamble: str) -> list[str]:
+    """Preamble lines grouped so that a definition spanning lines stays one statement."""
+    statements: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for line in preamble.splitlines():
+        if not current and not line.strip():
+            continue
+        if not current and statements and line.lstrip().startswith(("{", "[")):
+            # An argument on its own line continues the statement above it.
+            current = [statements.pop()]
+        current.append(line)
+        code = re.sub(r"(?<!\\)%.*", "", line.replace(r"\{", "").replace(r"\}", ""))
+        depth += code.count("{") - code.count("}")
+        if depth <= 0:
+            statements.append("\n".join(current))
+            current, depth = [], 0
+    if current:
+        statements.append("\n".join(current))
+    return statements
+
+
+def _usepackage_line(name: str, options: str) -> str:
+    return f"\\usepackage[{options}]{{{name}}}" if options else f"\\usepackage{{{name}}}"
+
+
+def latex_merge(answers: list[str]) -> str:
+    """One document from the answers for consecutive page ranges, in page order.
+
+    The first `\\documentclass` wins; the preamble is the union of the packages (the first
+    options seen for a package win) and of the other statements (a command or theorem defined
+    twice is kept once); the bodies follow one another.
+    """
+    cleaned = [latex_strip_fences(answer) for answer in answers]
+    if len(cleaned) == 1 and r"\documentclass" in cleaned[0] and r"\end{document}" in cleaned[0]:
+        return cleaned[0] + "\n"
+
+    documents = [_split(text) for text in cleaned]
+    documentclass = next((d.documentclass for d in documents if d.documentclass), None)
+    packages: dict[str, str] = {}
+    others: dict[str, str] = {}
+    if documentclass is None:
+        packages.update((name, options) for name, options in BASELINE_PACKAGES)
+    for document in documents:
+        for statement in document.preamble:
+            if used := USEPACKAGE.match(statement):
+                for name in (n.strip() for n in used.group("names").split(",")):
+                    if name:
+                        packages.setdefault(name, (used.group("options") or "").strip())
+                continue
+            defined = DEFINITION.match(statement)
+            others.setdefault(defined.group("name") if defined else statement.strip(), statement)
+
+    ordered = [n for n in packages if n not in LOADED_LAST] + [
+        n for n in LOADED_LAST if n in packages
+    ]
+    bodies = [documents[0].body] + [
+        "\n".join(line for line in d.body.splitlines() if not ONCE_PER_DOCUMENT.match(line))
+        for d in documents[1:]
+    ]
+    parts = [
+        documentclass or DEFAULT_DOCUMENTCLASS,
+        *(_usepackage_line(name, packages[name]) for name in ordered),
+        *others.values(),
+        "",
+        r"\begin{document}",
+        "",
+        "\n\n".join(body for body in bodies if body.strip()),
+        "",
+        r"\end{document}",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+# Characters a text layer often holds that pdfLaTeX's utf8 input cannot typeset as text.
+UNICODE_REPLACEMENTS = {
+    "ﬀ": "ff",
+    "ﬁ": "fi",
+    "ﬂ": "fl",
+    "ﬃ": "ffi",
+    "ﬄ": "ffl",
+    "\u2212": "-",
+    "\u2022": r"\textbullet{}",
+    "\N{LESS-THAN OR EQUAL TO}": r"\ensuremath{\leq}",
+    "\N{GREATER-THAN OR EQUAL TO}": r"\ensuremath{\geq}",
+    "\N{NOT EQUAL TO}": r"\ensuremath{\neq}",
+    "\N{ALMOST EQUAL TO}": r"\ensuremath{\approx}",
+    "\N{ELEMENT OF}": r"\ensuremath{\in}",
+    "\N{NOT AN ELEMENT OF}": r"\ensuremath{\notin}",
+    "\N{SUBSET OF}": r"\ensuremath{\subset}",
+    "\N{UNION}": r"\ensuremath{\cup}",
+    "\N{INTERSECTION}": r"\ensuremath{\cap}",
+    "\N{FOR ALL}": r"\ensuremath{\forall}",
+    "\N{THERE EXISTS}": r"\ensuremath{\exists}",
+    "\N{INFINITY}": r"\ensuremath{\infty}",
+    "\N{N-ARY SUMMATION}": r"\ensuremath{\sum}",
+    "\N{N-ARY PRODUCT}": r"\ensuremath{\prod}",
+    "\N{INTEGRAL}": r"\ensuremath{\int}",
+    "\N{SQUARE ROOT}": r"\ensuremath{\surd}",
+    "\N{RIGHTWARDS ARROW}": r"\ensuremath{\rightarrow}",
+    "\N{RIGHTWARDS DOUBLE ARROW}": r"\ensuremath{\Rightarrow}",
+    "\N{LEFT RIGHT DOUBLE ARROW}": r"\ensuremath{\Leftrightarrow}",
+    "\N{PARTIAL DIFFERENTIAL}": r"\ensuremath{\partial}",
+    "\N{GREEK SMALL LETTER ALPHA}": r"\ensuremath{\alpha}",
+    "\N{GREEK SMALL LETTER BETA}": r"\ensuremath{\beta}",
+    "\N{GREEK SMALL LETTER GAMMA}": r"\ensuremath{\gamma}",
+    "\N{GREEK SMALL LETTER DELTA}": r"\ensuremath{\delta}",
+    "\N{GREEK SMALL LETTER EPSILON}": r"\ensuremath{\varepsilon}",
+    "\N{GREEK SMALL LETTER THETA}": r"\ensuremath{\theta}",
+    "\N{GREEK SMALL LETTER LAMDA}": r"\ensuremath{\lambda}",
+    "\N{GREEK SMALL LETTER MU}": r"\ensuremath{\mu}",
+    "\N{GREEK SMALL LETTER PI}": r"\ensuremath{\pi}",
+    "\N{GREEK SMALL LETTER SIGMA}": r"\ensuremath{\sigma}",
+    "\N{GREEK SMALL LETTER PHI}": r"\ensuremath{\varphi}",
+    "\N{GREEK SMALL LETTER OMEGA}": r"\ensuremath{\omega}",
+    "\N{GREEK CAPITAL LETTER DELTA}": r"\ensuremath{\Delta}",
+    "\N{GREEK CAPITAL LETTER SIGMA}": r"\ensuremath{\Sigma}",
+    "\N{GREEK CAPITAL LETTER OMEGA}": r"\ensuremath{\Omega}",
+}
+# Beyond Latin-1, the characters T1 + utf8 typeset without extra packages.
+TYPESET_AS_IS = set(
+    "œŒ\N{RIGHT SINGLE QUOTATION MARK}\N{LEFT SINGLE QUOTATION MARK}“”„\N{EN DASH}—…€«»"
+)
+
+
+def latex_escape(text: str) -> str:
+    """Plain text as LaTeX source that prints the same characters."""
+    out = []
+    for char in text:
+        if char in LATEX_SPECIALS:
+            out.append(LATEX_SPECIALS[char])
+        elif char in UNICODE_REPLACEMENTS:
+            out.append(UNICODE_REPLACEMENTS[char])
+        elif (
+            char in "\n\t"
+            or " " <= char <= "~"
+            or "\xa0" <= char <= "\xff"
+            or char in TYPESET_AS_IS
+        ):
+            out.append(char)
+        elif ord(char) < 32 or 0x7F <= ord(char) < 0xA0:
+            continue
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+LOCAL_PREAMBLE = "\n".join(
+    [
+        DEFAULT_DOCUMENTCLASS,
+        r"\usepackage[utf8]{inputenc}",
+        r"\usepackage[T1]{fontenc}",
+        r"\usepackage{lmodern}",
+        r"\usepackage[french]{babel}",
+        r"\usepackage{amssymb}",
+    ]
+)
+
+
+def latex_from_text_pages(pages: list[str]) -> str:
+    """A compilable document from each page's text: paragraphs kept, one page per page."""
+    rendered = []
+    for number, text in enumerate(pages, start=1):
+        paragraphs = [
+            latex_escape("\n".join(line.strip() for line in block.strip().splitlines()))
+            for block in re.split(r"\n\s*\n", text)
+            if block.strip()
+        ]
+        rendered.append(f"% Page {number}\n" + ("\n\n".join(paragraphs) or r"\mbox{}"))
+    body = "\n\n\\newpage\n\n".join(rendered)
+    return f"{LOCAL_PREAMBLE}\n\n\\begin{{document}}\n\n{body}\n\n\\end{{document}}\n"

@@ -1,0 +1,64 @@
+"""Convert one PDF in the foreground, without a user or a queue (try-outs, support, scripts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from latexocr import backends
+from latexocr.backends import ConversionFailed
+from latexocr.pdf import PdfInvalid, pdf_page_count
+
+
+class Command(BaseCommand):
+    help = "Convert a PDF to LaTeX in the foreground; print the LaTeX or write it to -o."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path, help="The PDF to convert.")
+        parser.add_argument("-o", "--output", type=Path, help="Write the LaTeX to this file.")
+        parser.add_argument(
+            "--backend",
+            choices=["gemini", "local"],
+            default=None,
+            help="Default: LATEXOCR_BACKEND.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        try:
+            pdf = path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"Cannot read {path}: {error.strerror}.") from error
+        try:
+            page_count = pdf_page_count(pdf, max_pages=settings.LATEXOCR_MAX_PAGES)
+        except PdfInvalid as invalid:
+            raise CommandError(str(invalid)) from invalid
+
+        backend = options["backend"] or settings.LATEXOCR_BACKEND
+        try:
+            if backend == "local":
+                result = backends.convert_locally(pdf=pdf)
+            else:
+                result = backends.convert_with_gemini(
+                    pdf=pdf,
+                    page_count=page_count,
+                    model=settings.LATEXOCR_GEMINI_MODEL,
+                    on_progress=lambda done: self.stderr.write(f"{done}/{page_count} pages"),
+                )
+        except ConversionFailed as failure:
+            raise CommandError(str(failure)) from failure
+
+        if options["output"]:
+            options["output"].write_text(result.latex, encoding="utf-8")
+            self.stderr.write(
+                self.style.SUCCESS(
+                    f"{page_count} page(s) -> {options['output']}"
+                    f" ({result.gemini_calls} Gemini call(s), tokens in/out:"
+                    f" {result.input_tokens}/{result.output_tokens})"
+                )
+            )
+        else:
+            self.stdout.write(result.latex, ending="")

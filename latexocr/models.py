@@ -1,0 +1,106 @@
+"""A PDF-to-LaTeX conversion: the uploaded PDF, its state and its result, all in the database.
+
+The PDF is kept in PostgreSQL (not on a volume) so any web or worker replica can read it; the
+user's file name is kept for display only and never used as a path.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class InvalidTransition(Exception):
+    """A status change the workflow does not allow (e.g. retrying a conversion that succeeded)."""
+
+
+class Conversion(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("en attente")
+        RUNNING = "running", _("en cours")
+        DONE = "done", _("terminée")
+        FAILED = "failed", _("échouée")
+
+    # queued -> running -> done | failed; failed -> queued (retry); running -> queued (reaper:
+    # its worker died). A queued conversion that cannot start (quota, poison PDF) may fail.
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.QUEUED: frozenset({Status.RUNNING, Status.FAILED}),
+        Status.RUNNING: frozenset({Status.DONE, Status.FAILED, Status.QUEUED}),
+        Status.FAILED: frozenset({Status.QUEUED}),
+        Status.DONE: frozenset(),
+    }
+
+    class Backend(models.TextChoices):
+        GEMINI = "gemini", _("Gemini")
+        LOCAL = "local", _("texte du PDF (sans Gemini)")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="conversions",
+        verbose_name=_("propriétaire"),
+    )
+    original_filename = models.CharField(_("nom du fichier envoyé"), max_length=255)
+    size_bytes = models.PositiveIntegerField(_("taille (octets)"))
+    page_count = models.PositiveIntegerField(_("pages"))
+    sha256 = models.CharField(_("empreinte SHA-256"), max_length=64)
+    pdf = models.BinaryField(_("PDF"))
+
+    backend = models.CharField(_("moteur"), max_length=16, choices=Backend.choices)
+    model = models.CharField(_("modèle"), max_length=100, blank=True)
+    # Fingerprint of the prompt template: the same PDF under another prompt is another job.
+    prompt_sha256 = models.CharField(_("empreinte du prompt"), max_length=64, blank=True)
+
+    status = models.CharField(
+        _("statut"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    pages_done = models.PositiveIntegerField(_("pages converties"), default=0)
+    attempts = models.PositiveIntegerField(_("exécutions"), default=0)
+    error = models.TextField(_("message d'erreur"), blank=True)
+    latex = models.TextField(_("LaTeX"), blank=True)
+    gemini_calls = models.PositiveIntegerField(_("appels Gemini"), default=0)
+    input_tokens = models.PositiveIntegerField(_("jetons en entrée"), null=True, blank=True)
+    output_tokens = models.PositiveIntegerField(_("jetons en sortie"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    started_at = models.DateTimeField(_("démarrée le"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("terminée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("conversion")
+        verbose_name_plural = _("conversions")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="latexocr_owner_recent"),
+            models.Index(fields=["owner", "sha256"], name="latexocr_owner_sha256"),
+            models.Index(fields=["status", "started_at"], name="latexocr_status_started"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_filename} ({self.get_status_display()})"
+
+    def check_transition(self, new_status: str) -> None:
+        if new_status not in self.TRANSITIONS[self.status]:
+            raise InvalidTransition(f"{self.status} -> {new_status} is not allowed.")
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.page_count:
+            return 0
+        return min(100, self.pages_done * 100 // self.page_count)
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

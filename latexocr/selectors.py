@@ -1,0 +1,54 @@
+"""Reads on conversions. Lists never load the PDF or the LaTeX (both can weigh megabytes)."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from accounts.models import User
+from latexocr.models import Conversion
+
+HEAVY_FIELDS = ("pdf", "latex")
+
+
+def conversion_list_recent(*, user: User, limit: int = 5) -> list[Conversion]:
+    """The user's latest conversions, newest first (home page)."""
+    return list(conversion_list(user=user)[:limit])
+
+
+def conversion_list(*, user: User) -> QuerySet[Conversion]:
+    return Conversion.objects.filter(owner=user).defer(*HEAVY_FIELDS).order_by("-created_at")
+
+
+def conversion_get_owned(
+    *, user: User, conversion_id: object, with_latex: bool = False
+) -> Conversion:
+    """The user's conversion, or Http404 — also when it exists but belongs to someone else."""
+    fields = ("pdf",) if with_latex else HEAVY_FIELDS
+    return get_object_or_404(Conversion.objects.defer(*fields), pk=conversion_id, owner=user)
+
+
+def conversion_find_duplicate(
+    *, user: User, sha256: str, backend: str, model: str, prompt_sha256: str
+) -> Conversion | None:
+    """An earlier conversion of the same PDF with the same model and prompt, not failed."""
+    return (
+        conversion_list(user=user)
+        .filter(sha256=sha256, backend=backend, model=model, prompt_sha256=prompt_sha256)
+        .exclude(status=Conversion.Status.FAILED)
+        .first()
+    )
+
+
+def conversion_quota_remaining(*, user: User) -> int | None:
+    """Conversions the user may still start today (None: no limit). Today is in TIME_ZONE."""
+    quota = settings.LATEXOCR_DAILY_QUOTA
+    if quota <= 0:
+        return None
+    midnight = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    used = Conversion.objects.filter(owner=user, created_at__gte=midnight).count()
+    return max(0, quota - used)

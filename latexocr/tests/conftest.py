@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from accounts.models import User
+from accounts.tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _latexocr_settings(settings: Any) -> None:
+    settings.LATEXOCR_BACKEND = "local"
+    settings.LATEXOCR_GEMINI_MODEL = "gemini-3.8-flash"
+    settings.LATEXOCR_MAX_UPLOAD_MB = 20
+    settings.LATEXOCR_MAX_PAGES = 200
+    settings.LATEXOCR_PAGES_PER_CALL = 10
+    settings.LATEXOCR_PARALLEL_CALLS = 4
+    settings.LATEXOCR_MAX_ATTEMPTS = 3
+    settings.LATEXOCR_DAILY_QUOTA = 30
+    settings.LATEXOCR_CALL_TIMEOUT_S = 10.0
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def gemini_backend(settings: Any, fake_gemini: Any) -> Any:
+    """Conversions go to the fake Gemini."""
+    settings.LATEXOCR_BACKEND = "gemini"
+    return fake_gemini
+
+
+@pytest.fixture
+def user(db: None) -> User:
+    return UserFactory.create()
+
+
+@pytest.fixture
+def other_user(db: None) -> User:
+    return UserFactory.create()

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import hashlib
+
+import factory
+
+from accounts.tests.factories import UserFactory
+from latexocr.models import Conversion
+from tests.pdfs import blank_pdf
+
+
+class ConversionFactory(factory.django.DjangoModelFactory[Conversion]):
+    class Meta:
+        model = Conversion
+
+    owner = factory.SubFactory(UserFactory)
+    original_filename = "td1.pdf"
+    pdf = factory.LazyFunction(lambda: blank_pdf(2))
+    size_bytes = factory.LazyAttribute(lambda o: len(o.pdf))
+    page_count = 2
+    sha256 = factory.LazyAttribute(lambda o: hashlib.sha256(o.pdf).hexdigest())
+    backend = Conversion.Backend.GEMINI
+    model = "gemini-3.8-flash"
+    status = Conversion.Status.QUEUED

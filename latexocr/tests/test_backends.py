@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from latexocr import backends
+from latexocr.backends import ConversionFailed
+from tests.fakes.gemini import FakeGemini, Reply
+from tests.pdfs import blank_pdf, pdf_with_text
+
+FIXTURE = Path(__file__).resolve().parents[2].parent / "shared/fixtures/handwritten-maths-fr.pdf"
+DAILY_QUOTA = "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
+
+
+def numbered_pdf(pages: int) -> bytes:
+    return pdf_with_text([f"Contenu de la page {n}" for n in range(1, pages + 1)])
+
+
+def convert(pdf: bytes, pages: int, progress: list[int] | None = None) -> backends.ConversionResult:
+    return backends.convert_with_gemini(
+        pdf=pdf,
+        page_count=pages,
+        model="gemini-3.8-flash",
+        on_progress=(progress if progress is not None else []).append,
+    )
+
+
+def pages_in_order(latex: str) -> list[int]:
+    return [int(n) for n in re.findall(r"Contenu de la page (\d+)", latex)]
+
+
+def test_a_short_pdf_is_converted_in_one_call_with_the_whole_pdf(
+    fake_gemini: FakeGemini,
+) -> None:
+    pdf = numbered_pdf(3)
+
+    result = convert(pdf, 3)
+
+    [request] = fake_gemini.generate_requests()
+    assert request.pdf_pages == 3
+    assert pages_in_order(result.latex) == [1, 2, 3]
+    assert result.gemini_calls == 1
+    assert result.model == "gemini-3.8-flash"
+    assert result.input_tokens and result.output_tokens
+    prompt = request.body["contents"][0]["parts"][1]["text"]
+    assert "\\documentclass" in prompt and "en français" in prompt
+    assert request.body["generation_config"]["thinking_config"]["thinking_level"] == "LOW"
+
+
+def test_a_30_page_pdf_is_converted_in_3_ranges_and_merged_in_page_order(
+    fake_gemini: FakeGemini, settings: Any
+) -> None:
+    settings.LATEXOCR_PAGES_PER_CALL = 10
+    progress: list[int] = []
+
+    result = convert(numbered_pdf(30), 30, progress)
+
+    requests = fake_gemini.generate_requests()
+    assert sorted(r.pdf_pages or 0 for r in requests) == [10, 10, 10]
+    assert pages_in_order(result.latex) == list(range(1, 31))
+    assert result.latex.count("\\documentclass") == 1
+    assert result.latex.count("\\begin{document}") == 1
+    assert result.gemini_calls == 3
+    assert progress == [10, 20, 30]
+    prompts = sorted(r.body["contents"][0]["parts"][1]["text"] for r in requests)
+    assert any("les pages 11 à 20 d'un document de 30 pages" in p for p in prompts)
+
+
+def test_ranges_run_in_parallel_up_to_the_limit(fake_gemini: FakeGemini, settings: Any) -> None:
+    settings.LATEXOCR_PAGES_PER_CALL = 1
+    settings.LATEXOCR_PARALLEL_CALLS = 4
+    fake_gemini.queue(*[Reply(delay_s=0.3)] * 4)
+
+    started = time.monotonic()
+    convert(numbered_pdf(4), 4)
+
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_range_cut_by_max_tokens_is_split_in_two_and_redone(fake_gemini: FakeGemini) -> None:
+    fake_gemini.max_pages_per_answer = 5
+
+    result = convert(numbered_pdf(10), 10)
+
+    calls = [r.pdf_pages for r in fake_gemini.generate_requests()]
+    assert calls[0] == 10
+    assert sorted(c or 0 for c in calls[1:]) == [5, 5]
+    assert pages_in_order(result.latex) == list(range(1, 11))
+    assert result.gemini_calls == 3
+
+
+def test_a_single_page_cut_by_max_tokens_fails_instead_of_being_truncated(
+    fake_gemini: FakeGemini,
+) -> None:
+    fake_gemini.queue(Reply(finish_reason="MAX_TOKENS"))
+
+    with pytest.raises(ConversionFailed, match="page 1 donne une transcription trop longue"):
+        convert(numbered_pdf(1), 1)
+
+
+def test_a_429_is_retried_and_the_conversion_succeeds(fake_gemini: FakeGemini) -> None:
+    fake_gemini.queue(Reply(status=429, retry_delay="0.01s"))
+
+    result = convert(numbered_pdf(2), 2)
+
+    assert len(fake_gemini.generate_requests()) == 2
+    assert pages_in_order(result.latex) == [1, 2]
+
+
+def test_a_permanent_400_fails_at_once_with_a_french_message(fake_gemini: FakeGemini) -> None:
+    fake_gemini.queue(*[Reply(status=400)] * 3)
+
+    with pytest.raises(ConversionFailed, match="Gemini a refusé la demande"):
+        convert(numbered_pdf(2), 2)
+
+    assert len(fake_gemini.generate_requests()) == 1
+
+
+def test_a_daily_quota_says_to_come_back_tomorrow(fake_gemini: FakeGemini) -> None:
+    fake_gemini.queue(Reply(status=429, quota_id=DAILY_QUOTA))
+
+    with pytest.raises(ConversionFailed, match="quota quotidien"):
+        convert(numbered_pdf(1), 1)
+
+
+def test_503_on_every_attempt_says_gemini_is_unavailable(
+    fake_gemini: FakeGemini, settings: Any
+) -> None:
+    settings.LATEXOCR_MAX_ATTEMPTS = 3
+    fake_gemini.queue(*[Reply(status=503)] * 3)
+
+    with pytest.raises(ConversionFailed, match="indisponible"):
+        convert(numbered_pdf(1), 1)
+
+    assert len(fake_gemini.generate_requests()) == 3
+
+
+def test_a_blocked_answer_names_the_filter(fake_gemini: FakeGemini) -> None:
+    fake_gemini.queue(Reply(text="", finish_reason="RECITATION"))
+
+    with pytest.raises(ConversionFailed, match="RECITATION"):
+        convert(numbered_pdf(1), 1)
+
+
+def test_an_empty_answer_fails_instead_of_giving_an_empty_document(
+    fake_gemini: FakeGemini,
+) -> None:
+    fake_gemini.queue(Reply(text="   "))
+
+    with pytest.raises(ConversionFailed, match="réponse vide"):
+        convert(numbered_pdf(1), 1)
+
+
+def test_a_fenced_answer_comes_back_without_fences(fake_gemini: FakeGemini) -> None:
+    fake_gemini.fenced = True
+
+    result = convert(numbered_pdf(2), 2)
+
+    assert "```" not in result.latex
+    assert result.latex.startswith("\\documentclass")
+
+
+def test_without_a_key_the_gemini_backend_says_it_is_not_configured(settings: Any) -> None:
+    settings.GEMINI_API_KEY = ""
+
+    with pytest.raises(ConversionFailed, match="pas configurée"):
+        convert(blank_pdf(1), 1)
+
+
+def test_the_real_handwritten_fixture_goes_through_gemini(fake_gemini: FakeGemini) -> None:
+    pdf = FIXTURE.read_bytes()
+
+    result = convert(pdf, 1)
+
+    [request] = fake_gemini.generate_requests()
+    assert request.pdf_pages == 1
+    assert result.latex.startswith("\\documentclass")
+    assert result.latex.rstrip().endswith("\\end{document}")
+
+
+def test_the_local_backend_builds_a_document_from_the_text_layer() -> None:
+    pdf = pdf_with_text(["Exercice 1 : calculer 50% de x_1", "Exercice 2\n\nDeuxième partie"])
+
+    result = backends.convert_locally(pdf=pdf)
+
+    assert result.gemini_calls == 0
+    assert "Exercice 1 : calculer 50\\% de x\\_1" in result.latex
+    assert "\\newpage" in result.latex
+    assert "Deuxième partie" in result.latex
+
+
+def test_the_local_backend_explains_that_a_scan_needs_gemini() -> None:
+    with pytest.raises(ConversionFailed, match=r"pas de couche texte.*Gemini"):
+        backends.convert_locally(pdf=FIXTURE.read_bytes())

@@ -1,0 +1,200 @@
+"""Pages of the PDF-to-LaTeX tool. Every conversion page is the owner's alone (else 404)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import PurePath
+from typing import cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import User
+from latexocr.forms import UploadForm
+from latexocr.models import Conversion, InvalidTransition
+from latexocr.selectors import (
+    conversion_find_duplicate,
+    conversion_get_owned,
+    conversion_list,
+    conversion_quota_remaining,
+)
+from latexocr.services import (
+    QuotaExceeded,
+    conversion_create,
+    conversion_delete,
+    conversion_model_and_prompt,
+    conversion_retry,
+)
+from latexocr.uploads import SizeLimitedMemoryUploadHandler
+
+OVERLEAF_DOCS_URL = "https://www.overleaf.com/docs"
+
+
+def _user(request: HttpRequest) -> User:
+    # Only called behind login_required.
+    return cast(User, request.user)
+
+
+def _render_upload(
+    request: HttpRequest, form: UploadForm, *, status: int = 200, **context: object
+) -> HttpResponse:
+    context = {
+        "form": form,
+        "quota_remaining": conversion_quota_remaining(user=_user(request)),
+        "backend": settings.LATEXOCR_BACKEND,
+        **context,
+    }
+    return render(request, "latexocr/upload.html", context, status=status)
+
+
+@login_required
+@csrf_exempt  # checked by _upload_checked, once the body has been read by our handler
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _render_upload(request, UploadForm())
+    if conversion_quota_remaining(user=_user(request)) == 0:
+        return _render_upload(request, UploadForm(), status=429, quota_exceeded=True)
+
+    handler = SizeLimitedMemoryUploadHandler(
+        request, max_bytes=settings.LATEXOCR_MAX_UPLOAD_MB * 1024 * 1024
+    )
+    request.upload_handlers = [handler]
+    request.POST  # noqa: B018 - parse the body now, through the size-limited handler
+    if handler.too_large:
+        # Nothing was stored and nothing will change: answer before the CSRF check, whose
+        # token was in the part of the body that was not read.
+        form = UploadForm()
+        form.add_error(
+            "pdf",
+            _("Ce fichier dépasse la taille maximale de %(max_mb)d Mo.")
+            % {"max_mb": settings.LATEXOCR_MAX_UPLOAD_MB},
+        )
+        return _render_upload(request, form, status=413)
+    return _upload_checked(request)
+
+
+@csrf_protect
+def _upload_checked(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_upload(request, form, status=400)
+
+    if not form.cleaned_data["force"]:
+        model, prompt_sha256 = conversion_model_and_prompt(
+            backend=settings.LATEXOCR_BACKEND, page_count=form.page_count
+        )
+        duplicate = conversion_find_duplicate(
+            user=user,
+            sha256=hashlib.sha256(form.pdf_bytes).hexdigest(),
+            backend=settings.LATEXOCR_BACKEND,
+            model=model,
+            prompt_sha256=prompt_sha256,
+        )
+        if duplicate is not None:
+            return _render_upload(request, UploadForm(), duplicate=duplicate)
+
+    try:
+        conversion = conversion_create(
+            owner=user,
+            pdf=form.pdf_bytes,
+            original_filename=form.cleaned_data["pdf"].name or "document.pdf",
+            page_count=form.page_count,
+        )
+    except QuotaExceeded:
+        return _render_upload(request, UploadForm(), status=429, quota_exceeded=True)
+    return redirect("latexocr:detail", conversion_id=conversion.pk)
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
+    conversion = conversion_get_owned(
+        user=_user(request), conversion_id=conversion_id, with_latex=True
+    )
+    return render(
+        request,
+        "latexocr/detail.html",
+        {
+            "conversion": conversion,
+            "overleaf_url": OVERLEAF_DOCS_URL,
+            "tex_filename": _tex_filename(conversion),
+        },
+    )
+
+
+@login_required
+@require_GET
+@never_cache
+def status(request: HttpRequest, conversion_id: uuid.UUID) -> JsonResponse:
+    conversion = conversion_get_owned(user=_user(request), conversion_id=conversion_id)
+    return JsonResponse(
+        {
+            "status": conversion.status,
+            "status_label": conversion.get_status_display(),
+            "progress": conversion.progress_percent,
+            "pages_done": conversion.pages_done,
+            "page_count": conversion.page_count,
+            "error": conversion.error,
+        }
+    )
+
+
+def _tex_filename(conversion: Conversion) -> str:
+    # Built by us: the user's file name only contributes a slug, never a path or a quote.
+    stem = slugify(PurePath(conversion.original_filename).stem)[:60] or "conversion"
+    return f"{stem}-{str(conversion.pk)[:8]}.tex"
+
+
+@login_required
+@require_GET
+def download(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
+    conversion = conversion_get_owned(
+        user=_user(request), conversion_id=conversion_id, with_latex=True
+    )
+    if conversion.status != Conversion.Status.DONE:
+        raise Http404
+    response = HttpResponse(conversion.latex, content_type="application/x-tex; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_tex_filename(conversion)}"'
+    return response
+
+
+@login_required
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    page = Paginator(conversion_list(user=_user(request)), 20).get_page(request.GET.get("page"))
+    return render(request, "latexocr/history.html", {"page": page})
+
+
+@login_required
+@require_POST
+def retry(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
+    conversion = conversion_get_owned(user=_user(request), conversion_id=conversion_id)
+    try:
+        conversion_retry(conversion=conversion)
+    except InvalidTransition:
+        messages.warning(request, _("Seule une conversion échouée peut être relancée."))
+    else:
+        messages.success(request, _("La conversion est relancée."))
+    return redirect("latexocr:detail", conversion_id=conversion.pk)
+
+
+@login_required
+@require_POST
+def delete(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
+    conversion = conversion_get_owned(user=_user(request), conversion_id=conversion_id)
+    name = conversion.original_filename
+    conversion_delete(conversion=conversion)
+    messages.success(request, _("La conversion de « %(name)s » a été supprimée.") % {"name": name})
+    return redirect("latexocr:history")
