@@ -44,8 +44,12 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # The browser's own words (the file picker's "Choose File") in French, like a student's.
+    "--lang=fr-FR",
 ]
 START_TIMEOUT_S = 60
+# Slow enough that journey 5 sees the conversion queued and running, like a real model.
+GEMINI_PACE = ["--seconds-per-1000-chars", "3"]
 ADMIN_USERNAME = "admin-e2e"
 ADMIN_PASSWORD = "Admin-e2e-" + secrets.token_urlsafe(8)
 
@@ -210,9 +214,8 @@ def live_site() -> Iterator[LiveSite]:
     }
     site = LiveSite(base_url=f"http://127.0.0.1:{port}", env=env, workdir=workdir)
     try:
-        gemini_port = site.start(
-            "fake-gemini", [PYTHON, "-m", "tests.fakes.gemini", "--port", "0"], ready_line="READY"
-        ).split()[1]
+        gemini = [PYTHON, "-m", "tests.fakes.gemini", "--port", "0", *GEMINI_PACE]
+        gemini_port = site.start("fake-gemini", gemini, ready_line="READY").split()[1]
         webhook_port = "9"
         if importlib.util.find_spec("tests.fakes.webhook") is not None:
             webhook_port = site.start(

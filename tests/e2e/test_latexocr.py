@@ -1,0 +1,68 @@
+"""Journeys 5 and 6: a handwritten PDF becomes LaTeX; a file that is not a PDF is refused."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import LiveSite, screenshot
+from tests.e2e.helpers import assert_fields_labelled, register, unique_username
+
+pytestmark = pytest.mark.e2e
+
+# The real scanned exercise sheet, beside the repository (../shared/fixtures/).
+FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+FIXTURE_PDF = FIXTURES / "handwritten-maths-fr.pdf"
+
+
+def test_a_handwritten_pdf_shows_progress_then_latex_that_downloads_as_a_tex_file(
+    page: Page, live_site: LiveSite, tmp_path: Path
+) -> None:
+    if not FIXTURE_PDF.exists():
+        pytest.skip(f"{FIXTURE_PDF} is missing")
+    register(page, unique_username("noe"))
+    page.get_by_role("navigation").get_by_role("link", name="PDF vers LaTeX").click()
+    assert_fields_labelled(page)
+
+    page.get_by_label("Fichier PDF").set_input_files(FIXTURE_PDF)
+    page.get_by_role("button", name="Convertir", exact=True).click()
+
+    # The fake Gemini answers slowly enough for the queued/running state to be seen.
+    progress = page.locator("#conversion-progress")
+    expect(progress).to_have_attribute("aria-live", "polite")
+    expect(page.locator("progress")).to_be_visible()
+    screenshot(page, "5-latexocr-progress")
+
+    latex = page.locator("#latex-source")
+    expect(latex).to_contain_text("\\documentclass", timeout=60_000)
+    expect(latex).to_contain_text("\\end{document}")
+    expect(page.locator("#conversion-status")).to_have_text("terminée")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Télécharger le .tex").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".tex")
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    assert "\\documentclass" in saved.read_text(encoding="utf-8")
+    screenshot(page, "5-latexocr-done")
+
+
+def test_a_file_that_is_not_a_pdf_is_refused_with_a_clear_message(
+    page: Page, live_site: LiveSite, tmp_path: Path
+) -> None:
+    not_a_pdf = tmp_path / "devoir.pdf"
+    not_a_pdf.write_text("Exercice 1 : calculer la dérivée de x².\n", encoding="utf-8")
+    register(page, unique_username("zoe"))
+    page.goto("/ocr/")
+
+    page.get_by_label("Fichier PDF").set_input_files(not_a_pdf)
+    page.get_by_role("button", name="Convertir", exact=True).click()
+
+    expect(page).to_have_url("/ocr/")
+    expect(page.locator(".errorlist")).to_contain_text(re.compile(r"Ce fichier n.est pas un PDF"))
+    expect(page.get_by_label("Fichier PDF")).to_have_attribute("aria-invalid", "true")
+    screenshot(page, "6-latexocr-not-a-pdf")
