@@ -6,6 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from accounts.models import User
+from latexocr.selectors import conversion_list_recent, conversion_quota_remaining
+
 
 def root(request: HttpRequest) -> HttpResponse:
     return redirect("home" if request.user.is_authenticated else "accounts:login")
@@ -13,4 +16,10 @@ def root(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 (login_required guarantees it; narrows the type)
+    context = {
+        "conversions": conversion_list_recent(user=user, limit=5),
+        "conversion_quota_remaining": conversion_quota_remaining(user=user),
+    }
+    return render(request, "home.html", context)

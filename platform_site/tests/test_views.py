@@ -5,6 +5,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from accounts.tests.factories import UserFactory
+from latexocr.tests.factories import ConversionFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -15,12 +18,8 @@ def test_home_sends_anonymous_visitors_to_the_login_page(client: Client) -> None
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_home_greets_the_user_and_shows_their_name_and_logout_in_the_nav(
-    client: Client, django_user_model: Any
-) -> None:
-    user = django_user_model.objects.create_user(
-        username="amina", password="x-Pa55word-long", first_name="Amina"
-    )
+def test_home_greets_the_user_and_shows_their_name_and_logout_in_the_nav(client: Client) -> None:
+    user = UserFactory.create(first_name="Amina", last_name="Diallo")
     client.force_login(user)
 
     response = client.get("/home/")
@@ -28,5 +27,31 @@ def test_home_greets_the_user_and_shows_their_name_and_logout_in_the_nav(
     html = response.content.decode()
     assert response.status_code == 200
     assert "Bonjour, Amina !" in html
+    assert "Amina Diallo" in html
     assert 'aria-current="page"' in html
     assert "Se déconnecter" in html
+
+
+def test_home_lists_only_the_users_recent_conversions(client: Client) -> None:
+    user = UserFactory.create()
+    ConversionFactory.create(owner=user, original_filename="td-integrales.pdf")
+    ConversionFactory.create(original_filename="pas-a-moi.pdf")
+    client.force_login(user)
+
+    response = client.get("/home/")
+
+    html = response.content.decode()
+    assert "td-integrales.pdf" in html
+    assert "pas-a-moi.pdf" not in html
+
+
+def test_home_shows_the_conversions_left_today(client: Client, settings: Any) -> None:
+    settings.LATEXOCR_DAILY_QUOTA = 3
+    user = UserFactory.create()
+    ConversionFactory.create(owner=user)
+    client.force_login(user)
+
+    response = client.get("/home/")
+
+    assert response.context["conversion_quota_remaining"] == 2
+    assert "conversions restantes" in response.content.decode()
