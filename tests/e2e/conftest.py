@@ -44,9 +44,10 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    # The browser's own words (the file picker's "Choose File") in French, like a student's.
-    "--lang=fr-FR",
 ]
+# The browser's own words (the file picker's "Choisir un fichier") in French, like a
+# student's browser: Chromium reads its UI language from the environment (chromium-l10n).
+CHROMIUM_ENV = {**os.environ, "LANG": "fr_FR.UTF-8", "LANGUAGE": "fr"}
 START_TIMEOUT_S = 60
 # Slow enough that journey 5 sees the conversion queued and running, like a real model.
 GEMINI_PACE = ["--seconds-per-1000-chars", "3"]
@@ -261,7 +262,7 @@ def live_site() -> Iterator[LiveSite]:
 def browser(live_site: LiveSite) -> Iterator[Browser]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, env=CHROMIUM_ENV
         )
         yield chromium
         chromium.close()
