@@ -74,11 +74,13 @@ def upload(request: HttpRequest) -> HttpResponse:
     if handler.too_large:
         # Nothing was stored and nothing will change: answer before the CSRF check, whose
         # token was in the part of the body that was not read.
-        form = UploadForm()
-        form.add_error(
-            "pdf",
-            _("Ce fichier dépasse la taille maximale de %(max_mb)d Mo.")
-            % {"max_mb": settings.LATEXOCR_MAX_UPLOAD_MB},
+        form = UploadForm(data={})
+        form.full_clean()
+        form.errors["pdf"] = form.error_class(
+            [
+                _("Ce fichier dépasse la taille maximale de %(max_mb)d Mo.")
+                % {"max_mb": settings.LATEXOCR_MAX_UPLOAD_MB}
+            ]
         )
         return _render_upload(request, form, status=413)
     return _upload_checked(request)

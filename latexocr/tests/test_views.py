@@ -1,0 +1,351 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from latexocr.models import Conversion
+from latexocr.tests.factories import ConversionFactory
+from tests.fakes.gemini import FakeGemini
+from tests.pdfs import blank_pdf, encrypted_pdf, pdf_with_text
+
+pytestmark = pytest.mark.django_db
+
+FIXTURE = Path(__file__).resolve().parents[2].parent / "shared/fixtures/handwritten-maths-fr.pdf"
+UPLOAD = "/ocr/"
+
+
+@pytest.fixture
+def logged_in(client: Client, user: User) -> Client:
+    client.force_login(user)
+    return client
+
+
+def pdf_file(data: bytes, name: str = "td1.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="application/pdf")
+
+
+def post_upload(client: Client, data: bytes, run: Callable[..., Any], **extra: Any) -> Any:
+    with run(execute=True):
+        return client.post(UPLOAD, {"pdf": pdf_file(data), **extra})
+
+
+def test_the_upload_page_needs_a_login(client: Client) -> None:
+    response = client.get(UPLOAD)
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_the_upload_page_shows_the_form(logged_in: Client) -> None:
+    response = logged_in.get(UPLOAD)
+
+    assert response.status_code == 200
+    assert b'name="pdf"' in response.content
+
+
+def test_an_upload_redirects_to_its_conversion_which_runs_in_the_background(
+    logged_in: Client, user: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    response = post_upload(
+        logged_in, pdf_with_text(["Bonjour le monde"]), django_capture_on_commit_callbacks
+    )
+
+    conversion = Conversion.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/ocr/{conversion.pk}/"
+    assert conversion.owner == user
+    assert conversion.original_filename == "td1.pdf"
+    assert conversion.status == Conversion.Status.DONE
+    assert "Bonjour le monde" in conversion.latex
+
+
+def test_an_upload_through_gemini_stores_model_and_tokens(
+    logged_in: Client, gemini_backend: FakeGemini, django_capture_on_commit_callbacks: Any
+) -> None:
+    post_upload(logged_in, FIXTURE.read_bytes(), django_capture_on_commit_callbacks)
+
+    conversion = Conversion.objects.get()
+    assert conversion.status == Conversion.Status.DONE
+    assert conversion.backend == "gemini"
+    assert conversion.model == "gemini-3.8-flash"
+    assert conversion.gemini_calls == 1
+    assert conversion.input_tokens and conversion.output_tokens
+    assert conversion.latex.startswith("\\documentclass")
+
+
+def test_the_handwritten_fixture_with_the_local_backend_fails_with_a_clear_message(
+    logged_in: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    post_upload(logged_in, FIXTURE.read_bytes(), django_capture_on_commit_callbacks)
+
+    conversion = Conversion.objects.get()
+    assert conversion.status == Conversion.Status.FAILED
+    assert "couche texte" in conversion.error
+    page = logged_in.get(f"/ocr/{conversion.pk}/")
+    assert "couche texte" in page.content.decode()
+
+
+def test_an_upload_larger_than_the_limit_is_refused_with_413_and_not_stored(
+    logged_in: Client, settings: Any
+) -> None:
+    settings.LATEXOCR_MAX_UPLOAD_MB = 1
+    big = blank_pdf(1) + b"%" * (2 * 1024 * 1024)
+
+    response = logged_in.post(UPLOAD, {"pdf": pdf_file(big)})
+
+    assert response.status_code == 413
+    assert "taille maximale de 1 Mo" in response.content.decode()
+    assert not Conversion.objects.exists()
+
+
+def test_an_upload_just_over_the_limit_is_stopped_while_it_streams(
+    logged_in: Client, settings: Any
+) -> None:
+    # Within the multipart allowance, so the declared length passes: the handler counts.
+    settings.LATEXOCR_MAX_UPLOAD_MB = 1
+    data = blank_pdf(1) + b"%" * (1024 * 1024)
+
+    response = logged_in.post(UPLOAD, {"pdf": pdf_file(data)})
+
+    assert response.status_code == 413
+    assert not Conversion.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"just some text", "est pas un PDF"),
+        (b"%PDF-1.7\nnot really", "endommagé ou illisible"),
+        (encrypted_pdf(), "mot de passe"),
+    ],
+)
+def test_an_invalid_pdf_is_refused_with_400_and_its_reason(
+    logged_in: Client, data: bytes, message: str
+) -> None:
+    response = logged_in.post(UPLOAD, {"pdf": pdf_file(data)})
+
+    assert response.status_code == 400
+    assert any(
+        part in response.content.decode().replace("&#x27;", "'") for part in message.split("|")
+    )
+    assert not Conversion.objects.exists()
+
+
+def test_a_pdf_with_too_many_pages_is_refused_with_400(logged_in: Client, settings: Any) -> None:
+    settings.LATEXOCR_MAX_PAGES = 3
+
+    response = logged_in.post(UPLOAD, {"pdf": pdf_file(blank_pdf(4))})
+
+    assert response.status_code == 400
+    assert "la limite est de 3 pages" in response.content.decode()
+
+
+def test_a_post_without_a_file_is_refused_with_400(logged_in: Client) -> None:
+    response = logged_in.post(UPLOAD, {})
+
+    assert response.status_code == 400
+
+
+def test_the_upload_checks_the_csrf_token(user: User) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+
+    response = client.post(UPLOAD, {"pdf": pdf_file(blank_pdf(1))})
+
+    assert response.status_code == 403
+    assert not Conversion.objects.exists()
+
+
+def test_the_daily_quota_refuses_more_uploads_with_429(
+    logged_in: Client, user: User, settings: Any
+) -> None:
+    settings.LATEXOCR_DAILY_QUOTA = 2
+    ConversionFactory.create_batch(2, owner=user)
+
+    response = logged_in.post(UPLOAD, {"pdf": pdf_file(blank_pdf(1))})
+
+    assert response.status_code == 429
+    assert Conversion.objects.count() == 2
+
+
+def test_the_same_pdf_again_offers_the_existing_result(
+    logged_in: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    pdf = pdf_with_text(["Même document"])
+    post_upload(logged_in, pdf, django_capture_on_commit_callbacks)
+    first = Conversion.objects.get()
+
+    response = post_upload(logged_in, pdf, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 200
+    assert f"/ocr/{first.pk}/" in response.content.decode()
+    assert Conversion.objects.count() == 1
+
+
+def test_the_same_pdf_from_another_user_is_not_offered(
+    client: Client, user: User, other_user: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    pdf = pdf_with_text(["Même document"])
+    client.force_login(user)
+    post_upload(client, pdf, django_capture_on_commit_callbacks)
+    client.force_login(other_user)
+
+    response = post_upload(client, pdf, django_capture_on_commit_callbacks)
+
+    assert response.status_code == 302
+    assert Conversion.objects.count() == 2
+
+
+def test_the_same_pdf_can_be_converted_again_when_asked(
+    logged_in: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    pdf = pdf_with_text(["Même document"])
+    post_upload(logged_in, pdf, django_capture_on_commit_callbacks)
+
+    response = post_upload(logged_in, pdf, django_capture_on_commit_callbacks, force="on")
+
+    assert response.status_code == 302
+    assert Conversion.objects.count() == 2
+
+
+def test_a_done_conversion_shows_the_latex_download_and_overleaf(
+    logged_in: Client, user: User
+) -> None:
+    conversion = ConversionFactory.create(
+        owner=user, status="done", latex="\\documentclass{article}<x>", original_filename="a b.pdf"
+    )
+
+    page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
+
+    assert "\\documentclass{article}&lt;x&gt;" in page
+    assert f"/ocr/{conversion.pk}/download/" in page
+    assert 'action="https://www.overleaf.com/docs"' in page
+    assert 'name="snip"' in page
+    overleaf_form = page.split('action="https://www.overleaf.com/docs"')[1].split("</form>")[0]
+    assert "csrfmiddlewaretoken" not in overleaf_form
+    assert "<script>" not in page
+
+
+def test_a_running_conversion_page_loads_the_polling_script(logged_in: Client, user: User) -> None:
+    conversion = ConversionFactory.create(owner=user, status="running", pages_done=1)
+
+    page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
+
+    assert f'data-status-url="/ocr/{conversion.pk}/status/"' in page
+    assert "js/latexocr.js" in page
+
+
+def test_the_status_answers_json_with_status_progress_and_error(
+    logged_in: Client, user: User
+) -> None:
+    conversion = ConversionFactory.create(owner=user, status="running", page_count=4, pages_done=1)
+
+    response = logged_in.get(f"/ocr/{conversion.pk}/status/")
+
+    assert response.status_code == 200
+    data = response.json()
+    assert data["status"] == "running"
+    assert data["progress"] == 25
+    assert data["error"] == ""
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+def test_the_download_is_an_attachment_with_a_name_we_build(logged_in: Client, user: User) -> None:
+    conversion = ConversionFactory.create(
+        owner=user,
+        status="done",
+        latex="\\documentclass{article}",
+        original_filename='../../etc/pass"wd é.pdf',
+    )
+
+    response = logged_in.get(f"/ocr/{conversion.pk}/download/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/x-tex")
+    disposition = response["Content-Disposition"]
+    assert disposition == f'attachment; filename="passwd-e-{str(conversion.pk)[:8]}.tex"'
+    assert response.content == b"\\documentclass{article}"
+
+
+def test_a_conversion_not_done_has_nothing_to_download(logged_in: Client, user: User) -> None:
+    conversion = ConversionFactory.create(owner=user, status="running")
+
+    assert logged_in.get(f"/ocr/{conversion.pk}/download/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix"),
+    [
+        ("get", ""),
+        ("get", "status/"),
+        ("get", "download/"),
+        ("post", "retry/"),
+        ("post", "delete/"),
+    ],
+)
+def test_another_users_conversion_is_404(
+    logged_in: Client, other_user: User, method: str, suffix: str
+) -> None:
+    conversion = ConversionFactory.create(owner=other_user, status="failed", latex="secret")
+
+    response = getattr(logged_in, method)(f"/ocr/{conversion.pk}/{suffix}")
+
+    assert response.status_code == 404
+    assert Conversion.objects.filter(pk=conversion.pk, status="failed").exists()
+
+
+def test_the_history_lists_only_the_users_conversions(
+    logged_in: Client, user: User, other_user: User
+) -> None:
+    ConversionFactory.create(owner=user, original_filename="mien.pdf")
+    ConversionFactory.create(owner=other_user, original_filename="autre.pdf")
+
+    page = logged_in.get(reverse("latexocr:history")).content.decode()
+
+    assert "mien.pdf" in page
+    assert "autre.pdf" not in page
+
+
+def test_retry_queues_a_failed_conversion_again_without_a_new_upload(
+    logged_in: Client,
+    user: User,
+    gemini_backend: FakeGemini,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    conversion = ConversionFactory.create(owner=user, status="failed", error="Gemini indisponible")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = logged_in.post(f"/ocr/{conversion.pk}/retry/")
+
+    assert response.status_code == 302
+    conversion.refresh_from_db()
+    assert conversion.status == Conversion.Status.DONE
+    assert conversion.error == ""
+    assert [r.pdf_pages for r in gemini_backend.generate_requests()] == [2]
+
+
+def test_retry_of_a_done_conversion_changes_nothing(logged_in: Client, user: User) -> None:
+    conversion = ConversionFactory.create(owner=user, status="done", latex="x")
+
+    response = logged_in.post(f"/ocr/{conversion.pk}/retry/")
+
+    assert response.status_code == 302
+    conversion.refresh_from_db()
+    assert conversion.status == Conversion.Status.DONE
+
+
+def test_delete_removes_the_pdf_and_the_result(logged_in: Client, user: User) -> None:
+    conversion = ConversionFactory.create(owner=user, status="done", latex="x")
+
+    response = logged_in.post(f"/ocr/{conversion.pk}/delete/")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("latexocr:history")
+    assert not Conversion.objects.filter(pk=conversion.pk).exists()
