@@ -50,6 +50,8 @@ LOG_EXCERPT_MAX_CHARS = 4000
 REPAIR_PROMPT_PATH = Path(__file__).resolve().parent / "prompts" / "repair.txt"
 # Source lines quoted in the repair prompt are cut here: one line is enough to locate a fault.
 QUOTED_LINE_MAX_CHARS = 200
+# Characters of a runaway argument looked up in the source to find the line it starts on.
+RUNAWAY_MATCH_CHARS = 20
 
 # kpathsea reads these from the environment before texmf.cnf. The line lengths keep an
 # error's context ("l.12 \foo") and its message on whole lines instead of TeX's 79 columns.
@@ -510,6 +512,14 @@ _SIMPLE_MESSAGES: list[tuple[re.Pattern[str], str]] = [
         gettext_noop("Caractère # hors d'une définition (il s'écrit \\#)."),
     ),
     (
+        re.compile(r"^LaTeX Error: Command (?P<command>\S+) invalid in math mode\.$"),
+        gettext_noop("%(command)s est interdit dans une formule (un $ est-il resté ouvert ?)."),
+    ),
+    (
+        re.compile(r"^Missing number, treated as zero\.$"),
+        gettext_noop("Nombre attendu à cet endroit (option d'un paquet non chargé ?)."),
+    ),
+    (
         re.compile(r"^Illegal unit of measure"),
         gettext_noop("Longueur sans unité valable (cm, mm, pt...)."),
     ),
@@ -546,9 +556,14 @@ def _first_line_containing(source: str, needle: str) -> int | None:
 
 def _runaway_line(source: str, runaway: str) -> int | None:
     """Where an unclosed argument starts: TeX prints its beginning after "Runaway argument?"."""
-    # TeX respaces control words, so only the text before the first one is searched for.
-    start = runaway.lstrip("{").split("\\", 1)[0].strip()
-    return _first_line_containing(source, start) if start else None
+    # TeX respaces control words ("\\sqrt {x}"), so spaces are ignored on both sides.
+    start = "".join(runaway.split())[:RUNAWAY_MATCH_CHARS]
+    if len(start) < RUNAWAY_MATCH_CHARS // 4:
+        return None
+    for number, text in enumerate(source.splitlines(), start=1):
+        if start in "".join(text.split()):
+            return number
+    return None
 
 
 def log_excerpt(log: str) -> str:
