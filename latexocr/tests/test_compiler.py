@@ -124,6 +124,15 @@ class TestBrokenDocuments:
             )
         ]
 
+    def test_an_unclosed_brace_is_found_on_the_line_where_the_argument_starts(self) -> None:
+        source = document("Calculer\n\\[ \\lim_{x \\to 1} \\frac{\\sqrt{x^2+1}{x+2} \\]\nFin.")
+
+        result = compile_source(source)
+
+        assert not result.compiled
+        assert result.errors[0].line == 6
+        assert result.errors[0].message == "Accolade non fermée dans l'argument de \\frac."
+
     def test_an_ampersand_outside_a_table_is_explained(self) -> None:
         result = compile_source(document("Questions 1 & 2"))
 
