@@ -19,6 +19,25 @@ UNLABELLED_FIELDS_JS = """
 """
 
 
+NARROW_SCREEN = {"width": 360, "height": 780}
+TOO_WIDE_JS = """
+() => Array.from(document.querySelectorAll("body *"))
+  .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+  .filter((el) => !el.parentElement.closest(".table-wrap, pre"))
+  .slice(0, 5)
+  .map((el) => el.tagName.toLowerCase() + (el.className ? "." + el.className : ""))
+"""
+
+
+def assert_fits_narrow_screen(page: Page) -> None:
+    """At 360 px nothing may stick out sideways (tables scroll inside their own box)."""
+    page.set_viewport_size(NARROW_SCREEN)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= NARROW_SCREEN["width"], (
+        f"the page is {width} px wide at 360 px; too wide: {page.evaluate(TOO_WIDE_JS)}"
+    )
+
+
 def unique_username(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(3)}"
 

@@ -12,6 +12,7 @@ from tests.e2e.conftest import LiveSite, screenshot
 from tests.e2e.helpers import (
     PASSWORD,
     assert_fields_labelled,
+    assert_fits_narrow_screen,
     log_in,
     log_out,
     register,
@@ -38,7 +39,7 @@ def test_a_student_registers_lands_on_home_logs_out_and_logs_back_in(
     expect(page).to_have_url("/home/")
     expect(nav).to_contain_text(username)
     screenshot(page, "1-register-home-logout-login")
-    page.set_viewport_size({"width": 360, "height": 780})
+    assert_fits_narrow_screen(page)
     screenshot(page, "1-home-at-360px")
 
 

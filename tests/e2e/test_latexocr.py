@@ -9,7 +9,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LiveSite, screenshot
-from tests.e2e.helpers import assert_fields_labelled, register, unique_username
+from tests.e2e.helpers import (
+    assert_fields_labelled,
+    assert_fits_narrow_screen,
+    register,
+    unique_username,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -49,6 +54,11 @@ def test_a_handwritten_pdf_shows_progress_then_latex_that_downloads_as_a_tex_fil
     download.save_as(saved)
     assert "\\documentclass" in saved.read_text(encoding="utf-8")
     screenshot(page, "5-latexocr-done")
+
+    page.get_by_role("link", name="Vos conversions").click()
+    expect(page.get_by_role("table")).to_contain_text("handwritten-maths-fr.pdf")
+    assert_fits_narrow_screen(page)
+    screenshot(page, "5-latexocr-history-at-360px")
 
 
 def test_a_file_that_is_not_a_pdf_is_refused_with_a_clear_message(
