@@ -47,7 +47,11 @@ CHROMIUM_ARGS = [
 ]
 # The browser's own words (the file picker's "Choisir un fichier") in French, like a
 # student's browser: Chromium reads its UI language from the environment (chromium-l10n).
-CHROMIUM_ENV = {**os.environ, "LANG": "fr_FR.UTF-8", "LANGUAGE": "fr"}
+CHROMIUM_ENV: dict[str, str | float | bool] = {
+    **os.environ,
+    "LANG": "fr_FR.UTF-8",
+    "LANGUAGE": "fr",
+}
 START_TIMEOUT_S = 60
 # Slow enough that journey 5 sees the conversion queued and running, like a real model.
 GEMINI_PACE = ["--seconds-per-1000-chars", "3"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 PASSWORD = "Un-mot-de-passe-solide-2026"
 
@@ -19,7 +19,7 @@ UNLABELLED_FIELDS_JS = """
 """
 
 
-NARROW_SCREEN = {"width": 360, "height": 780}
+NARROW_SCREEN = ViewportSize(width=360, height=780)
 TOO_WIDE_JS = """
 () => Array.from(document.querySelectorAll("body *"))
   .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
