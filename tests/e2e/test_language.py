@@ -36,3 +36,20 @@ def test_the_language_switch_turns_the_site_english_and_back_to_french(
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page.get_by_role("navigation")).to_contain_text("Accueil")
     screenshot(page, "7-back-in-french")
+
+
+def test_a_missing_page_is_shown_in_the_site_design_in_either_language(
+    page: Page, live_site: LiveSite
+) -> None:
+    response = page.goto("/cette-page-n-existe-pas/")
+
+    assert response is not None
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page introuvable")
+    expect(page.get_by_role("link", name="Retour à l\u2019accueil")).to_be_visible()
+
+    switch_language(page, label="Langue", language="English", button="Changer")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+    expect(page.get_by_role("link", name="Back to home")).to_be_visible()
+    screenshot(page, "7-404-in-english")
