@@ -2,8 +2,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from platform_site import health, views
+
+# The admin speaks in the site's name, not Django's.
+admin.site.site_header = _("Plateforme étudiante — administration")
+admin.site.site_title = _("Plateforme étudiante")
+admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("", views.root, name="root"),
