@@ -205,7 +205,7 @@ def latex_compile(*, source: str, timeout_s: int, max_output_bytes: int) -> Comp
                 timeout_s=timeout_s,
                 max_output_bytes=max_output_bytes,
             )
-        if stop is None and _largest_file_size(workdir) >= max_output_bytes:
+        if stop is None and max(_written_sizes(workdir), default=0) >= max_output_bytes:
             # The kernel cut a file at the cap (SIGXFSZ): the engine stopped on its own.
             stop = _Stop.OVERSIZE
         log = _read_capped(workdir / f"{JOB_NAME}.log", max_output_bytes)
@@ -289,7 +289,7 @@ def _run_contained(
             pass
         if time.monotonic() >= deadline:
             stop = _Stop.TIMEOUT
-        elif _total_size(cwd) > max_output_bytes:
+        elif sum(_written_sizes(cwd)) > max_output_bytes:
             stop = _Stop.OVERSIZE
         if stop is not None:
             # The group leader is not reaped yet, so its group id cannot have been reused.
@@ -298,12 +298,12 @@ def _run_contained(
             return process.wait(), stop
 
 
-def _total_size(directory: Path) -> int:
-    return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())
-
-
-def _largest_file_size(directory: Path) -> int:
-    return max((path.stat().st_size for path in directory.rglob("*") if path.is_file()), default=0)
+def _written_sizes(directory: Path) -> list[int]:
+    """Sizes of the files the engine wrote (the source we wrote does not count)."""
+    source = directory / f"{JOB_NAME}.tex"
+    return [
+        path.stat().st_size for path in directory.rglob("*") if path.is_file() and path != source
+    ]
 
 
 def _read_capped(path: Path, limit: int) -> str:

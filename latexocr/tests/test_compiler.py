@@ -201,6 +201,18 @@ class TestContainment:
         assert tex_processes_left() == []
 
 
+@pytest.mark.tex
+@skip_without_tex
+@pytest.mark.usefixtures("latexmk")
+def test_a_source_larger_than_the_output_cap_is_not_counted_as_output() -> None:
+    padding = "%" + "x" * 99 + "\n"
+    source = document(padding * 3_000 + "Court.")
+
+    result = compile_source(source, max_output_bytes=200_000)
+
+    assert result.compiled, result.errors
+
+
 def test_no_configured_engine_skips_the_check_with_a_reason(settings: Any) -> None:
     settings.LATEXOCR_COMPILER = ""
 
