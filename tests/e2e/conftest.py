@@ -21,7 +21,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -272,8 +272,23 @@ def browser(live_site: LiveSite) -> Iterator[Browser]:
         chromium.close()
 
 
+CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    # Keeps the test's outcome on the item so the page fixture can add the server logs.
+    report = yield
+    item.stash[CALL_FAILED] = item.stash.get(CALL_FAILED, False) or (
+        report.when == "call" and report.failed
+    )
+    return report
+
+
 @pytest.fixture
-def page(browser: Browser, live_site: LiveSite) -> Iterator[Page]:
+def page(request: pytest.FixtureRequest, browser: Browser, live_site: LiveSite) -> Iterator[Page]:
     """A page in a fresh context (no cookies) that fails the test on a CSP violation or JS error."""
     context = browser.new_context(
         base_url=live_site.base_url,
@@ -288,6 +303,8 @@ def page(browser: Browser, live_site: LiveSite) -> Iterator[Page]:
     page.on("console", lambda message: _note_console_problem(message, problems))
     yield page
     context.close()
+    if request.node.stash.get(CALL_FAILED, False):
+        print(live_site.logs())  # shown with the failure: what the servers said
     assert not problems, "\n".join(problems)
 
 
