@@ -387,6 +387,9 @@ def test_the_worker_container_converts_the_fixture_pdf(
     assert ".tex" in download.headers["Content-Disposition"]
     assert "\\documentclass" in download.text
     # With the database backend the web never runs a task itself: the worker container did.
+    assert "path=latexocr.tasks.conversion_run_task state=SUCCESSFUL" in site.containers.logs(
+        "worker"
+    )
 
 
 requires_codegen = pytest.mark.skipif(
