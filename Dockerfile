@@ -31,8 +31,8 @@ RUN DJANGO_SECRET_KEY=build-time-only-not-a-secret DJANGO_ALLOWED_HOSTS=build \
     /opt/venv/bin/python manage.py compilemessages --ignore=.venv -v 0 \
     && /opt/venv/bin/python -m compileall -q /app
 
-# --- base: what web and worker share -----------------------------------------------------
-FROM ${PYTHON_IMAGE} AS base
+# --- runtime: what web and worker share, below the code so a code change rebuilds little ---
+FROM ${PYTHON_IMAGE} AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:$PATH \
@@ -43,22 +43,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # A fixed uid/gid so Kubernetes' runAsUser and file ownership agree (k8s/base).
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /tmp app
-COPY --from=build /opt/venv /opt/venv
-COPY --from=build /app /app
 WORKDIR /app
-# The code belongs to root and is read-only for the app user; only /tmp is written
-# (an emptyDir / tmpfs, the root filesystem is read-only in the pods).
-USER 10001:10001
 EXPOSE 8000
-# gunicorn.conf.py binds HOST:PORT; GUNICORN_CMD_ARGS="--bind ..." overrides it.
-CMD ["gunicorn", "--config", "gunicorn.conf.py"]
 
-# --- worker: db_worker with TeX Live for the compile check -------------------------------
-FROM base AS worker
-# Root only for apt-get; the numeric app user comes back right after.
-# hadolint ignore=DL3066
-USER root
-# The same TeX Live packages as requirements/debian-packages.txt (docs/latex-compile.md).
+# --- worker: db_worker, with TeX Live for the compile check ---------------------------------
+FROM runtime AS worker
+# The same TeX Live packages as requirements/debian-packages.txt (docs/latex-compile.md),
+# installed before the code is copied, so a code change does not reinstall them.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
@@ -66,13 +57,22 @@ RUN apt-get update \
         texlive-lang-french texlive-fonts-recommended texlive-science latexmk \
         cm-super-minimal lmodern \
     && rm -rf /var/lib/apt/lists/*
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /app /app
+# The code belongs to root and is read-only for the app user; only /tmp is written
+# (an emptyDir / tmpfs: the root filesystem is read-only in the pods).
 USER 10001:10001
 ENV DJANGO_TASKS_BACKEND=database LATEXOCR_COMPILER="latexmk -pdf"
 # The worker serves no HTTP: Kubernetes watches the process itself.
 HEALTHCHECK NONE
 CMD ["python", "manage.py", "db_worker"]
 
-# --- web: the default target -------------------------------------------------------------
-FROM base AS web
+# --- web: the default target (last stage) ---------------------------------------------------
+FROM runtime AS web
+COPY --from=build /opt/venv /opt/venv
+COPY --from=build /app /app
+USER 10001:10001
+# gunicorn.conf.py binds HOST:PORT; GUNICORN_CMD_ARGS="--bind ..." overrides it.
+CMD ["gunicorn", "--config", "gunicorn.conf.py"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '8000') + '/healthz', timeout=4)"]
