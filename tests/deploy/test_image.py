@@ -96,6 +96,16 @@ def build(target: str) -> str:
     return name
 
 
+def run_once(image: str, command: list[str], options: list[str], timeout: float = 300) -> str:
+    """Run a one-shot hardened container to its end; its output. Removed by id whatever happens."""
+    container_id = podman("run", "--detach", *HARDENING, *options, image, *command)
+    try:
+        podman("wait", container_id, timeout=timeout)
+        return podman("logs", container_id)
+    finally:
+        podman("rm", "--force", "--time", "5", container_id, check=False)
+
+
 @pytest.fixture(scope="module")
 def image() -> str:
     """The web target: the image's default, and what runs the migrations."""
@@ -341,7 +351,7 @@ def test_no_secret_is_baked_into_the_image(image: str, site: Site) -> None:
         assert value not in history
     # The build stage's throwaway key is the only one that may appear (multi-stage: it does not).
     assert set(re.findall(r"DJANGO_SECRET_KEY=(\S+)", history)) <= {"build-time-only-not-a-secret"}
-    shipped = podman("run", "--rm", *HARDENING, image, "ls", "-A", "/app").split()
+    shipped = run_once(image, ["ls", "-A", "/app"], []).split()
     assert not {".env", ".git", ".venv", "db.sqlite3", "tests", ".cache"} & set(shipped)
     assert {"manage.py", "gunicorn.conf.py", "staticfiles"} <= set(shipped)
 
@@ -412,6 +422,29 @@ def test_the_worker_container_converts_the_fixture_pdf(
     assert "path=latexocr.tasks.conversion_run_task state=SUCCESSFUL" in site.containers.logs(
         "worker"
     )
+
+
+COMPILE_SCRIPT = r"""
+import django
+django.setup()
+from latexocr.compiler import latex_compile
+source = (
+    "\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage[french]{babel}"
+    "\\usepackage{amsmath}\\begin{document}Soit $f(x) = \\int_0^x t^2\\,dt$.\\end{document}"
+)
+result = latex_compile(source=source, timeout_s=120, max_output_bytes=50 * 1024 * 1024)
+print("COMPILED", result.compiled, result.page_count, result.skipped_reason, result.errors)
+"""
+
+
+def test_the_worker_image_compiles_latex_hardened_as_the_pod(site: Site, worker_image: str) -> None:
+    environment = [f"--env={key}={value}" for key, value in site.environment.items()]
+    output = run_once(
+        worker_image,
+        ["python", "-c", COMPILE_SCRIPT],
+        [*environment, "--env=DJANGO_SETTINGS_MODULE=platform_site.settings"],
+    )
+    assert "COMPILED True 1 None []" in output, output[-3000:]
 
 
 requires_codegen = pytest.mark.skipif(
