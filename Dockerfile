@@ -13,7 +13,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 # gettext: compilemessages needs msgfmt; it stays in this stage only.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gettext \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gettext \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml ./
@@ -42,7 +42,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=8000
 # A fixed uid/gid so Kubernetes' runAsUser and file ownership agree (k8s/base).
 RUN groupadd --system --gid 10001 app \
-    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /tmp app
+    && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin app
 WORKDIR /app
 EXPOSE 8000
 
@@ -52,7 +52,7 @@ FROM runtime AS worker
 # installed before the code is copied, so a code change does not reinstall them.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         texlive-latex-base texlive-latex-recommended texlive-latex-extra \
         texlive-lang-french texlive-fonts-recommended texlive-science latexmk \
         cm-super-minimal lmodern \

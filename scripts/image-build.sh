@@ -26,13 +26,13 @@ SKIP=77
 say() { printf '==> %s\n' "$*" >&2; }
 skip() { printf 'SKIP %s\n' "$*"; exit "$SKIP"; }
 now() { date +%s.%N; }
-figure() { printf 'FIGURE %s %.1f\n' "$1" "$(echo "$(now) - $2" | bc)"; }
+figure() { awk -v name="$1" -v start="$2" -v end="$(now)" 'BEGIN { printf "FIGURE %s %.1f\n", name, end - start }'; }
 
 [ "$(uname -s)" = Linux ] || skip "podman images need Linux (this is $(uname -s))"
 [ "$(id -u)" = 0 ] || skip "rootful podman needs root (uid $(id -u))"
 
 # 1. podman and friends from Debian's packages.
-packages=(podman buildah runc debootstrap uidmap fuse-overlayfs slirp4netns bc)
+packages=(podman buildah runc debootstrap uidmap fuse-overlayfs slirp4netns)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
