@@ -234,9 +234,11 @@ def site(
         "GEMINI_API_KEY": gemini_key,
         "GEMINI_BASE_URL": f"http://127.0.0.1:{fakes['gemini'].port}",
         "LATEXOCR_BACKEND": "gemini",
-        "HOST": "127.0.0.1",
+        # gunicorn.conf.py would bind HOST:PORT, and 192.0.2.1 (TEST-NET-1) is no address of
+        # this machine: the site answers only because gunicorn's own GUNICORN_CMD_ARGS
+        # overrides the bind. PORT stays right for the image's HEALTHCHECK.
+        "HOST": "192.0.2.1",
         "PORT": str(port),
-        # gunicorn's own variable overrides the bind address of gunicorn.conf.py.
         "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
         "GUNICORN_GRACEFUL_TIMEOUT": str(GRACE_S),
     }
