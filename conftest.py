@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["tests.fakes.gemini"]
+pytest_plugins = ["tests.fakes.gemini", "tests.fakes.webhook"]
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,16 @@
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import path
+
+from codegen import views
 
 app_name = "codegen"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("send/", views.send, name="send"),
+    path("history/", views.history, name="history"),
+    path("<int:question_id>/", views.detail, name="detail"),
+    path("<int:question_id>/download/", views.download, name="download"),
+    path("<int:question_id>/retry/", views.retry, name="retry"),
+]

@@ -260,6 +260,13 @@ CODEGEN_TIMEOUT_S = env.float("CODEGEN_TIMEOUT_S", default=90.0)
 CODEGEN_MAX_MESSAGE_CHARS = env.int("CODEGEN_MAX_MESSAGE_CHARS", default=8000)
 CODEGEN_DAILY_QUOTA = env.int("CODEGEN_DAILY_QUOTA", default=100)
 CODEGEN_MAX_IN_FLIGHT = env.int("CODEGEN_MAX_IN_FLIGHT", default=8)
+# Pause before the webhook's single retry (doubled at most, with jitter; a 429's Retry-After
+# is honoured instead when it fits in CODEGEN_TIMEOUT_S).
+CODEGEN_RETRY_BACKOFF_S = env.float("CODEGEN_RETRY_BACKOFF_S", default=1.0)
+if CODEGEN_BACKEND not in ("webhook", "gemini"):
+    raise ImproperlyConfigured(
+        f"CODEGEN_BACKEND must be 'webhook' or 'gemini', not {CODEGEN_BACKEND!r}."
+    )
 
 LATEXOCR_BACKEND = env.str("LATEXOCR_BACKEND", default="gemini" if GEMINI_API_KEY else "local")
 if LATEXOCR_BACKEND not in ("gemini", "local"):

@@ -1,0 +1,75 @@
+"""A question asked to the LLM: saved before the outside call, updated after it.
+
+Saving first means nothing is lost when the LLM fails or the process dies mid-call: the
+question stays in the user's history with its status and can be sent again.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class InvalidTransition(Exception):
+    """A status change the workflow does not allow (e.g. retrying an answered question)."""
+
+
+class Question(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("en cours")
+        ANSWERED = "answered", _("répondue")
+        FAILED = "failed", _("échouée")
+
+    # pending -> answered | failed; failed -> pending (sent again).
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.PENDING: frozenset({Status.ANSWERED, Status.FAILED}),
+        Status.FAILED: frozenset({Status.PENDING}),
+        Status.ANSWERED: frozenset(),
+    }
+
+    class Backend(models.TextChoices):
+        WEBHOOK = "webhook", _("webhook Make.com")
+        GEMINI = "gemini", _("Gemini")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="questions",
+        verbose_name=_("utilisateur"),
+    )
+    message = models.TextField(_("question"))
+    backend = models.CharField(_("moteur"), max_length=16, choices=Backend.choices)
+    status = models.CharField(
+        _("statut"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    # The LLM's whole text, kept so a parser change can be checked against real replies.
+    reply = models.TextField(_("réponse brute"), blank=True)
+    code = models.TextField(_("code"), blank=True)
+    explanation = models.TextField(_("explication"), blank=True)
+    error = models.TextField(_("message d'erreur"), blank=True)
+    latency_ms = models.PositiveIntegerField(_("durée de l'appel (ms)"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("envois"), default=0)
+    created_at = models.DateTimeField(_("posée le"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("terminée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="codegen_user_recent"),
+        ]
+
+    def __str__(self) -> str:
+        first_line = self.message.strip().splitlines()[0] if self.message.strip() else ""
+        return first_line[:80]
+
+    def check_transition(self, new_status: str) -> None:
+        if new_status not in self.TRANSITIONS[self.status]:
+            raise InvalidTransition(f"{self.status} -> {new_status} is not allowed.")
+
+    @property
+    def download_filename(self) -> str:
+        return f"question-{self.pk}.py"

@@ -1,0 +1,245 @@
+"""Pages and JSON API of the code generator. Every question is its owner's alone (else 404).
+
+The views validate, call a service and map the outcome to a status code: the wrappers'
+"not configured" to 503, their timeouts to 504 and every other upstream failure to 502
+(never 503, which the mesh would retry, multiplying the calls).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import User
+from codegen import backends
+from codegen.forms import QuestionForm
+from codegen.models import InvalidTransition, Question
+from codegen.rendering import code_highlight, explanation_render, syntax_check
+from codegen.selectors import (
+    question_get_owned,
+    question_list,
+    question_quota_remaining,
+)
+from codegen.services import (
+    QuotaExceeded,
+    TooManyInFlight,
+    question_create,
+    question_retry,
+    question_send,
+)
+from codegen.webhook import WebhookError, WebhookNotConfigured, WebhookTimeout
+from platform_site.gemini import GeminiError, GeminiNotConfigured, GeminiTimeout
+
+UPSTREAM_ERRORS = (WebhookError, GeminiError)
+
+
+class _BadMessage(Exception):
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _user(request: HttpRequest) -> User:
+    # Only called once the user is known to be logged in.
+    return cast(User, request.user)
+
+
+def upstream_status(error: Exception) -> int:
+    if isinstance(error, WebhookNotConfigured | GeminiNotConfigured):
+        return 503
+    if isinstance(error, WebhookTimeout | GeminiTimeout):
+        return 504
+    return 502
+
+
+def _quota_message() -> str:
+    return _("Vous avez utilisé vos %(quota)d questions d'aujourd'hui : revenez demain.") % {
+        "quota": settings.CODEGEN_DAILY_QUOTA
+    }
+
+
+def _busy_message() -> str:
+    return _("Trop de questions sont en cours sur le serveur : réessayez dans un instant.")
+
+
+def answer_context(question: Question) -> dict[str, Any]:
+    """What the templates and the JSON API show of an answered question."""
+    syntax = syntax_check(question.code) if question.code else None
+    return {
+        "code_html": code_highlight(question.code) if question.code else "",
+        "explanation_html": explanation_render(question.explanation),
+        "syntax": syntax,
+    }
+
+
+def _page_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    return {
+        "quota_remaining": question_quota_remaining(user=_user(request)),
+        "daily_quota": settings.CODEGEN_DAILY_QUOTA,
+        "backend": settings.CODEGEN_BACKEND,
+        "backend_configured": backends.backend_configured(),
+        "max_chars": settings.CODEGEN_MAX_MESSAGE_CHARS,
+        **extra,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def index(request: HttpRequest) -> HttpResponse:
+    """The question page. Its script uses the JSON API; this POST serves browsers without it."""
+    if request.method != "POST":
+        return render(request, "codegen/index.html", _page_context(request, form=QuestionForm()))
+    form = QuestionForm(request.POST)
+    if not form.is_valid():
+        return render(request, "codegen/index.html", _page_context(request, form=form), status=400)
+    try:
+        question = question_create(user=_user(request), message=form.cleaned_data["message"])
+    except QuotaExceeded:
+        context = _page_context(request, form=form, error=_quota_message())
+        return render(request, "codegen/index.html", context, status=429)
+    try:
+        question_send(question=question)
+    except TooManyInFlight:
+        messages.warning(request, _busy_message())
+    except UPSTREAM_ERRORS:
+        pass  # saved as failed: its page shows the error and the retry button
+    return redirect("codegen:detail", question_id=question.pk)
+
+
+def _message_from(request: HttpRequest) -> str:
+    try:
+        body = json.loads(request.body)
+    except RequestDataTooBig as error:
+        raise _BadMessage(_("La requête est trop volumineuse."), status=413) from error
+    except ValueError as error:
+        raise _BadMessage(_("Le corps de la requête doit être du JSON.")) from error
+    if not isinstance(body, dict) or "message" not in body:
+        raise _BadMessage(_("Le champ « message » est obligatoire."))
+    message = body["message"]
+    if not isinstance(message, str):
+        raise _BadMessage(_("Le champ « message » doit être une chaîne de caractères."))
+    message = message.strip()
+    if not message:
+        raise _BadMessage(_("Le champ « message » est vide."))
+    if len(message) > settings.CODEGEN_MAX_MESSAGE_CHARS:
+        raise _BadMessage(
+            _("La question dépasse %(limit)d caractères.")
+            % {"limit": settings.CODEGEN_MAX_MESSAGE_CHARS},
+            status=413,
+        )
+    return message
+
+
+@require_POST
+@never_cache
+def send(request: HttpRequest) -> JsonResponse:
+    """`{"message": …}` -> `{"id", "code", "explanation", …}` (session + CSRF token)."""
+    if not request.user.is_authenticated:
+        # JSON, not a redirect to the login page: the caller is a script.
+        return JsonResponse({"error": _("Connectez-vous pour poser une question.")}, status=401)
+    try:
+        message = _message_from(request)
+    except _BadMessage as error:
+        return JsonResponse({"error": str(error)}, status=error.status)
+    try:
+        question = question_create(user=_user(request), message=message)
+    except QuotaExceeded:
+        return JsonResponse({"error": _quota_message(), "quota_remaining": 0}, status=429)
+    try:
+        question_send(question=question)
+    except TooManyInFlight:
+        return _failure_json(question, _busy_message(), status=429)
+    except UPSTREAM_ERRORS as error:
+        return _failure_json(question, question.error, status=upstream_status(error))
+    context = answer_context(question)
+    syntax = context["syntax"]
+    return JsonResponse(
+        {
+            "id": question.pk,
+            "code": question.code,
+            "explanation": question.explanation,
+            "code_html": str(context["code_html"]),
+            "explanation_html": str(context["explanation_html"]),
+            "syntax_valid": syntax.valid if syntax else None,
+            "syntax_error_line": syntax.line if syntax else None,
+            "syntax_error_message": syntax.message if syntax else "",
+            "detail_url": reverse("codegen:detail", args=[question.pk]),
+            "download_url": reverse("codegen:download", args=[question.pk])
+            if question.code
+            else "",
+            "quota_remaining": question_quota_remaining(user=_user(request)),
+        }
+    )
+
+
+def _failure_json(question: Question, error: str, *, status: int) -> JsonResponse:
+    return JsonResponse(
+        {
+            "error": error,
+            "id": question.pk,
+            "retry_url": reverse("codegen:retry", args=[question.pk]),
+            "detail_url": reverse("codegen:detail", args=[question.pk]),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, question_id: int) -> HttpResponse:
+    question = question_get_owned(user=_user(request), question_id=question_id)
+    context = {"question": question, **answer_context(question)}
+    return render(request, "codegen/detail.html", context)
+
+
+@login_required
+@require_GET
+def download(request: HttpRequest, question_id: int) -> HttpResponse:
+    question = question_get_owned(user=_user(request), question_id=question_id)
+    if not question.code:
+        raise Http404
+    response = HttpResponse(question.code, content_type="text/x-python; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{question.download_filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    page = Paginator(question_list(user=_user(request)), 10).get_page(request.GET.get("page"))
+    entries = [
+        {"question": question, **answer_context(question)}
+        if question.status == Question.Status.ANSWERED
+        else {"question": question}
+        for question in page.object_list
+    ]
+    return render(request, "codegen/history.html", {"page": page, "entries": entries})
+
+
+@login_required
+@require_POST
+def retry(request: HttpRequest, question_id: int) -> HttpResponse:
+    question = question_get_owned(user=_user(request), question_id=question_id)
+    try:
+        question_retry(question=question)
+    except InvalidTransition:
+        messages.warning(request, _("Seule une question échouée peut être renvoyée."))
+    except TooManyInFlight:
+        messages.warning(request, _busy_message())
+    except UPSTREAM_ERRORS:
+        messages.error(request, _("La question a de nouveau échoué."))
+    else:
+        messages.success(request, _("La question a obtenu une réponse."))
+    return redirect("codegen:detail", question_id=question.pk)

@@ -1,0 +1,297 @@
+"""The one door to the Make.com webhook (a Make scenario that asks an LLM).
+
+Only this module builds the webhook request. It owns the timeouts (connect 5 s, the whole
+answer within CODEGEN_TIMEOUT_S), the single retry, the reading of Make's reply shapes and
+its own exceptions, which the views map to 503 (not configured), 504 (timeout) and 502
+(anything else the other side did wrong). A question is never sent twice once it may have
+reached the scenario: no retry after a read timeout or a connection lost mid-answer.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import logging
+import random
+import re
+import time
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
+
+logger = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT_S = 5.0
+# Keys a Make "Webhook response" module (or an LLM module's raw output) may carry the text
+# under, in the order they are tried.
+TEXT_KEYS = ("answer", "response", "text", "output", "result", "message")
+# Make's payload limit is about 5 MB; an answer to one question is a few kilobytes.
+MAX_REPLY_BYTES = 2 * 1024 * 1024
+RETRY_STATUSES = frozenset({502, 503})
+# Sent by Make when the scenario has no "Webhook response" module: the question was queued,
+# no answer will come back on this connection.
+ACCEPTED_BODY = "accepted"
+SCENARIO_FAILED_BODY = "scenario failed to complete."
+
+
+class WebhookError(Exception):
+    """The webhook gave no usable answer (mapped to 502). `status_code`: its HTTP status."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class WebhookNotConfigured(WebhookError):
+    """CODEGEN_WEBHOOK_URL is empty (mapped to 503: nothing upstream failed)."""
+
+
+class WebhookTimeout(WebhookError):
+    """No complete answer within CODEGEN_TIMEOUT_S (mapped to 504)."""
+
+
+class _Retryable(Exception):
+    def __init__(self, final: WebhookError, *, wait_s: float | None = None) -> None:
+        super().__init__(str(final))
+        self.final = final
+        self.wait_s = wait_s
+
+
+def send(*, message: str) -> str:
+    """POST `{"message": message}` to the webhook and return the LLM's text.
+
+    At most two attempts: the second only after a connection that never reached the server,
+    a 502/503, or a 429 whose Retry-After fits in the remaining time.
+    """
+    url = settings.CODEGEN_WEBHOOK_URL
+    if not url:
+        raise WebhookNotConfigured(
+            _(
+                "Aucun webhook n'est configuré : l'administrateur doit définir "
+                "CODEGEN_WEBHOOK_URL (ou choisir CODEGEN_BACKEND=gemini)."
+            )
+        )
+    deadline = time.monotonic() + settings.CODEGEN_TIMEOUT_S
+    headers = {"Accept": "application/json, text/plain;q=0.9, */*;q=0.1"}
+    if settings.CODEGEN_WEBHOOK_API_KEY:
+        headers["x-make-apikey"] = settings.CODEGEN_WEBHOOK_API_KEY
+    try:
+        return _attempt(url, message, headers, deadline)
+    except _Retryable as first:
+        wait_s = first.wait_s if first.wait_s is not None else _backoff_s()
+        if time.monotonic() + wait_s + CONNECT_TIMEOUT_S >= deadline:
+            raise first.final from first
+        logger.info("webhook attempt failed (%s), retrying in %.2fs", first, wait_s)
+        time.sleep(wait_s)
+    try:
+        return _attempt(url, message, headers, deadline)
+    except _Retryable as second:
+        raise second.final from second
+
+
+def _backoff_s() -> float:
+    base = settings.CODEGEN_RETRY_BACKOFF_S
+    # At least the base, up to twice it, so parallel callers do not come back together.
+    return base + random.uniform(0, base)  # noqa: S311 - jitter, not a secret
+
+
+def _attempt(url: str, message: str, headers: dict[str, str], deadline: float) -> str:
+    remaining_s = deadline - time.monotonic()
+    if remaining_s <= 0:
+        raise _timeout()
+    try:
+        response = requests.post(
+            url,
+            json={"message": message},
+            headers=headers,
+            timeout=(min(CONNECT_TIMEOUT_S, remaining_s), remaining_s),
+            stream=True,
+            allow_redirects=False,
+        )
+    except requests.ConnectTimeout as error:
+        raise _Retryable(_unreachable(error)) from error
+    except requests.ReadTimeout as error:
+        raise _timeout() from error
+    except requests.ConnectionError as error:
+        if _never_reached_server(error):
+            raise _Retryable(_unreachable(error)) from error
+        raise WebhookError(
+            _("La connexion au webhook a été coupée avant sa réponse."), status_code=None
+        ) from error
+    except requests.RequestException as error:
+        raise WebhookError(
+            _("Le webhook n'a pas pu être appelé : %(error)s") % {"error": error}
+        ) from error
+    with response:
+        body = _read_body(response, deadline)
+        return _text_from(response, body)
+
+
+def _unreachable(error: Exception) -> WebhookError:
+    logger.warning("webhook unreachable: %s", error)
+    return WebhookError(_("Le webhook est injoignable pour le moment."), status_code=None)
+
+
+def _timeout() -> WebhookTimeout:
+    return WebhookTimeout(
+        _("Le modèle n'a pas répondu dans les %(seconds)d secondes prévues.")
+        % {"seconds": settings.CODEGEN_TIMEOUT_S}
+    )
+
+
+def _never_reached_server(error: requests.ConnectionError) -> bool:
+    # Refused, unknown host, no route: the question was never sent, sending it again is safe.
+    # A connection dropped after sending (RemoteDisconnected...) may have reached Make.
+    reason = getattr(error.args[0] if error.args else None, "reason", None)
+    return isinstance(reason, NewConnectionError)
+
+
+def _read_body(response: requests.Response, deadline: float) -> bytes:
+    """The whole body, within the deadline and the size cap (a trickle cannot hold us)."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(chunk_size=16384):
+            size += len(chunk)
+            if size > MAX_REPLY_BYTES:
+                raise WebhookError(
+                    _("La réponse du webhook dépasse %(mb)d Mo.")
+                    % {"mb": MAX_REPLY_BYTES // (1024 * 1024)},
+                    status_code=response.status_code,
+                )
+            chunks.append(chunk)
+            if time.monotonic() > deadline:
+                raise _timeout()
+    except requests.ConnectionError as error:
+        if isinstance(error.args[0] if error.args else None, ReadTimeoutError):
+            raise _timeout() from error
+        raise WebhookError(
+            _("La connexion au webhook a été coupée pendant sa réponse."),
+            status_code=response.status_code,
+        ) from error
+    return b"".join(chunks)
+
+
+def _text_from(response: requests.Response, body: bytes) -> str:
+    status = response.status_code
+    content_type = response.headers.get("Content-Type", "")
+    text = body.decode(_charset(content_type), errors="replace").strip()
+    if status == 429:
+        wait_s = _retry_after_s(response.headers.get("Retry-After"))
+        final = WebhookError(
+            _("Le webhook refuse temporairement les questions (trop de requêtes)."),
+            status_code=status,
+        )
+        if wait_s is None:
+            raise final
+        raise _Retryable(final, wait_s=wait_s)
+    if status in RETRY_STATUSES:
+        raise _Retryable(
+            WebhookError(
+                _("Le webhook est indisponible (erreur %(status)d).") % {"status": status},
+                status_code=status,
+            )
+        )
+    if status == 410:
+        raise WebhookError(
+            _(
+                "Le webhook Make.com est désactivé (410) : un webhook reste 5 jours sans "
+                "scénario actif est coupé. L'administrateur doit réactiver le scénario ou "
+                "créer un nouveau webhook et mettre à jour CODEGEN_WEBHOOK_URL."
+            ),
+            status_code=status,
+        )
+    if status in (401, 403):
+        raise WebhookError(
+            _(
+                "Le webhook refuse la clé d'API : vérifiez CODEGEN_WEBHOOK_API_KEY "
+                "(en-tête x-make-apikey)."
+            ),
+            status_code=status,
+        )
+    if status == 500 and text.lower() == SCENARIO_FAILED_BODY:
+        raise WebhookError(
+            _(
+                "Le scénario Make.com a échoué avant de répondre : consultez son historique "
+                "d'exécution dans Make."
+            ),
+            status_code=status,
+        )
+    if not 200 <= status < 300:
+        raise WebhookError(
+            _("Le webhook a répondu par une erreur %(status)d.") % {"status": status},
+            status_code=status,
+        )
+    if text.lower() == ACCEPTED_BODY:
+        raise WebhookError(
+            _(
+                "Le webhook a seulement accusé réception (« Accepted ») : le scénario Make.com "
+                "n'a pas de module « Webhook response ». L'administrateur doit en ajouter un "
+                "qui renvoie le texte du modèle."
+            ),
+            status_code=status,
+        )
+    answer = _answer_text(text, is_json="json" in content_type.lower())
+    if not answer:
+        raise WebhookError(_("Le webhook a répondu sans aucun texte."), status_code=status)
+    return answer
+
+
+def _charset(content_type: str) -> str:
+    # requests assumes ISO-8859-1 for text/* without a charset; Make and LLMs speak UTF-8.
+    match = re.search(r"charset=\"?([\w.:-]+)", content_type, re.IGNORECASE)
+    if match:
+        try:
+            return codecs.lookup(match[1]).name
+        except LookupError:
+            pass
+    return "utf-8"
+
+
+def _answer_text(text: str, *, is_json: bool) -> str:
+    """The LLM's text: the body itself, or the first text field when it is JSON."""
+    if not (is_json or text.startswith(("{", "["))):
+        return text
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        # Declared JSON but is not: a scenario answering plain text with the wrong header.
+        return text
+    return _text_in(payload).strip()
+
+
+def _text_in(payload: Any) -> str:
+    if isinstance(payload, str):
+        return payload
+    if isinstance(payload, list):
+        return _text_in(payload[0]) if payload else ""
+    if not isinstance(payload, dict):
+        return ""
+    for key in TEXT_KEYS:
+        value = payload.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    try:
+        content = payload["choices"][0]["message"]["content"]
+    except (KeyError, IndexError, TypeError):
+        return ""
+    return content if isinstance(content, str) else ""
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    """Seconds asked by a Retry-After header (delta-seconds or HTTP date); None if absent."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (moment - timezone.now()).total_seconds())

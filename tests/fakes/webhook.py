@@ -1,0 +1,231 @@
+"""A fake Make.com custom webhook on 127.0.0.1, for tests and benchmarks.
+
+It takes `POST <any path>` with a JSON body `{"message": …}` and, by default, answers like a
+Make scenario whose LLM module feeds a "Webhook response" module: plain text holding a
+```python block followed by "**Explication :**". Tests script other answers with
+`FakeWebhook.queue(Reply(...))` — Make's real failure shapes are ready-made: `Accepted`
+(no response module), 429 with Retry-After, 410 (deactivated webhook), 500 "Scenario
+failed to complete." — and read what it received in `.requests`. With `api_key` set it
+refuses (401) a request without the right `x-make-apikey` header, as Make does.
+
+Used two ways: the `fake_webhook` pytest fixture (a thread in the test process, settings
+pointed at it) and `python -m tests.fakes.webhook --port P [--delay-s S]` (prints
+`READY <port>` once listening).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+TEXT_PLAIN = "text/plain; charset=utf-8"
+
+
+@dataclass
+class Reply:
+    """One scripted answer. `body=None`: the default LLM answer to the message received;
+    `delay_s=None`: the fake's own delay."""
+
+    status: int = 200
+    body: str | None = None
+    content_type: str = TEXT_PLAIN
+    delay_s: float | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def accepted(cls) -> Reply:
+        """What Make answers at once when the scenario has no "Webhook response" module."""
+        return cls(body="Accepted")
+
+    @classmethod
+    def rate_limited(cls, retry_after: str | None = "1") -> Reply:
+        headers = {"Retry-After": retry_after} if retry_after is not None else {}
+        return cls(status=429, body="Too Many Requests", headers=headers)
+
+    @classmethod
+    def deactivated(cls) -> Reply:
+        """A webhook left 5 days without a scenario."""
+        return cls(status=410, body="There is no scenario listening for this webhook.")
+
+    @classmethod
+    def scenario_failed(cls) -> Reply:
+        return cls(status=500, body="Scenario failed to complete.")
+
+    @classmethod
+    def json(cls, payload: Any, *, status: int = 200) -> Reply:
+        return cls(status=status, body=json.dumps(payload), content_type="application/json")
+
+
+@dataclass
+class ReceivedRequest:
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+def default_answer(message: str) -> str:
+    """A reply shaped like an LLM's: prose, one ```python block, then the explanation."""
+    subject = " ".join(message.split())[:120] or "le problème"
+    return (
+        "Voici une solution possible.\r\n\r\n"
+        "```python\r\n"
+        "def resoudre(valeurs: list[int]) -> int:\r\n"
+        f'    """{subject.replace(chr(34), chr(39))}"""\r\n'
+        "    total = 0\r\n"
+        "    for valeur in valeurs:\r\n"
+        "        total += valeur\r\n"
+        "    return total\r\n"
+        "\r\n"
+        "\r\n"
+        'if __name__ == "__main__":\r\n'
+        "    print(resoudre([1, 2, 3]))\r\n"
+        "```\r\n\r\n"
+        "**Explication :**\r\n"
+        "La fonction `resoudre` parcourt la liste une seule fois et accumule la somme "
+        "dans `total` ; sa complexité est **linéaire**.\r\n\r\n"
+        "- `valeurs` : la liste d'entiers reçue ;\r\n"
+        "- la valeur renvoyée est la somme.\r\n"
+    )
+
+
+class FakeWebhook:
+    """The server's state: scripted replies and every request received."""
+
+    def __init__(self, *, port: int = 0, delay_s: float = 0.0, api_key: str | None = None) -> None:
+        self.delay_s = delay_s
+        self.api_key = api_key
+        self.requests: list[ReceivedRequest] = []
+        self._replies: deque[Reply] = deque()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self._server.daemon_threads = True
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/webhook"
+
+    @property
+    def request_count(self) -> int:
+        with self._lock:
+            return len(self.requests)
+
+    def queue(self, *replies: Reply) -> None:
+        """Answer the next requests with these replies, in order; then the default again."""
+        with self._lock:
+            self._replies.extend(replies)
+
+    def start(self) -> None:
+        thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        thread.start()
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        # Wakes the handlers still waiting out a delay, so teardown does not wait for them.
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def record(self, request: ReceivedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def next_reply(self) -> Reply:
+        with self._lock:
+            return self._replies.popleft() if self._replies else Reply()
+
+    def wait(self, seconds: float) -> None:
+        self._stopping.wait(seconds)
+
+
+def _handler_for(fake: FakeWebhook) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            try:
+                body: Any = json.loads(raw)
+            except ValueError:
+                body = raw.decode("utf-8", errors="replace")
+            fake.record(
+                ReceivedRequest(path=self.path, headers=dict(self.headers.items()), body=body)
+            )
+            if fake.api_key is not None and self.headers.get("x-make-apikey") != fake.api_key:
+                self._send(Reply(status=401, body="Unauthorized"), "")
+                return
+            reply = fake.next_reply()
+            fake.wait(fake.delay_s if reply.delay_s is None else reply.delay_s)
+            message = body.get("message", "") if isinstance(body, dict) else ""
+            self._send(reply, message if isinstance(message, str) else "")
+
+        def _send(self, reply: Reply, message: str) -> None:
+            payload = (reply.body if reply.body is not None else default_answer(message)).encode()
+            try:
+                self.send_response(reply.status)
+                self.send_header("Content-Type", reply.content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up (its read timeout): what a slow scenario sees too.
+                pass
+
+    return Handler
+
+
+@pytest.fixture
+def fake_webhook(settings: Any) -> Iterator[FakeWebhook]:
+    """A running fake webhook, the codegen settings pointed at it, tiny retry pauses."""
+    fake = FakeWebhook()
+    fake.start()
+    settings.CODEGEN_BACKEND = "webhook"
+    settings.CODEGEN_WEBHOOK_URL = fake.url
+    settings.CODEGEN_WEBHOOK_API_KEY = ""
+    settings.CODEGEN_RETRY_BACKOFF_S = 0.01
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--delay-s", type=float, default=0.0, help="wait before each answer")
+    parser.add_argument("--api-key", default=None, help="require this x-make-apikey")
+    arguments = parser.parse_args(argv)
+    fake = FakeWebhook(port=arguments.port, delay_s=arguments.delay_s, api_key=arguments.api_key)
+    print(f"READY {fake.port}", flush=True)
+    try:
+        fake.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
