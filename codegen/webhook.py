@@ -84,7 +84,7 @@ def send(*, message: str) -> str:
         return _attempt(url, message, headers, deadline)
     except _Retryable as first:
         wait_s = first.wait_s if first.wait_s is not None else _backoff_s()
-        if time.monotonic() + wait_s + CONNECT_TIMEOUT_S >= deadline:
+        if time.monotonic() + wait_s >= deadline:
             raise first.final from first
         logger.info("webhook attempt failed (%s), retrying in %.2fs", first, wait_s)
         time.sleep(wait_s)

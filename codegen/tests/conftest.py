@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from accounts.tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _codegen_settings(settings: Any) -> None:
+    # No outside service unless a test asks for a fake: an unset URL means "not configured".
+    settings.CODEGEN_BACKEND = "webhook"
+    settings.CODEGEN_WEBHOOK_URL = ""
+    settings.CODEGEN_WEBHOOK_API_KEY = ""
+    settings.CODEGEN_GEMINI_MODEL = "gemini-3.8-flash"
+    settings.CODEGEN_TIMEOUT_S = 5.0
+    settings.CODEGEN_MAX_MESSAGE_CHARS = 8000
+    settings.CODEGEN_DAILY_QUOTA = 100
+    settings.CODEGEN_MAX_IN_FLIGHT = 8
+    settings.CODEGEN_RETRY_BACKOFF_S = 0.01
+
+
+@pytest.fixture
+def user(db: None) -> User:
+    return UserFactory.create()
+
+
+@pytest.fixture
+def other_user(db: None) -> User:
+    return UserFactory.create()
+
+
+@pytest.fixture
+def logged_in(client: Client, user: User) -> Client:
+    client.force_login(user)
+    return client

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from codegen.rendering import code_highlight, explanation_render, syntax_check
+
+
+def test_highlighted_code_is_escaped() -> None:
+    html = code_highlight('print("<script>alert(1)</script>")')
+
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert 'class="highlight"' in html
+
+
+def test_the_explanation_keeps_markdown_and_drops_raw_html() -> None:
+    html = explanation_render(
+        "La fonction **trie**.\n\n<script>alert(1)</script>\n\n"
+        '<img src=x onerror="alert(1)"> [lien](javascript:alert(1)) `code`'
+    )
+
+    assert "<strong>trie</strong>" in html
+    assert "<code>code</code>" in html
+    assert "<script" not in html
+    assert "<img" not in html
+    assert "onerror" not in html
+    assert "javascript:" not in html
+
+
+def test_headings_of_the_explanation_sit_below_the_page_headings() -> None:
+    assert "<h3>Titre</h3>" in explanation_render("# Titre")
+
+
+def test_valid_code_parses() -> None:
+    assert syntax_check("def f():\n    return 1\n").valid
+
+
+def test_a_syntax_error_gives_its_line() -> None:
+    report = syntax_check("x = 1\ny = (\nz = 3\n")
+
+    assert not report.valid
+    assert report.line == 2
+    assert report.message
+
+
+def test_code_nested_too_deeply_is_reported_not_raised() -> None:
+    report = syntax_check("(" * 10000 + ")" * 10000)
+
+    assert not report.valid

@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from accounts.models import User
+from codegen.models import InvalidTransition, Question
+from codegen.services import (
+    QuotaExceeded,
+    TooManyInFlight,
+    in_flight,
+    question_ask,
+    question_create,
+    question_retry,
+    question_send,
+)
+from codegen.tests.factories import AnsweredQuestionFactory, FailedQuestionFactory
+from codegen.webhook import WebhookError, WebhookNotConfigured, WebhookTimeout
+from platform_site.gemini import GeminiTimeout
+from tests.fakes.gemini import FakeGemini
+from tests.fakes.gemini import Reply as GeminiReply
+from tests.fakes.webhook import FakeWebhook, Reply
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_question_is_saved_pending_before_the_outside_call(user: User) -> None:
+    question = question_create(user=user, message="Trie une liste.")
+
+    question.refresh_from_db()
+    assert question.status == Question.Status.PENDING
+    assert question.backend == Question.Backend.WEBHOOK
+    assert question.attempts == 0
+
+
+def test_an_answered_question_records_code_explanation_and_latency(
+    user: User, fake_webhook: FakeWebhook
+) -> None:
+    question = question_ask(user=user, message="Somme d'une liste")
+
+    question.refresh_from_db()
+    assert question.status == Question.Status.ANSWERED
+    assert question.code.startswith("def resoudre(")
+    assert question.explanation.startswith("La fonction `resoudre`")
+    assert "**Explication :**" in question.reply
+    assert question.latency_ms is not None
+    assert question.attempts == 1
+    assert question.finished_at is not None
+
+
+def test_a_failed_call_keeps_the_question_failed_with_its_error(
+    user: User, fake_webhook: FakeWebhook
+) -> None:
+    fake_webhook.queue(Reply.accepted())
+    question = question_create(user=user, message="x")
+
+    with pytest.raises(WebhookError):
+        question_send(question=question)
+
+    question.refresh_from_db()
+    assert question.status == Question.Status.FAILED
+    assert "Webhook response" in question.error
+    assert question.latency_ms is not None
+
+
+def test_a_timeout_is_recorded_and_reraised_as_the_wrapper_timeout(
+    user: User, fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    settings.CODEGEN_TIMEOUT_S = 0.3
+    fake_webhook.delay_s = 2.0
+
+    with pytest.raises(WebhookTimeout):
+        question_ask(user=user, message="x")
+
+    assert Question.objects.get().status == Question.Status.FAILED
+
+
+def test_no_backend_configured_fails_the_question_without_any_call(user: User) -> None:
+    with pytest.raises(WebhookNotConfigured):
+        question_ask(user=user, message="x")
+
+    assert "CODEGEN_WEBHOOK_URL" in Question.objects.get().error
+
+
+def test_the_daily_quota_stops_new_questions(user: User, settings: Any) -> None:
+    settings.CODEGEN_DAILY_QUOTA = 2
+    AnsweredQuestionFactory.create(user=user)
+    FailedQuestionFactory.create(user=user)
+
+    with pytest.raises(QuotaExceeded):
+        question_create(user=user, message="x")
+
+    assert Question.objects.count() == 2
+
+
+def test_a_full_in_flight_cap_fails_the_question_without_calling(
+    user: User, fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    settings.CODEGEN_MAX_IN_FLIGHT = 1
+    assert in_flight.try_acquire()
+    try:
+        question = question_create(user=user, message="x")
+        with pytest.raises(TooManyInFlight):
+            question_send(question=question)
+    finally:
+        in_flight.release()
+
+    question.refresh_from_db()
+    assert question.status == Question.Status.FAILED
+    assert fake_webhook.request_count == 0
+
+
+def test_the_in_flight_slot_is_given_back_after_success_and_failure(
+    user: User, fake_webhook: FakeWebhook
+) -> None:
+    fake_webhook.queue(Reply(status=500, body="boom"))
+    with pytest.raises(WebhookError):
+        question_ask(user=user, message="x")
+    question_ask(user=user, message="y")
+
+    assert in_flight.count == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_questions_beyond_the_cap_are_refused(
+    user: User, fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    settings.CODEGEN_MAX_IN_FLIGHT = 2
+    fake_webhook.delay_s = 0.5
+    outcomes: list[str] = []
+
+    def ask() -> None:
+        try:
+            question_ask(user=user, message="lent")
+            outcomes.append("answered")
+        except TooManyInFlight:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    assert sorted(outcomes) == ["answered", "answered", "refused", "refused"]
+    assert fake_webhook.request_count == 2
+
+
+def test_a_failed_question_sent_again_gets_answered_through_the_current_backend(
+    user: User, fake_webhook: FakeWebhook
+) -> None:
+    question = FailedQuestionFactory.create(user=user, backend=Question.Backend.GEMINI)
+
+    question_retry(question=question)
+
+    question.refresh_from_db()
+    assert question.status == Question.Status.ANSWERED
+    assert question.backend == Question.Backend.WEBHOOK
+    assert question.error == ""
+    assert question.attempts == 2
+
+
+def test_an_answered_question_cannot_be_sent_again(user: User, fake_webhook: FakeWebhook) -> None:
+    question = AnsweredQuestionFactory.create(user=user)
+
+    with pytest.raises(InvalidTransition):
+        question_retry(question=question)
+
+    assert fake_webhook.request_count == 0
+
+
+def test_the_gemini_backend_asks_for_one_python_block_and_an_explanation(
+    user: User, settings: Any, fake_gemini: FakeGemini
+) -> None:
+    settings.CODEGEN_BACKEND = "gemini"
+    fake_gemini.queue(GeminiReply(text="```python\nprint(42)\n```\nExplication : affiche 42."))
+
+    question = question_ask(user=user, message="Affiche 42")
+
+    assert question.backend == Question.Backend.GEMINI
+    assert question.code == "print(42)"
+    assert question.explanation == "affiche 42."
+    sent = fake_gemini.generate_requests()[0]
+    assert sent.model == "gemini-3.8-flash"
+    assert "```python" in str(sent.body)
+    assert "Affiche 42" in str(sent.body)
+
+
+def test_a_cut_gemini_answer_is_a_failure_not_an_answer(
+    user: User, settings: Any, fake_gemini: FakeGemini
+) -> None:
+    settings.CODEGEN_BACKEND = "gemini"
+    fake_gemini.queue(GeminiReply(text="```python\nprint(", finish_reason="MAX_TOKENS"))
+
+    with pytest.raises(Exception, match="coupée"):
+        question_ask(user=user, message="x")
+
+    assert Question.objects.get().status == Question.Status.FAILED
+
+
+def test_a_slow_gemini_times_out_once_without_a_second_call(
+    user: User, settings: Any, fake_gemini: FakeGemini
+) -> None:
+    settings.CODEGEN_BACKEND = "gemini"
+    settings.CODEGEN_TIMEOUT_S = 1.0
+    fake_gemini.queue(GeminiReply(text="trop tard", delay_s=3.0))
+
+    with pytest.raises(GeminiTimeout):
+        question_ask(user=user, message="x")
+
+    assert len(fake_gemini.generate_requests()) == 1
+    assert "Gemini" in Question.objects.get().error
