@@ -14,6 +14,7 @@ import markdown
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from markdown.extensions import Extension
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
@@ -32,6 +33,15 @@ ALLOWED_URL_SCHEMES = frozenset({"http", "https"})
 _FORMATTER = HtmlFormatter(cssclass="highlight")
 
 
+class _RawHtmlAsText(Extension):
+    """Markdown without its raw-HTML pass-through: `<script>` written by the LLM is shown as
+    text (escaped), the way a student expects to read it, instead of being dropped."""
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+
+
 @dataclass(frozen=True)
 class SyntaxReport:
     valid: bool
@@ -45,8 +55,10 @@ def code_highlight(code: str) -> SafeString:
 
 
 def explanation_render(explanation: str) -> SafeString:
-    """Markdown rendered then sanitised: headings are demoted below the page's own."""
-    html = markdown.markdown(explanation, extensions=["fenced_code", "tables", "sane_lists"])
+    """Markdown rendered (raw HTML escaped) then sanitised; headings sit below the page's."""
+    html = markdown.markdown(
+        explanation, extensions=["fenced_code", "tables", "sane_lists", _RawHtmlAsText()]
+    )
     for level in (2, 1):
         html = html.replace(f"<h{level}", "<h3").replace(f"</h{level}>", "</h3>")
     clean = nh3.clean(
