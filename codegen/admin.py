@@ -21,3 +21,6 @@ class QuestionAdmin(admin.ModelAdmin[Question]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Question | None = None) -> bool:
+        return False
