@@ -6,8 +6,11 @@ question stays in the user's history with its status and can be sent again.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,7 +24,8 @@ class Question(models.Model):
         ANSWERED = "answered", _("répondue")
         FAILED = "failed", _("échouée")
 
-    # pending -> answered | failed; failed -> pending (sent again).
+    # pending -> answered | failed; failed -> pending (sent again). A pending question left
+    # behind by a process that died mid-call is failed first when someone resends it.
     TRANSITIONS: dict[str, frozenset[str]] = {
         Status.PENDING: frozenset({Status.ANSWERED, Status.FAILED}),
         Status.FAILED: frozenset({Status.PENDING}),
@@ -69,6 +73,19 @@ class Question(models.Model):
     def check_transition(self, new_status: str) -> None:
         if new_status not in self.TRANSITIONS[self.status]:
             raise InvalidTransition(f"{self.status} -> {new_status} is not allowed.")
+
+    @property
+    def is_interrupted(self) -> bool:
+        """Pending for longer than any call may last: its process died before recording."""
+        if self.status != self.Status.PENDING:
+            return False
+        started = self.sent_at or self.created_at
+        limit = timedelta(seconds=2 * settings.CODEGEN_TIMEOUT_S + 60)
+        return started is not None and timezone.now() - started > limit
+
+    @property
+    def can_be_resent(self) -> bool:
+        return self.status == self.Status.FAILED or self.is_interrupted
 
     @property
     def download_filename(self) -> str:

@@ -130,7 +130,13 @@ def question_ask(*, user: User, message: str) -> Question:
 
 
 def question_retry(*, question: Question) -> Question:
-    """Send a failed question again, through the backend configured now."""
+    """Send a failed (or interrupted) question again, through the backend configured now."""
+    if question.is_interrupted:
+        _question_finish(
+            question,
+            status=Question.Status.FAILED,
+            error=_("L'envoi a été interrompu avant la réponse."),
+        )
     question.check_transition(Question.Status.PENDING)
     question.status = Question.Status.PENDING
     question.backend = settings.CODEGEN_BACKEND

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import User
 from codegen.models import InvalidTransition, Question
@@ -17,7 +19,11 @@ from codegen.services import (
     question_retry,
     question_send,
 )
-from codegen.tests.factories import AnsweredQuestionFactory, FailedQuestionFactory
+from codegen.tests.factories import (
+    AnsweredQuestionFactory,
+    FailedQuestionFactory,
+    QuestionFactory,
+)
 from codegen.webhook import WebhookError, WebhookNotConfigured, WebhookTimeout
 from platform_site.gemini import GeminiTimeout
 from tests.fakes.gemini import FakeGemini
@@ -215,3 +221,26 @@ def test_a_slow_gemini_times_out_once_without_a_second_call(
 
     assert len(fake_gemini.generate_requests()) == 1
     assert "Gemini" in Question.objects.get().error
+
+
+def test_a_question_left_pending_by_a_dead_process_can_be_sent_again(
+    user: User, fake_webhook: FakeWebhook
+) -> None:
+    question = QuestionFactory.create(user=user)
+    Question.objects.filter(pk=question.pk).update(sent_at=timezone.now() - timedelta(hours=1))
+    question.refresh_from_db()
+
+    question_retry(question=question)
+
+    assert question.status == Question.Status.ANSWERED
+
+
+def test_a_question_pending_right_now_cannot_be_sent_twice(
+    user: User, fake_webhook: FakeWebhook
+) -> None:
+    question = question_create(user=user, message="x")
+
+    with pytest.raises(InvalidTransition):
+        question_retry(question=question)
+
+    assert fake_webhook.request_count == 0
