@@ -63,8 +63,8 @@ def error_message(error: Exception) -> str:
             "(ou choisir CODEGEN_BACKEND=webhook)."
         )
     if isinstance(error, gemini.GeminiTimeout):
-        return _("Gemini n'a pas répondu dans les %(seconds)d secondes prévues.") % {
-            "seconds": settings.CODEGEN_TIMEOUT_S
+        return _("Gemini n'a pas répondu dans les %(seconds)s secondes prévues.") % {
+            "seconds": f"{settings.CODEGEN_TIMEOUT_S:g}"
         }
     if isinstance(error, gemini.GeminiQuotaExhausted):
         return _("Le quota quotidien de Gemini du site est épuisé ; réessayez demain.")

@@ -139,8 +139,8 @@ def _unreachable(error: Exception) -> WebhookError:
 
 def _timeout() -> WebhookTimeout:
     return WebhookTimeout(
-        _("Le modèle n'a pas répondu dans les %(seconds)d secondes prévues.")
-        % {"seconds": settings.CODEGEN_TIMEOUT_S}
+        _("Le modèle n'a pas répondu dans les %(seconds)s secondes prévues.")
+        % {"seconds": f"{settings.CODEGEN_TIMEOUT_S:g}"}
     )
 
 

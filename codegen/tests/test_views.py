@@ -399,3 +399,20 @@ def test_retry_is_post_only(logged_in: Client, user: User) -> None:
     question = FailedQuestionFactory.create(user=user)
 
     assert logged_in.get(f"/codegen/{question.pk}/retry/").status_code == 405
+
+
+def test_a_body_over_djangos_upload_limit_is_a_413(logged_in: Client, settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+
+    response = send(logged_in, {"message": "x" * 200})
+
+    assert response.status_code == 413
+
+
+def test_the_timeout_message_says_how_long_was_waited(
+    logged_in: Client, fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    settings.CODEGEN_TIMEOUT_S = 0.5
+    fake_webhook.delay_s = 2.0
+
+    assert "0.5 secondes" in send(logged_in, {"message": "x"}).json()["error"]
