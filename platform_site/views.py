@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.models import User
+from codegen.selectors import question_list_recent, question_quota_remaining
 from latexocr.selectors import conversion_list_recent, conversion_quota_remaining
 
 
@@ -19,6 +20,8 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)  # noqa: S101 (login_required guarantees it; narrows the type)
     context = {
+        "questions": question_list_recent(user=user, limit=5),
+        "question_quota_remaining": question_quota_remaining(user=user),
         "conversions": conversion_list_recent(user=user, limit=5),
         "conversion_quota_remaining": conversion_quota_remaining(user=user),
     }

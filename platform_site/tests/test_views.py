@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
+from codegen.tests.factories import AnsweredQuestionFactory, FailedQuestionFactory
 from latexocr.tests.factories import ConversionFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +56,46 @@ def test_home_shows_the_conversions_left_today(client: Client, settings: Any) ->
 
     assert response.context["conversion_quota_remaining"] == 2
     assert "conversions restantes" in response.content.decode()
+
+
+def test_home_lists_only_the_users_recent_questions_with_their_status_and_link(
+    client: Client,
+) -> None:
+    user = UserFactory.create()
+    answered = AnsweredQuestionFactory.create(user=user, message="Trier une liste de notes")
+    FailedQuestionFactory.create(user=user, message="Inverser une chaîne")
+    AnsweredQuestionFactory.create(message="La question de quelqu'un d'autre")
+    client.force_login(user)
+
+    response = client.get("/home/")
+
+    html = response.content.decode()
+    assert "Trier une liste de notes" in html
+    assert "Inverser une chaîne" in html
+    assert "quelqu&#x27;un d&#x27;autre" not in html
+    assert f'href="/codegen/{answered.pk}/"' in html
+    assert "badge-answered" in html
+    assert "badge-failed" in html
+
+
+def test_home_shows_the_questions_left_today(client: Client, settings: Any) -> None:
+    settings.CODEGEN_DAILY_QUOTA = 5
+    user = UserFactory.create()
+    AnsweredQuestionFactory.create(user=user)
+    AnsweredQuestionFactory.create(user=user)
+    client.force_login(user)
+
+    response = client.get("/home/")
+
+    assert response.context["question_quota_remaining"] == 3
+    assert "questions restantes" in response.content.decode()
+
+
+def test_home_says_unlimited_when_the_question_quota_is_off(client: Client, settings: Any) -> None:
+    settings.CODEGEN_DAILY_QUOTA = 0
+    client.force_login(UserFactory.create())
+
+    response = client.get("/home/")
+
+    assert response.context["question_quota_remaining"] is None
+    assert "(illimité)" in response.content.decode()
