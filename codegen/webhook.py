@@ -200,7 +200,7 @@ def _text_from(response: requests.Response, body: bytes) -> str:
     if status == 410:
         raise WebhookError(
             _(
-                "Le webhook Make.com est désactivé (410) : un webhook reste 5 jours sans "
+                "Le webhook Make.com est désactivé (410) : un webhook resté 5 jours sans "
                 "scénario actif est coupé. L'administrateur doit réactiver le scénario ou "
                 "créer un nouveau webhook et mettre à jour CODEGEN_WEBHOOK_URL."
             ),
