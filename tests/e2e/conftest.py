@@ -9,7 +9,6 @@ not reachable here. See docs/ui.md.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import secrets
 import shutil
@@ -221,15 +220,8 @@ def live_site() -> Iterator[LiveSite]:
     try:
         gemini = [PYTHON, "-m", "tests.fakes.gemini", "--port", "0", *GEMINI_PACE]
         gemini_port = site.start("fake-gemini", gemini, ready_line="READY").split()[1]
-        # The fake webhook ships with the codegen app; until then nothing listens on port 9
-        # (discard) and no journey asks a question.
-        webhook_port = "9"
-        if importlib.util.find_spec("tests.fakes.webhook") is not None:
-            webhook_port = site.start(
-                "fake-webhook",
-                [PYTHON, "-m", "tests.fakes.webhook", "--port", "0"],
-                ready_line="READY",
-            ).split()[1]
+        webhook = [PYTHON, "-m", "tests.fakes.webhook", "--port", "0"]
+        webhook_port = site.start("fake-webhook", webhook, ready_line="READY").split()[1]
         env.update(
             {
                 "GEMINI_API_KEY": "e2e-fake-key",
