@@ -17,6 +17,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -84,10 +85,23 @@ def answer_context(question: Question) -> dict[str, Any]:
     }
 
 
-def _page_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+def _quota_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "quota_remaining": question_quota_remaining(user=_user(request)),
         "daily_quota": settings.CODEGEN_DAILY_QUOTA,
+    }
+
+
+def _quota_json(request: HttpRequest) -> dict[str, Any]:
+    """The questions left today, as a number and as the page's sentence (the script shows it)."""
+    context = _quota_context(request)
+    text = render_to_string("codegen/_quota.html", context, request=request).strip()
+    return {"quota_remaining": context["quota_remaining"], "quota_text": text}
+
+
+def _page_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    return {
+        **_quota_context(request),
         "backend": settings.CODEGEN_BACKEND,
         "backend_configured": backends.backend_configured(),
         "max_chars": settings.CODEGEN_MAX_MESSAGE_CHARS,
@@ -156,13 +170,13 @@ def send(request: HttpRequest) -> JsonResponse:
     try:
         question = question_create(user=_user(request), message=message)
     except QuotaExceeded:
-        return JsonResponse({"error": _quota_message(), "quota_remaining": 0}, status=429)
+        return JsonResponse({"error": _quota_message(), **_quota_json(request)}, status=429)
     try:
         question_send(question=question)
     except TooManyInFlight:
-        return _failure_json(question, _busy_message(), status=429)
+        return _failure_json(request, question, _busy_message(), status=429)
     except UPSTREAM_ERRORS as error:
-        return _failure_json(question, question.error, status=upstream_status(error))
+        return _failure_json(request, question, question.error, status=upstream_status(error))
     context = answer_context(question)
     syntax = context["syntax"]
     return JsonResponse(
@@ -179,18 +193,21 @@ def send(request: HttpRequest) -> JsonResponse:
             "download_url": reverse("codegen:download", args=[question.pk])
             if question.code
             else "",
-            "quota_remaining": question_quota_remaining(user=_user(request)),
+            **_quota_json(request),
         }
     )
 
 
-def _failure_json(question: Question, error: str, *, status: int) -> JsonResponse:
+def _failure_json(
+    request: HttpRequest, question: Question, error: str, *, status: int
+) -> JsonResponse:
     return JsonResponse(
         {
             "error": error,
             "id": question.pk,
             "retry_url": reverse("codegen:retry", args=[question.pk]),
             "detail_url": reverse("codegen:detail", args=[question.pk]),
+            **_quota_json(request),
         },
         status=status,
     )

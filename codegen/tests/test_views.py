@@ -116,6 +116,21 @@ def test_a_used_up_quota_is_a_429(logged_in: Client, user: User, settings: Any) 
     assert Question.objects.count() == 1
 
 
+def test_every_answer_carries_the_questions_left_as_the_pages_sentence(
+    logged_in: Client, fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    settings.CODEGEN_DAILY_QUOTA = 3
+    fake_webhook.queue(Reply(), Reply(status=500, body="Scenario failed to complete."))
+
+    answered = send(logged_in, {"message": "Somme d'une liste"}).json()
+    failed = send(logged_in, {"message": "Moyenne d'une liste"}).json()
+
+    assert answered["quota_remaining"] == 2
+    assert answered["quota_text"] == "Il vous reste 2 questions sur 3 aujourd’hui."  # noqa: RUF001
+    assert failed["quota_remaining"] == 1
+    assert failed["quota_text"] == "Il vous reste 1 question sur 3 aujourd’hui."  # noqa: RUF001
+
+
 def test_a_full_in_flight_cap_is_a_429_with_a_message(
     logged_in: Client, fake_webhook: FakeWebhook, settings: Any
 ) -> None:

@@ -5,7 +5,8 @@
  * 10–60 s the model takes: the button is disabled and a status line, announced by screen
  * readers (aria-live), says the answer is being written. The answer's HTML (code highlighted
  * and explanation sanitised, both by the server) is then shown; an error is shown as text,
- * with a button to send the failed question again. Without JavaScript the form posts to the
+ * with a button to send the failed question again; the "questions left today" line follows
+ * the count the server sends back. Without JavaScript the form posts to the
  * page itself and the server redirects to the answer. "Copy" buttons copy a code block.
  */
 (function () {
@@ -24,7 +25,7 @@
           return;
         }
         var label = button.textContent;
-        navigator.clipboard.writeText(source.textContent.replace(/\n$/, "")).then(function () {
+        navigator.clipboard.writeText(source.textContent.replace(/\s+$/, "")).then(function () {
           button.textContent = button.dataset.copiedLabel;
           window.setTimeout(function () {
             button.textContent = label;
@@ -73,6 +74,13 @@
       retryForm.hidden = true;
     }
     status.textContent = status.dataset.failedLabel;
+  }
+
+  function showQuota(answer) {
+    var quota = document.getElementById("codegen-quota");
+    if (quota && answer && typeof answer.quota_text === "string") {
+      quota.textContent = answer.quota_text;
+    }
   }
 
   function showAnswer(answer) {
@@ -133,6 +141,7 @@
       })
       .then(function (outcome) {
         setBusy(false);
+        showQuota(outcome.answer);
         if (outcome.ok) {
           showAnswer(outcome.answer);
         } else {
