@@ -8,8 +8,25 @@ and no PDF-writing library is added for it.
 from __future__ import annotations
 
 import io
+import os
+from pathlib import Path
 
 from pypdf import PdfWriter
+
+_REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def _shared_fixtures() -> Path:
+    # ../shared/fixtures beside the checkout; a clone made elsewhere (e.g. under /tmp) points
+    # SHARED_FIXTURES at it, or finds the workplace's copy.
+    if "SHARED_FIXTURES" in os.environ:
+        return Path(os.environ["SHARED_FIXTURES"])
+    beside = _REPOSITORY.parent / "shared" / "fixtures"
+    return beside if beside.is_dir() else Path("/work/shared/fixtures")
+
+
+# The real scanned exercise sheet (French, handwritten, no text layer).
+HANDWRITTEN_FIXTURE = _shared_fixtures() / "handwritten-maths-fr.pdf"
 
 
 def blank_pdf(pages: int) -> bytes:

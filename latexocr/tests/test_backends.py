@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,9 +9,8 @@ import pytest
 from latexocr import backends
 from latexocr.backends import ConversionFailed
 from tests.fakes.gemini import FakeGemini, Reply
-from tests.pdfs import blank_pdf, pdf_with_text
+from tests.pdfs import HANDWRITTEN_FIXTURE, blank_pdf, pdf_with_text
 
-FIXTURE = Path(__file__).resolve().parents[2].parent / "shared/fixtures/handwritten-maths-fr.pdf"
 DAILY_QUOTA = "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
 
 
@@ -172,7 +170,7 @@ def test_without_a_key_the_gemini_backend_says_it_is_not_configured(settings: An
 
 
 def test_the_real_handwritten_fixture_goes_through_gemini(fake_gemini: FakeGemini) -> None:
-    pdf = FIXTURE.read_bytes()
+    pdf = HANDWRITTEN_FIXTURE.read_bytes()
 
     result = convert(pdf, 1)
 
@@ -195,4 +193,4 @@ def test_the_local_backend_builds_a_document_from_the_text_layer() -> None:
 
 def test_the_local_backend_explains_that_a_scan_needs_gemini() -> None:
     with pytest.raises(ConversionFailed, match=r"pas de couche texte.*Gemini"):
-        backends.convert_locally(pdf=FIXTURE.read_bytes())
+        backends.convert_locally(pdf=HANDWRITTEN_FIXTURE.read_bytes())

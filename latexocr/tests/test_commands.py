@@ -7,9 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from tests.fakes.gemini import FakeGemini
-from tests.pdfs import pdf_with_text
-
-FIXTURE = Path(__file__).resolve().parents[2].parent / "shared/fixtures/handwritten-maths-fr.pdf"
+from tests.pdfs import HANDWRITTEN_FIXTURE, pdf_with_text
 
 
 def test_convert_pdf_with_the_local_backend_writes_the_tex_file(tmp_path: Path) -> None:
@@ -28,7 +26,12 @@ def test_convert_pdf_with_gemini_prints_the_latex(fake_gemini: FakeGemini) -> No
     out = io.StringIO()
 
     call_command(
-        "convert_pdf", str(FIXTURE), "--backend", "gemini", stdout=out, stderr=io.StringIO()
+        "convert_pdf",
+        str(HANDWRITTEN_FIXTURE),
+        "--backend",
+        "gemini",
+        stdout=out,
+        stderr=io.StringIO(),
     )
 
     assert out.getvalue().startswith("\\documentclass")
@@ -37,7 +40,7 @@ def test_convert_pdf_with_gemini_prints_the_latex(fake_gemini: FakeGemini) -> No
 
 def test_convert_pdf_explains_that_a_scan_needs_gemini() -> None:
     with pytest.raises(CommandError, match="couche texte"):
-        call_command("convert_pdf", str(FIXTURE), "--backend", "local")
+        call_command("convert_pdf", str(HANDWRITTEN_FIXTURE), "--backend", "local")
 
 
 def test_convert_pdf_refuses_a_file_that_is_not_a_pdf(tmp_path: Path) -> None:

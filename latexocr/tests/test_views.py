@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,11 +12,10 @@ from accounts.models import User
 from latexocr.models import Conversion
 from latexocr.tests.factories import ConversionFactory
 from tests.fakes.gemini import FakeGemini
-from tests.pdfs import blank_pdf, encrypted_pdf, pdf_with_text
+from tests.pdfs import HANDWRITTEN_FIXTURE, blank_pdf, encrypted_pdf, pdf_with_text
 
 pytestmark = pytest.mark.django_db
 
-FIXTURE = Path(__file__).resolve().parents[2].parent / "shared/fixtures/handwritten-maths-fr.pdf"
 UPLOAD = "/ocr/"
 
 
@@ -69,7 +67,7 @@ def test_an_upload_redirects_to_its_conversion_which_runs_in_the_background(
 def test_an_upload_through_gemini_stores_model_and_tokens(
     logged_in: Client, gemini_backend: FakeGemini, django_capture_on_commit_callbacks: Any
 ) -> None:
-    post_upload(logged_in, FIXTURE.read_bytes(), django_capture_on_commit_callbacks)
+    post_upload(logged_in, HANDWRITTEN_FIXTURE.read_bytes(), django_capture_on_commit_callbacks)
 
     conversion = Conversion.objects.get()
     assert conversion.status == Conversion.Status.DONE
@@ -83,7 +81,7 @@ def test_an_upload_through_gemini_stores_model_and_tokens(
 def test_the_handwritten_fixture_with_the_local_backend_fails_with_a_clear_message(
     logged_in: Client, django_capture_on_commit_callbacks: Any
 ) -> None:
-    post_upload(logged_in, FIXTURE.read_bytes(), django_capture_on_commit_callbacks)
+    post_upload(logged_in, HANDWRITTEN_FIXTURE.read_bytes(), django_capture_on_commit_callbacks)
 
     conversion = Conversion.objects.get()
     assert conversion.status == Conversion.Status.FAILED

@@ -34,12 +34,12 @@ import pytest
 import requests
 
 from tests.deploy.tools import ROOT
+from tests.pdfs import HANDWRITTEN_FIXTURE
 
 pytestmark = pytest.mark.image
 
 SKIP_STATUS = 77
 CONTAINERS_CONF = ROOT / ".cache" / "image" / "containers.conf"
-FIXTURE_PDF = ROOT.parent / "shared" / "fixtures" / "handwritten-maths-fr.pdf"
 FIGURES_PATH = ROOT / "out" / "image-smoke.json"
 LOGS = ROOT / "out" / "image-smoke"
 # The web container's graceful timeout: a question in flight must be answered within it.
@@ -403,11 +403,11 @@ def test_the_worker_container_converts_the_fixture_pdf(
     site: Site, student: requests.Session
 ) -> None:
     student.get(f"{site.url}/ocr/", timeout=10)
-    with FIXTURE_PDF.open("rb") as pdf:
+    with HANDWRITTEN_FIXTURE.open("rb") as pdf:
         uploaded = student.post(
             f"{site.url}/ocr/",
             data={"csrfmiddlewaretoken": csrf_token(student)},
-            files={"pdf": (FIXTURE_PDF.name, pdf, "application/pdf")},
+            files={"pdf": (HANDWRITTEN_FIXTURE.name, pdf, "application/pdf")},
             allow_redirects=False,
             timeout=60,
         )
@@ -497,7 +497,7 @@ def trickled_upload(site: Site, session: requests.Session, seconds: float) -> in
             'Content-Disposition: form-data; name="pdf"; filename="slow.pdf"\r\n'
             "Content-Type: application/pdf\r\n\r\n"
         ).encode()
-        + FIXTURE_PDF.read_bytes()
+        + HANDWRITTEN_FIXTURE.read_bytes()
         + f"\r\n--{boundary}--\r\n".encode()
     )
     connection = http.client.HTTPConnection("127.0.0.1", site.port, timeout=60)

@@ -15,24 +15,21 @@ from tests.e2e.helpers import (
     register,
     unique_username,
 )
+from tests.pdfs import HANDWRITTEN_FIXTURE
 
 pytestmark = pytest.mark.e2e
-
-# The real scanned exercise sheet, beside the repository (../shared/fixtures/).
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
-FIXTURE_PDF = FIXTURES / "handwritten-maths-fr.pdf"
 
 
 def test_a_handwritten_pdf_shows_progress_then_latex_that_downloads_as_a_tex_file(
     page: Page, live_site: LiveSite, tmp_path: Path
 ) -> None:
-    if not FIXTURE_PDF.exists():
-        pytest.skip(f"{FIXTURE_PDF} is missing")
+    if not HANDWRITTEN_FIXTURE.exists():
+        pytest.skip(f"{HANDWRITTEN_FIXTURE} is missing")
     register(page, unique_username("noe"))
     page.get_by_role("navigation").get_by_role("link", name="PDF vers LaTeX").click()
     assert_fields_labelled(page)
 
-    page.get_by_label("Fichier PDF").set_input_files(FIXTURE_PDF)
+    page.get_by_label("Fichier PDF").set_input_files(HANDWRITTEN_FIXTURE)
     page.get_by_role("button", name="Convertir", exact=True).click()
 
     # The fake Gemini answers slowly enough for the queued/running state to be seen.
