@@ -23,8 +23,6 @@ pytestmark = pytest.mark.e2e
 def test_a_handwritten_pdf_shows_progress_then_latex_that_downloads_as_a_tex_file(
     page: Page, live_site: LiveSite, tmp_path: Path
 ) -> None:
-    if not HANDWRITTEN_FIXTURE.exists():
-        pytest.skip(f"{HANDWRITTEN_FIXTURE} is missing")
     register(page, unique_username("noe"))
     page.get_by_role("navigation").get_by_role("link", name="PDF vers LaTeX").click()
     assert_fields_labelled(page)
