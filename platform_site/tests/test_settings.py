@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,12 @@ def test_check_deploy_reports_no_issues_under_production_variables() -> None:
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_every_variable_the_settings_read_is_documented_in_the_readme() -> None:
+    settings_source = (ROOT / "platform_site" / "settings.py").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    variables = set(re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', settings_source))
+
+    assert len(variables) > 30  # the pattern still finds them
+    assert sorted(name for name in variables if f"`{name}`" not in readme) == []
