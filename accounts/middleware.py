@@ -9,12 +9,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.session_policy import LOGIN_AT_KEY, MUST_CHANGE_PASSWORD_KEY
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """A script calling a JSON API (the page's own fetch included), not a browser page."""
+    return request.accepts("application/json") and not request.accepts("text/html")
 
 
 class SessionLifetimeMiddleware:
@@ -34,7 +39,10 @@ class SessionLifetimeMiddleware:
             login_at = request.session.setdefault(LOGIN_AT_KEY, now)
             if now - int(login_at) > settings.SESSION_MAX_AGE_S:
                 logout(request)
-                messages.info(request, _("Votre session a expiré : reconnectez-vous."))
+                expired = _("Votre session a expiré : reconnectez-vous.")
+                if wants_json(request):
+                    return JsonResponse({"error": expired}, status=401)
+                messages.info(request, expired)
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
 
@@ -55,5 +63,12 @@ class ForcedPasswordChangeMiddleware:
             if request.path not in allowed and not request.path.startswith(
                 "/" + settings.STATIC_URL.lstrip("/")
             ):
+                # A redirect to an HTML form means nothing to a script: it gets a 403 that
+                # says what to do.
+                if wants_json(request):
+                    message = _("Changez d'abord votre mot de passe provisoire.")
+                    return JsonResponse(
+                        {"error": message, "password_change_url": allowed[0]}, status=403
+                    )
                 return redirect("accounts:password_change")
         return self.get_response(request)

@@ -53,6 +53,24 @@ def test_every_page_redirects_to_the_password_change_until_it_is_done(
     assert response["Location"] == "/accounts/password_change/"
 
 
+def test_a_json_api_call_before_the_forced_change_is_a_403_that_says_what_to_do(
+    client: Client,
+) -> None:
+    student = StudentFactory.create()
+    post_login(client, student.student_number, BIRTH_DATE_PASSWORD)
+
+    response = client.post(
+        "/codegen/send/",
+        data={"message": "Trier une liste"},
+        content_type="application/json",
+        headers={"Accept": "application/json"},
+    )
+
+    assert response.status_code == 403
+    assert response.json()["password_change_url"] == "/accounts/password_change/"
+    assert "mot de passe provisoire" in response.json()["error"]
+
+
 def test_the_forced_change_page_and_logout_stay_reachable(client: Client) -> None:
     student = StudentFactory.create()
     post_login(client, student.student_number, BIRTH_DATE_PASSWORD)

@@ -325,6 +325,26 @@ def test_session_ends_after_the_absolute_lifetime_even_when_active(
     assert client.get("/home/").status_code == 302
 
 
+def test_a_json_api_call_after_the_absolute_lifetime_is_a_401(
+    client: Client, settings: Any
+) -> None:
+    UserFactory.create(username="alice")
+    post_login(client, "alice", PASSWORD)
+    session = client.session
+    session["accounts_login_at"] -= settings.SESSION_MAX_AGE_S + 1
+    session.save()
+
+    response = client.post(
+        "/codegen/send/",
+        data={"message": "Trier une liste"},
+        content_type="application/json",
+        headers={"Accept": "application/json"},
+    )
+
+    assert response.status_code == 401
+    assert "reconnectez-vous" in response.json()["error"]
+
+
 def test_session_within_the_absolute_lifetime_stays_open(client: Client) -> None:
     UserFactory.create(username="alice")
     post_login(client, "alice", PASSWORD)
