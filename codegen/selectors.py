@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
-
 from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from accounts.models import User
 from codegen.models import Question
+from platform_site.quotas import daily_quota_remaining
 
 
 def question_list(*, user: User) -> QuerySet[Question]:
@@ -33,9 +31,6 @@ def question_quota_remaining(*, user: User) -> int | None:
     Counted from the saved questions, failed ones included: each one reached, or was meant
     to reach, the paid LLM side. Sending a failed question again does not count anew.
     """
-    quota = settings.CODEGEN_DAILY_QUOTA
-    if quota <= 0:
-        return None
-    midnight = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
-    used = Question.objects.filter(user=user, created_at__gte=midnight).count()
-    return max(0, quota - used)
+    return daily_quota_remaining(
+        Question.objects.filter(user=user), quota=settings.CODEGEN_DAILY_QUOTA
+    )

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
-
 from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from accounts.models import User
 from latexocr.models import Conversion
+from platform_site.quotas import daily_quota_remaining
 
 HEAVY_FIELDS = ("pdf", "latex")
 
@@ -46,9 +44,6 @@ def conversion_find_duplicate(
 
 def conversion_quota_remaining(*, user: User) -> int | None:
     """Conversions the user may still start today (None: no limit). Today is in TIME_ZONE."""
-    quota = settings.LATEXOCR_DAILY_QUOTA
-    if quota <= 0:
-        return None
-    midnight = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
-    used = Conversion.objects.filter(owner=user, created_at__gte=midnight).count()
-    return max(0, quota - used)
+    return daily_quota_remaining(
+        Conversion.objects.filter(owner=user), quota=settings.LATEXOCR_DAILY_QUOTA
+    )
