@@ -373,6 +373,24 @@ def test_the_history_lists_answers_and_offers_to_resend_failed_questions(
     assert failed.error in page
 
 
+def test_the_history_pages_by_ten_newest_first(logged_in: Client, user: User) -> None:
+    for number in range(11):
+        question = QuestionFactory.create(user=user, message=f"Question numéro {number:02d}")
+        Question.objects.filter(pk=question.pk).update(
+            created_at=question.created_at.replace(year=2025, day=1, hour=number)
+        )
+
+    first = logged_in.get("/codegen/history/").content.decode()
+    second = logged_in.get("/codegen/history/?page=2").content.decode()
+
+    assert "Page 1 sur 2" in first
+    assert 'href="?page=2"' in first
+    assert "Question numéro 10" in first
+    assert "Question numéro 00" not in first
+    assert "Question numéro 00" in second
+    assert 'href="?page=1"' in second
+
+
 def test_resending_a_failed_question_answers_it(
     logged_in: Client, user: User, fake_webhook: FakeWebhook
 ) -> None:
