@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import Client
+
+from accounts.models import User
+from accounts.tests.factories import UserFactory
 
 pytest_plugins = ["tests.fakes.gemini", "tests.fakes.webhook"]
 
@@ -18,3 +22,19 @@ def _test_client_friendly_settings(settings: Any) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def user(db: None) -> User:
+    return UserFactory.create()
+
+
+@pytest.fixture
+def other_user(db: None) -> User:
+    return UserFactory.create()
+
+
+@pytest.fixture
+def logged_in(client: Client, user: User) -> Client:
+    client.force_login(user)
+    return client

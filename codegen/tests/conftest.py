@@ -3,10 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
-
-from accounts.models import User
-from accounts.tests.factories import UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -21,19 +17,3 @@ def _codegen_settings(settings: Any) -> None:
     settings.CODEGEN_DAILY_QUOTA = 100
     settings.CODEGEN_MAX_IN_FLIGHT = 8
     settings.CODEGEN_RETRY_BACKOFF_S = 0.01
-
-
-@pytest.fixture
-def user(db: None) -> User:
-    return UserFactory.create()
-
-
-@pytest.fixture
-def other_user(db: None) -> User:
-    return UserFactory.create()
-
-
-@pytest.fixture
-def logged_in(client: Client, user: User) -> Client:
-    client.force_login(user)
-    return client

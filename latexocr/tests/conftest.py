@@ -4,9 +4,6 @@ from typing import Any
 
 import pytest
 
-from accounts.models import User
-from accounts.tests.factories import UserFactory
-
 
 @pytest.fixture(autouse=True)
 def _latexocr_settings(settings: Any) -> None:
@@ -27,13 +24,3 @@ def gemini_backend(settings: Any, fake_gemini: Any) -> Any:
     """Conversions go to the fake Gemini."""
     settings.LATEXOCR_BACKEND = "gemini"
     return fake_gemini
-
-
-@pytest.fixture
-def user(db: None) -> User:
-    return UserFactory.create()
-
-
-@pytest.fixture
-def other_user(db: None) -> User:
-    return UserFactory.create()

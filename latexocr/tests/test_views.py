@@ -19,12 +19,6 @@ pytestmark = pytest.mark.django_db
 UPLOAD = "/ocr/"
 
 
-@pytest.fixture
-def logged_in(client: Client, user: User) -> Client:
-    client.force_login(user)
-    return client
-
-
 def pdf_file(data: bytes, name: str = "td1.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="application/pdf")
 
