@@ -13,8 +13,6 @@ out/image-smoke.json. Where podman cannot run the module skips, saying why.
 
 from __future__ import annotations
 
-import http.client
-import importlib.util
 import json
 import os
 import re
@@ -165,20 +163,12 @@ def start_fake(module: str, *arguments: str) -> Fake:
     return Fake(process, int(line.split()[1]))
 
 
-def codegen_available() -> bool:
-    """The codegen app and its fake webhook are built by another issue; until both are in
-    the checkout, the codegen steps skip."""
-    return all(
-        importlib.util.find_spec(module) is not None
-        for module in ("tests.fakes.webhook", "codegen.views")
-    )
-
-
 @pytest.fixture(scope="module")
 def fakes() -> Iterator[dict[str, Fake]]:
-    started = {"gemini": start_fake("tests.fakes.gemini")}
-    if codegen_available():
-        started["webhook"] = start_fake("tests.fakes.webhook", "--delay-s", str(WEBHOOK_DELAY_S))
+    started = {
+        "gemini": start_fake("tests.fakes.gemini"),
+        "webhook": start_fake("tests.fakes.webhook", "--delay-s", str(WEBHOOK_DELAY_S)),
+    }
     yield started
     for fake in started.values():
         fake.process.terminate()
@@ -246,9 +236,8 @@ def site(
         "PORT": str(port),
         "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
         "GUNICORN_GRACEFUL_TIMEOUT": str(GRACE_S),
+        "CODEGEN_WEBHOOK_URL": f"http://127.0.0.1:{fakes['webhook'].port}/webhook",
     }
-    if "webhook" in fakes:
-        environment["CODEGEN_WEBHOOK_URL"] = f"http://127.0.0.1:{fakes['webhook'].port}/webhook"
     containers = Containers()
     try:
         migrate = containers.run(
@@ -455,12 +444,6 @@ def test_the_worker_image_compiles_latex_hardened_as_the_pod(site: Site, worker_
     assert "COMPILED True 1 None []" in output, output[-3000:]
 
 
-requires_codegen = pytest.mark.skipif(
-    not codegen_available(),
-    reason="the codegen app and tests.fakes.webhook are not in this checkout yet",
-)
-
-
 def ask(site: Site, session: requests.Session, message: str) -> requests.Response:
     session.get(f"{site.url}/codegen/", timeout=10)
     return session.post(
@@ -471,7 +454,6 @@ def ask(site: Site, session: requests.Session, message: str) -> requests.Respons
     )
 
 
-@requires_codegen
 def test_a_codegen_question_is_answered_through_the_fake_webhook(
     site: Site, student: requests.Session
 ) -> None:
@@ -482,62 +464,18 @@ def test_a_codegen_question_is_answered_through_the_fake_webhook(
     assert body["code"].strip()
 
 
-def trickled_upload(site: Site, session: requests.Session, seconds: float) -> int:
-    """Upload the fixture PDF slowly, so the request is still in flight for `seconds`;
-    the response's status. http.client, because requests streams a generator chunked and
-    Django needs a Content-Length."""
-    session.get(f"{site.url}/ocr/", timeout=10)
-    boundary = "smoke" + secrets.token_hex(8)
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n'
-            f"{csrf_token(session)}\r\n--{boundary}\r\n"
-            # The fixture was converted earlier in this module: ask for a new conversion.
-            f'Content-Disposition: form-data; name="force"\r\n\r\non\r\n--{boundary}\r\n'
-            'Content-Disposition: form-data; name="pdf"; filename="slow.pdf"\r\n'
-            "Content-Type: application/pdf\r\n\r\n"
-        ).encode()
-        + HANDWRITTEN_FIXTURE.read_bytes()
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    connection = http.client.HTTPConnection("127.0.0.1", site.port, timeout=60)
-    connection.putrequest("POST", "/ocr/")
-    connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
-    connection.putheader("Content-Length", str(len(body)))
-    connection.putheader("Cookie", "; ".join(f"{c.name}={c.value}" for c in session.cookies))
-    connection.endheaders()
-    pieces = 20
-    size = len(body) // pieces + 1
-    for index in range(pieces):
-        connection.send(body[index * size : (index + 1) * size])
-        time.sleep(seconds / pieces)
-    status = connection.getresponse().status
-    connection.close()
-    return status
-
-
 def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(
     site: Site, student: requests.Session
 ) -> None:
     """Last in this module: it stops the web container. The request in flight is a slow
-    codegen question (the fake webhook answers after WEBHOOK_DELAY_S) or, until the codegen
-    app is here, a slowly streamed upload."""
+    codegen question (the fake webhook answers after WEBHOOK_DELAY_S)."""
     web = site.containers.ids["web"]
     statuses: list[int] = []
-    if codegen_available():
-        figures["stop_in_flight"] = "codegen question"
-        expected_status = 200
-        request = threading.Thread(
-            target=lambda: statuses.append(
-                ask(site, student, "Trie une liste de dictionnaires.").status_code
-            )
+    request = threading.Thread(
+        target=lambda: statuses.append(
+            ask(site, student, "Trie une liste de dictionnaires.").status_code
         )
-    else:
-        figures["stop_in_flight"] = "slow upload"
-        expected_status = 302
-        request = threading.Thread(
-            target=lambda: statuses.append(trickled_upload(site, student, WEBHOOK_DELAY_S))
-        )
+    )
     request.start()
     time.sleep(WEBHOOK_DELAY_S / 3)
     started = time.monotonic()
@@ -545,6 +483,6 @@ def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(
     exit_code = podman("wait", web, timeout=GRACE_S + 15)
     figures["stop_s"] = round(time.monotonic() - started, 2)
     request.join(timeout=30)
-    assert statuses == [expected_status], site.containers.logs("web")[-3000:]
+    assert statuses == [200], site.containers.logs("web")[-3000:]
     assert exit_code == "0", site.containers.logs("web")[-3000:]
     assert figures["stop_s"] < GRACE_S
