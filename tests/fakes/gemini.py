@@ -35,22 +35,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pypdf import PdfReader
 
+from latexocr.latex import latex_escape
+
 GENERATE_PATH = re.compile(r"^/(?P<version>[^/]+)/models/(?P<model>[^/:]+):generateContent$")
 UPLOAD_PATH = re.compile(r"^/upload/(?P<version>[^/]+)/files$")
 FILE_PATH = re.compile(r"^/(?P<version>[^/]+)/files/(?P<file_id>[^/]+)$")
-
-LATEX_SPECIALS = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-}
 
 
 @dataclass
@@ -185,7 +174,7 @@ class FakeGemini:
         body = []
         for number, page in enumerate(reader.pages, start=1):
             text = (page.extract_text() or "").strip() or "(page sans texte)"
-            escaped = "".join(LATEX_SPECIALS.get(char, char) for char in text)
+            escaped = latex_escape(text)
             body.append(
                 f"\\section*{{Page {number}/{len(reader.pages)}}}\n{escaped}\n\n"
                 f"\\begin{{equation}}\nx_{{{number}}} = {number}^2\n\\end{{equation}}\n"
