@@ -21,14 +21,10 @@ import base64
 import io
 import json
 import re
-import sys
-import threading
-import time
 import uuid
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -36,6 +32,7 @@ import pytest
 from pypdf import PdfReader
 
 from latexocr.latex import latex_escape
+from tests.fakes.server import FakeServer
 
 GENERATE_PATH = re.compile(r"^/(?P<version>[^/]+)/models/(?P<model>[^/:]+):generateContent$")
 UPLOAD_PATH = re.compile(r"^/upload/(?P<version>[^/]+)/files$")
@@ -96,7 +93,7 @@ ERROR_STATUS_NAMES = {
 }
 
 
-class FakeGemini:
+class FakeGemini(FakeServer[Reply, ReceivedRequest]):
     """The server's state: scripted replies, uploaded files and every request received."""
 
     def __init__(
@@ -106,6 +103,7 @@ class FakeGemini:
         seconds_per_1000_chars: float = 0.0,
         api_key: str | None = None,
     ) -> None:
+        super().__init__(_handler_for(self), port=port, default_reply=Reply)
         self.seconds_per_1000_chars = seconds_per_1000_chars
         # None accepts any non-empty key.
         self.api_key = api_key
@@ -116,55 +114,16 @@ class FakeGemini:
         self.file_processing_polls = 0
         # Wrap default answers in ```latex fences, as models often do.
         self.fenced = False
-        self.requests: list[ReceivedRequest] = []
         self.files: dict[str, StoredFile] = {}
         self.deleted_files: list[str] = []
-        self._replies: deque[Reply] = deque()
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def queue(self, *replies: Reply) -> None:
-        """Answer the next generateContent calls with these replies, in order."""
-        with self._lock:
-            self._replies.extend(replies)
+        return self.base_url
 
     def generate_requests(self) -> list[ReceivedRequest]:
         with self._lock:
             return [r for r in self.requests if r.path.endswith(":generateContent")]
-
-    def start(self) -> None:
-        # A short poll interval so that stop() (each test's teardown) returns at once.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        self._thread.start()
-
-    def serve_forever(self) -> None:
-        self._server.serve_forever()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    # --- what the handler calls -------------------------------------------------------
-
-    def record(self, request: ReceivedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
-
-    def next_reply(self) -> Reply:
-        with self._lock:
-            return self._replies.popleft() if self._replies else Reply()
 
     def default_answer(self, pdf: bytes | None, prompt: str) -> tuple[str, str]:
         """A LaTeX document echoing each page's text; cut if the PDF has too many pages."""
@@ -403,7 +362,7 @@ def _handler_for(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
                 return
             reply = fake.next_reply()
             if reply.delay_s:
-                time.sleep(reply.delay_s)
+                fake.wait(reply.delay_s)
             if reply.status != 200:
                 self._send(reply.status, _error_body(reply))
                 return
@@ -415,7 +374,7 @@ def _handler_for(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
                         text = text[: len(text) // 2]
             else:
                 text, finish_reason = reply.text, reply.finish_reason
-            time.sleep(fake.seconds_per_1000_chars * len(text) / 1000)
+            fake.wait(fake.seconds_per_1000_chars * len(text) / 1000)
             candidate: dict[str, Any] = {"finishReason": finish_reason, "index": 0}
             if text:
                 candidate["content"] = {"role": "model", "parts": [{"text": text}]}
@@ -490,13 +449,7 @@ def main(argv: list[str] | None = None) -> None:
         seconds_per_1000_chars=arguments.seconds_per_1000_chars,
         api_key=arguments.api_key,
     )
-    print(f"READY {fake.port}", flush=True)
-    try:
-        fake.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sys.stdout.flush()
+    fake.serve_from_command_line()
 
 
 if __name__ == "__main__":

@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import threading
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+
+from tests.fakes.server import FakeServer
 
 TEXT_PLAIN = "text/plain; charset=utf-8"
 
@@ -97,62 +96,17 @@ def default_answer(message: str) -> str:
     )
 
 
-class FakeWebhook:
+class FakeWebhook(FakeServer[Reply, ReceivedRequest]):
     """The server's state: scripted replies and every request received."""
 
     def __init__(self, *, port: int = 0, delay_s: float = 0.0, api_key: str | None = None) -> None:
+        super().__init__(_handler_for(self), port=port, default_reply=Reply)
         self.delay_s = delay_s
         self.api_key = api_key
-        self.requests: list[ReceivedRequest] = []
-        self._replies: deque[Reply] = deque()
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
-        self._server.daemon_threads = True
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/webhook"
-
-    @property
-    def request_count(self) -> int:
-        with self._lock:
-            return len(self.requests)
-
-    def queue(self, *replies: Reply) -> None:
-        """Answer the next requests with these replies, in order; then the default again."""
-        with self._lock:
-            self._replies.extend(replies)
-
-    def start(self) -> None:
-        thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        thread.start()
-
-    def serve_forever(self) -> None:
-        self._server.serve_forever()
-
-    def stop(self) -> None:
-        # Wakes the handlers still waiting out a delay, so teardown does not wait for them.
-        self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def record(self, request: ReceivedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
-
-    def next_reply(self) -> Reply:
-        with self._lock:
-            return self._replies.popleft() if self._replies else Reply()
-
-    def wait(self, seconds: float) -> None:
-        self._stopping.wait(seconds)
+        return f"{self.base_url}/webhook"
 
 
 def _handler_for(fake: FakeWebhook) -> type[BaseHTTPRequestHandler]:
@@ -218,13 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--api-key", default=None, help="require this x-make-apikey")
     arguments = parser.parse_args(argv)
     fake = FakeWebhook(port=arguments.port, delay_s=arguments.delay_s, api_key=arguments.api_key)
-    print(f"READY {fake.port}", flush=True)
-    try:
-        fake.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sys.stdout.flush()
+    fake.serve_from_command_line()
 
 
 if __name__ == "__main__":
