@@ -32,7 +32,7 @@ import pytest
 from pypdf import PdfReader
 
 from latexocr.latex import latex_escape
-from tests.fakes.server import FakeServer
+from tests.fakes.server import FakeServer, QuietHandler
 
 GENERATE_PATH = re.compile(r"^/(?P<version>[^/]+)/models/(?P<model>[^/:]+):generateContent$")
 UPLOAD_PATH = re.compile(r"^/upload/(?P<version>[^/]+)/files$")
@@ -196,17 +196,8 @@ def _error_body(reply: Reply) -> dict[str, Any]:
 
 
 def _handler_for(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
+    class Handler(QuietHandler):
         # --- plumbing ---------------------------------------------------------------
-
-        def _body(self) -> bytes:
-            length = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(length) if length else b""
 
         def _send(
             self, status: int, payload: Any = None, headers: dict[str, str] | None = None
@@ -255,7 +246,7 @@ def _handler_for(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
             elif match := UPLOAD_PATH.match(path):
                 self._upload(match.group("version"))
             else:
-                self._body()
+                self.read_body()
                 self._send(404, _error_body(Reply(status=404)))
 
         def do_GET(self) -> None:
@@ -301,7 +292,7 @@ def _handler_for(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
             }
 
         def _upload(self, version: str) -> None:
-            raw = self._body()
+            raw = self.read_body()
             query = parse_qs(urlsplit(self.path).query)
             command = self.headers.get("X-Goog-Upload-Command", "")
             if "upload_id" not in query:
@@ -349,7 +340,7 @@ def _handler_for(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
             )
 
         def _generate(self, version: str, model: str) -> None:
-            body = _snake_case_keys(json.loads(self._body() or b"{}"))
+            body = _snake_case_keys(json.loads(self.read_body() or b"{}"))
             pdf, prompt, missing_file = self._pdf_and_prompt(body)
             pages = None if pdf is None else len(PdfReader(io.BytesIO(pdf)).pages)
             self._record(body, pdf_pages=pages, model=model)

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.server import FakeServer
+from tests.fakes.server import FakeServer, QuietHandler
 
 TEXT_PLAIN = "text/plain; charset=utf-8"
 
@@ -110,14 +110,9 @@ class FakeWebhook(FakeServer[Reply, ReceivedRequest]):
 
 
 def _handler_for(fake: FakeWebhook) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return None
-
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            raw = self.read_body()
             try:
                 body: Any = json.loads(raw)
             except ValueError:
