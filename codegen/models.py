@@ -84,8 +84,17 @@ class Question(models.Model):
         return started is not None and timezone.now() - started > limit
 
     @property
-    def can_be_resent(self) -> bool:
+    def sends_left(self) -> int:
+        """Each send is a paid LLM call the daily quota counted once: resending is capped."""
+        return max(0, settings.CODEGEN_MAX_SENDS - self.attempts)
+
+    @property
+    def has_failed(self) -> bool:
         return self.status == self.Status.FAILED or self.is_interrupted
+
+    @property
+    def can_be_resent(self) -> bool:
+        return self.has_failed and self.sends_left > 0
 
     @property
     def download_filename(self) -> str:

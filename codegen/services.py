@@ -37,6 +37,10 @@ class TooManyInFlight(Exception):
     """This process already waits on CODEGEN_MAX_IN_FLIGHT answers."""
 
 
+class SendLimitReached(Exception):
+    """The question was sent CODEGEN_MAX_SENDS times already."""
+
+
 class _InFlightLimit:
     """A counting semaphore whose size is read from the settings at each acquire."""
 
@@ -136,6 +140,14 @@ def question_retry(*, question: Question) -> Question:
             question,
             status=Question.Status.FAILED,
             error=_("L'envoi a été interrompu avant la réponse."),
+        )
+    if question.sends_left <= 0:
+        raise SendLimitReached(
+            _(
+                "Cette question a déjà été envoyée %(count)d fois : reformulez-la et posez-la "
+                "de nouveau."
+            )
+            % {"count": question.attempts}
         )
     question.check_transition(Question.Status.PENDING)
     question.status = Question.Status.PENDING

@@ -35,6 +35,7 @@ from codegen.selectors import (
 )
 from codegen.services import (
     QuotaExceeded,
+    SendLimitReached,
     TooManyInFlight,
     question_create,
     question_retry,
@@ -205,7 +206,9 @@ def _failure_json(
         {
             "error": error,
             "id": question.pk,
-            "retry_url": reverse("codegen:retry", args=[question.pk]),
+            "retry_url": reverse("codegen:retry", args=[question.pk])
+            if question.can_be_resent
+            else "",
             "detail_url": reverse("codegen:detail", args=[question.pk]),
             **_quota_json(request),
         },
@@ -253,6 +256,8 @@ def retry(request: HttpRequest, question_id: int) -> HttpResponse:
         question_retry(question=question)
     except InvalidTransition:
         messages.warning(request, _("Seule une question échouée peut être renvoyée."))
+    except SendLimitReached as error:
+        messages.warning(request, str(error))
     except TooManyInFlight:
         messages.warning(request, _busy_message())
     except UPSTREAM_ERRORS:

@@ -263,6 +263,9 @@ CODEGEN_MAX_IN_FLIGHT = env.int("CODEGEN_MAX_IN_FLIGHT", default=8)
 # Pause before the webhook's single retry (doubled at most, with jitter; a 429's Retry-After
 # is honoured instead when it fits in CODEGEN_TIMEOUT_S).
 CODEGEN_RETRY_BACKOFF_S = env.float("CODEGEN_RETRY_BACKOFF_S", default=1.0)
+# Sends of one question at most (the first included): each is a paid LLM call, and the daily
+# quota counts a question once however often it is resent.
+CODEGEN_MAX_SENDS = env.int("CODEGEN_MAX_SENDS", default=3)
 if CODEGEN_BACKEND not in ("webhook", "gemini"):
     raise ImproperlyConfigured(
         f"CODEGEN_BACKEND must be 'webhook' or 'gemini', not {CODEGEN_BACKEND!r}."

@@ -17,3 +17,4 @@ def _codegen_settings(settings: Any) -> None:
     settings.CODEGEN_DAILY_QUOTA = 100
     settings.CODEGEN_MAX_IN_FLIGHT = 8
     settings.CODEGEN_RETRY_BACKOFF_S = 0.01
+    settings.CODEGEN_MAX_SENDS = 3

@@ -12,6 +12,7 @@ from accounts.models import User
 from codegen.models import InvalidTransition, Question
 from codegen.services import (
     QuotaExceeded,
+    SendLimitReached,
     TooManyInFlight,
     in_flight,
     question_ask,
@@ -244,3 +245,23 @@ def test_a_question_pending_right_now_cannot_be_sent_twice(
         question_retry(question=question)
 
     assert fake_webhook.request_count == 0
+
+
+def test_a_question_is_sent_at_most_codegen_max_sends_times(
+    user: User, fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    settings.CODEGEN_MAX_SENDS = 2
+    question = FailedQuestionFactory.create(user=user, attempts=1)
+    fake_webhook.queue(Reply.scenario_failed())
+    with pytest.raises(WebhookError):
+        question_retry(question=question)
+    question.refresh_from_db()
+    assert question.attempts == 2
+
+    with pytest.raises(SendLimitReached, match="envoyée 2 fois"):
+        question_retry(question=question)
+
+    question.refresh_from_db()
+    assert question.status == Question.Status.FAILED
+    assert question.can_be_resent is False
+    assert fake_webhook.request_count == 1

@@ -428,6 +428,35 @@ def test_an_answered_question_is_not_sent_again(
     assert fake_webhook.request_count == 0
 
 
+def test_a_question_sent_too_often_offers_no_resend_and_says_to_ask_anew(
+    logged_in: Client, user: User, fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    settings.CODEGEN_MAX_SENDS = 3
+    question = FailedQuestionFactory.create(user=user, attempts=3)
+
+    response = logged_in.post(f"/codegen/{question.pk}/retry/", follow=True)
+    detail = response.content.decode()
+    history = logged_in.get("/codegen/history/").content.decode()
+
+    assert "déjà été envoyée 3 fois" in detail
+    assert "Envoyée 3 fois sans réponse" in detail
+    assert f'action="/codegen/{question.pk}/retry/"' not in detail
+    assert f'action="/codegen/{question.pk}/retry/"' not in history
+    assert fake_webhook.request_count == 0
+
+
+def test_the_api_offers_no_retry_url_once_the_sends_are_used_up(
+    logged_in: Client, fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    settings.CODEGEN_MAX_SENDS = 1
+    fake_webhook.queue(Reply.scenario_failed())
+
+    answer = send(logged_in, {"message": "Somme d'une liste"}).json()
+
+    assert answer["error"]
+    assert answer["retry_url"] == ""
+
+
 def test_retry_is_post_only(logged_in: Client, user: User) -> None:
     question = FailedQuestionFactory.create(user=user)
 
