@@ -1,15 +1,17 @@
 """The client's address as django-axes counts it (AXES_CLIENT_IP_CALLABLE).
 
 Behind the Istio gateway REMOTE_ADDR is a proxy, and the real client's address arrives in
-headers. Only what a trusted proxy wrote is believed:
+`X-Forwarded-For`. Only what a trusted proxy wrote is believed: each trusted proxy appends the
+address it received the request from, so the list is counted from the RIGHT by
+TRUSTED_PROXY_HOPS; entries to the left of those are whatever the client wrote and prove
+nothing. The gateway always appends, whoever the client is.
 
-- `X-Envoy-External-Address`: set by the edge Envoy for the client it saw, after it strips
-  any copy the client sent;
-- otherwise `X-Forwarded-For` counted from the RIGHT by TRUSTED_PROXY_HOPS: each trusted
-  proxy appends the address it received the request from, so entries to the left of those
-  are whatever the client wrote and prove nothing.
+`X-Envoy-External-Address` is deliberately NOT read, although the issue allowed it: Envoy
+strips client-sent `x-envoy-*` headers only from requests it deems external. A client on a
+private network (a campus address, an RFC 1918 range) is deemed internal, so its forged
+`X-Envoy-External-Address` would pass through and pick the per-address lockout key at will.
 
-With no trusted proxy (TRUSTED_PROXY_HOPS=0, a direct connection) both headers are
+With no trusted proxy (TRUSTED_PROXY_HOPS=0, a direct connection) the header is
 client-written and ignored. The answer is never empty: a naive proxy count once resolved a
 forged header to an empty address, and the per-address lockout vanished with it.
 """
@@ -35,10 +37,6 @@ def client_ip_address(request: HttpRequest) -> str:
     hops = settings.TRUSTED_PROXY_HOPS
     if hops <= 0:
         return remote_addr
-
-    envoy_address = _valid_address(str(request.META.get("HTTP_X_ENVOY_EXTERNAL_ADDRESS", "")))
-    if envoy_address:
-        return envoy_address
 
     forwarded = [
         entry.strip()
