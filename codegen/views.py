@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
@@ -157,13 +158,21 @@ def _message_from(request: HttpRequest) -> str:
     return message
 
 
+# Login is checked before the CSRF token, so that an anonymous script gets its 401 in JSON
+# rather than the HTML page of a CSRF failure; a logged-in caller still needs the token.
+@csrf_exempt
 @require_POST
 @never_cache
-def send(request: HttpRequest) -> JsonResponse:
+def send(request: HttpRequest) -> HttpResponse:
     """`{"message": …}` -> `{"id", "code", "explanation", …}` (session + CSRF token)."""
     if not request.user.is_authenticated:
         # JSON, not a redirect to the login page: the caller is a script.
         return JsonResponse({"error": _("Connectez-vous pour poser une question.")}, status=401)
+    return _send_logged_in(request)
+
+
+@csrf_protect
+def _send_logged_in(request: HttpRequest) -> JsonResponse:
     try:
         message = _message_from(request)
     except _BadMessage as error:
