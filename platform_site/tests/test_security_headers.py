@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.http import HttpResponse
+from django.http import HttpResponseBase
 from django.test import Client
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 LOGIN_URL = "/accounts/login/"
 
 
-def csp_directives(response: HttpResponse) -> dict[str, list[str]]:
+def csp_directives(response: HttpResponseBase) -> dict[str, list[str]]:
     policy = response.headers["Content-Security-Policy"]
     directives: dict[str, list[str]] = {}
     for directive in policy.split(";"):
