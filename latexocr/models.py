@@ -1,7 +1,8 @@
 """A PDF-to-LaTeX conversion: the uploaded PDF, its state and its result, all in the database.
 
 The PDF is kept in PostgreSQL (not on a volume) so any web or worker replica can read it; the
-user's file name is kept for display only and never used as a path.
+user's file name is kept for display only and never used as a path. So is the PDF compiled
+from the result, while the conversion exists.
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ class Conversion(models.Model):
         GEMINI = "gemini", _("Gemini")
         LOCAL = "local", _("texte du PDF (sans Gemini)")
 
+    class CompileStatus(models.TextChoices):
+        NOT_CHECKED = "not_checked", _("non vérifiée")
+        SKIPPED = "skipped", _("vérification non effectuée")
+        COMPILES = "compiles", _("se compile")
+        FAILS = "fails", _("ne se compile pas")
+
+    class LatexVersion(models.TextChoices):
+        ORIGINAL = "original", _("version d'origine")
+        REPAIRED = "repaired", _("version corrigée")
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -65,6 +76,37 @@ class Conversion(models.Model):
     gemini_calls = models.PositiveIntegerField(_("appels Gemini"), default=0)
     input_tokens = models.PositiveIntegerField(_("jetons en entrée"), null=True, blank=True)
     output_tokens = models.PositiveIntegerField(_("jetons en sortie"), null=True, blank=True)
+
+    # The compile check (latexocr.checking): the original `latex` is always kept; a repair
+    # round, when the original does not compile, stores its answer beside it.
+    compile_status = models.CharField(
+        _("compilation"),
+        max_length=16,
+        choices=CompileStatus.choices,
+        default=CompileStatus.NOT_CHECKED,
+    )
+    compile_skipped_reason = models.CharField(
+        _("raison de l'absence de vérification"), max_length=255, blank=True
+    )
+    # First errors of each version, as [{"line": int | None, "message": str}].
+    compile_errors = models.JSONField(
+        _("erreurs de compilation (version d'origine)"), default=list, blank=True
+    )
+    repaired_compile_errors = models.JSONField(
+        _("erreurs de compilation (version corrigée)"), default=list, blank=True
+    )
+    compile_log_excerpt = models.TextField(_("extrait du journal de compilation"), blank=True)
+    compile_duration_s = models.FloatField(_("durée de compilation (s)"), null=True, blank=True)
+    latex_repaired = models.TextField(_("LaTeX corrigé"), blank=True)
+    # Why the repair round gave no document (Gemini failed, cut or empty answer).
+    repair_error = models.TextField(_("échec de la correction"), blank=True)
+    compiled_version = models.CharField(
+        _("version compilée"), max_length=16, choices=LatexVersion.choices, blank=True
+    )
+    compiled_pdf = models.BinaryField(_("PDF compilé"), null=True, blank=True)
+    compiled_page_count = models.PositiveIntegerField(
+        _("pages du PDF compilé"), null=True, blank=True
+    )
 
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     started_at = models.DateTimeField(_("démarrée le"), null=True, blank=True)
@@ -104,3 +146,8 @@ class Conversion(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def latex_preferred(self) -> str:
+        """The version to show and copy: the repaired one when it exists, else the original."""
+        return self.latex_repaired or self.latex

@@ -10,7 +10,7 @@ from accounts.models import User
 from latexocr.models import Conversion
 from platform_site.quotas import daily_quota_remaining
 
-HEAVY_FIELDS = ("pdf", "latex")
+HEAVY_FIELDS = ("pdf", "latex", "latex_repaired", "compiled_pdf")
 
 
 def conversion_list_recent(*, user: User, limit: int = 5) -> list[Conversion]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import asdict
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,6 +20,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from latexocr import backends
 from latexocr.backends import ConversionFailed, ConversionResult
+from latexocr.checking import LatexCheck, latex_check
+from latexocr.compiler import CompileResult
 from latexocr.models import Conversion
 from latexocr.selectors import conversion_quota_remaining
 
@@ -129,17 +132,34 @@ def _record_outcome(
 
 
 def conversion_complete(*, conversion: Conversion, result: ConversionResult) -> None:
-    """Record a successful conversion: the one place a merged document becomes the result."""
+    """Record a successful conversion: the one place a merged document becomes the result.
+
+    The document is compile-checked (and repaired once through Gemini if it came from Gemini)
+    before the save; whatever the check finds, the conversion is done.
+    """
+    try:
+        check = latex_check(
+            latex=result.latex, repair=conversion.backend == Conversion.Backend.GEMINI
+        )
+    except Exception:
+        # The conversion itself succeeded (and was paid for): never lose it to the check.
+        logger.exception("compile check of conversion %s crashed", conversion.pk)
+        check = None
     conversion.refresh_from_db(fields=["status"])
     conversion.check_transition(Conversion.Status.DONE)
     conversion.status = Conversion.Status.DONE
     conversion.latex = result.latex
     conversion.model = result.model or conversion.model
-    conversion.input_tokens = result.input_tokens
-    conversion.output_tokens = result.output_tokens
-    conversion.gemini_calls += result.gemini_calls
+    conversion.input_tokens = _sum_tokens(
+        result.input_tokens, check.input_tokens if check else None
+    )
+    conversion.output_tokens = _sum_tokens(
+        result.output_tokens, check.output_tokens if check else None
+    )
+    conversion.gemini_calls += result.gemini_calls + (check.gemini_calls if check else 0)
     conversion.pages_done = conversion.page_count
     conversion.finished_at = timezone.now()
+    _record_check(conversion, check)
     conversion.save(
         update_fields=[
             "status",
@@ -150,8 +170,71 @@ def conversion_complete(*, conversion: Conversion, result: ConversionResult) -> 
             "gemini_calls",
             "pages_done",
             "finished_at",
+            *COMPILE_CHECK_FIELDS,
         ]
     )
+
+
+COMPILE_CHECK_FIELDS = (
+    "compile_status",
+    "compile_skipped_reason",
+    "compile_errors",
+    "repaired_compile_errors",
+    "compile_log_excerpt",
+    "compile_duration_s",
+    "latex_repaired",
+    "repair_error",
+    "compiled_version",
+    "compiled_pdf",
+    "compiled_page_count",
+)
+
+
+def _sum_tokens(first: int | None, second: int | None) -> int | None:
+    if first is None and second is None:
+        return None
+    return (first or 0) + (second or 0)
+
+
+def _record_check(conversion: Conversion, check: LatexCheck | None) -> None:
+    """Copy the compile check's findings onto the conversion (not saved here)."""
+    if check is None:
+        conversion.compile_status = Conversion.CompileStatus.SKIPPED
+        conversion.compile_skipped_reason = _(
+            "Erreur interne pendant la vérification de compilation."
+        )
+        return
+    original, repaired = check.original, check.repaired
+    conversion.compile_skipped_reason = original.skipped_reason or ""
+    conversion.compile_errors = _errors_json(original)
+    conversion.repaired_compile_errors = _errors_json(repaired) if repaired else []
+    conversion.compile_duration_s = None if original.skipped_reason else check.duration_s
+    conversion.latex_repaired = check.repaired_latex
+    conversion.repair_error = check.repair_error
+    last = repaired or original
+    conversion.compile_log_excerpt = last.log_excerpt
+    compiled = (
+        original if original.compiled else repaired if repaired and repaired.compiled else None
+    )
+    conversion.compiled_pdf = compiled.pdf if compiled else None
+    conversion.compiled_page_count = compiled.page_count if compiled else None
+    if original.skipped_reason is not None:
+        conversion.compile_status = Conversion.CompileStatus.SKIPPED
+        conversion.compiled_version = ""
+    elif compiled is None:
+        conversion.compile_status = Conversion.CompileStatus.FAILS
+        conversion.compiled_version = ""
+    else:
+        conversion.compile_status = Conversion.CompileStatus.COMPILES
+        conversion.compiled_version = (
+            Conversion.LatexVersion.ORIGINAL
+            if compiled is original
+            else Conversion.LatexVersion.REPAIRED
+        )
+
+
+def _errors_json(result: CompileResult) -> list[dict[str, object]]:
+    return [asdict(error) for error in result.errors]
 
 
 def conversion_fail(*, conversion: Conversion, message: str) -> None:

@@ -16,6 +16,10 @@ def _latexocr_settings(settings: Any) -> None:
     settings.LATEXOCR_MAX_ATTEMPTS = 3
     settings.LATEXOCR_DAILY_QUOTA = 30
     settings.LATEXOCR_CALL_TIMEOUT_S = 10.0
+    # No compile check unless a test asks for one (those are marked `tex`).
+    settings.LATEXOCR_COMPILER = ""
+    settings.LATEXOCR_COMPILE_TIMEOUT_S = 30
+    settings.LATEXOCR_COMPILE_MAX_OUTPUT_MB = 20
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from pypdf import PdfReader
 
 from accounts.models import User
 from latexocr import backends
@@ -21,6 +22,7 @@ from latexocr.services import (
     conversion_run,
 )
 from latexocr.tests.factories import ConversionFactory
+from latexocr.tests.tex import BROKEN_DOCUMENT, REPAIRED_DOCUMENT, skip_without_tex, tex_document
 from tests.fakes.gemini import FakeGemini, Reply
 from tests.pdfs import blank_pdf, pdf_with_text
 
@@ -204,3 +206,161 @@ def test_the_reap_command_dry_run_changes_nothing() -> None:
     stuck.refresh_from_db()
     assert stuck.status == Conversion.Status.RUNNING
     assert str(stuck.pk) in out.getvalue()
+
+
+# --- the compile check after a conversion ------------------------------------------------
+
+
+@pytest.fixture
+def pdflatex(settings: Any) -> None:
+    settings.LATEXOCR_COMPILER = "pdflatex"
+
+
+@pytest.mark.usefixtures("pdflatex")
+@pytest.mark.tex
+@skip_without_tex
+def test_a_conversion_that_compiles_stores_its_pdf_and_page_count() -> None:
+    conversion = ConversionFactory.create(
+        backend=Conversion.Backend.LOCAL, pdf=pdf_with_text(["Exercice 1", "Exercice 2"])
+    )
+
+    conversion_run(conversion_id=str(conversion.pk))
+
+    conversion.refresh_from_db()
+    assert conversion.status == Conversion.Status.DONE
+    assert conversion.compile_status == Conversion.CompileStatus.COMPILES
+    assert conversion.compiled_version == Conversion.LatexVersion.ORIGINAL
+    assert conversion.compiled_pdf is not None
+    pdf = bytes(conversion.compiled_pdf)
+    assert pdf.startswith(b"%PDF")
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 2
+    assert conversion.compiled_page_count == 2
+    assert conversion.compile_errors == []
+    assert conversion.compile_duration_s is not None and conversion.compile_duration_s > 0
+    assert conversion.latex_repaired == ""
+
+
+@pytest.mark.usefixtures("pdflatex")
+@pytest.mark.tex
+@skip_without_tex
+def test_a_broken_gemini_document_is_repaired_once_and_both_versions_are_kept(
+    gemini_backend: FakeGemini,
+) -> None:
+    gemini_backend.queue(
+        Reply(text=BROKEN_DOCUMENT, input_tokens=100, output_tokens=50),
+        Reply(text=REPAIRED_DOCUMENT, input_tokens=30, output_tokens=20),
+    )
+    conversion = ConversionFactory.create()
+
+    conversion_run(conversion_id=str(conversion.pk))
+
+    conversion.refresh_from_db()
+    assert conversion.status == Conversion.Status.DONE
+    assert conversion.latex == BROKEN_DOCUMENT
+    assert conversion.latex_repaired == REPAIRED_DOCUMENT
+    assert conversion.compile_status == Conversion.CompileStatus.COMPILES
+    assert conversion.compiled_version == Conversion.LatexVersion.REPAIRED
+    assert conversion.compile_errors[0]["line"] == 5
+    assert "\\mathbb" in conversion.compile_errors[0]["message"]
+    assert conversion.repaired_compile_errors == []
+    assert bytes(conversion.compiled_pdf or b"").startswith(b"%PDF")
+    assert conversion.compiled_page_count == 1
+    assert conversion.gemini_calls == 2
+    assert (conversion.input_tokens, conversion.output_tokens) == (130, 70)
+
+
+@pytest.mark.usefixtures("pdflatex")
+@pytest.mark.tex
+@skip_without_tex
+def test_a_gemini_failure_during_the_repair_keeps_the_conversion_done_with_its_errors(
+    gemini_backend: FakeGemini, settings: Any
+) -> None:
+    gemini_backend.queue(
+        Reply(text=BROKEN_DOCUMENT), *[Reply(status=503)] * settings.LATEXOCR_MAX_ATTEMPTS
+    )
+    conversion = ConversionFactory.create()
+
+    conversion_run(conversion_id=str(conversion.pk))
+
+    conversion.refresh_from_db()
+    assert conversion.status == Conversion.Status.DONE
+    assert conversion.error == ""
+    assert conversion.latex == BROKEN_DOCUMENT
+    assert conversion.latex_repaired == ""
+    assert conversion.compile_status == Conversion.CompileStatus.FAILS
+    assert conversion.compile_errors[0]["line"] == 5
+    assert "indisponible" in conversion.repair_error
+    assert conversion.compiled_pdf is None
+    assert conversion.compiled_version == ""
+    assert "Undefined control sequence" in conversion.compile_log_excerpt
+    assert conversion.gemini_calls == 1
+
+
+@pytest.mark.usefixtures("pdflatex")
+@pytest.mark.tex
+@skip_without_tex
+def test_a_repair_that_does_not_compile_either_keeps_both_versions_and_their_errors(
+    gemini_backend: FakeGemini,
+) -> None:
+    gemini_backend.queue(Reply(text=BROKEN_DOCUMENT), Reply(text=tex_document("Soit $x^2^3$.")))
+    conversion = ConversionFactory.create()
+
+    conversion_run(conversion_id=str(conversion.pk))
+
+    conversion.refresh_from_db()
+    assert conversion.status == Conversion.Status.DONE
+    assert conversion.compile_status == Conversion.CompileStatus.FAILS
+    assert conversion.latex == BROKEN_DOCUMENT
+    assert "x^2^3" in conversion.latex_repaired
+    assert conversion.compile_errors
+    assert "Double exposant" in conversion.repaired_compile_errors[0]["message"]
+    assert conversion.compiled_pdf is None
+
+
+def test_without_a_compiler_the_check_is_skipped_and_says_why(
+    gemini_backend: FakeGemini,
+) -> None:
+    conversion = ConversionFactory.create()
+
+    conversion_run(conversion_id=str(conversion.pk))
+
+    conversion.refresh_from_db()
+    assert conversion.status == Conversion.Status.DONE
+    assert conversion.compile_status == Conversion.CompileStatus.SKIPPED
+    assert "aucun compilateur" in conversion.compile_skipped_reason
+    assert conversion.compiled_pdf is None
+    assert conversion.compile_duration_s is None
+    assert len(gemini_backend.generate_requests()) == 1
+
+
+def test_a_compiler_missing_from_the_server_skips_the_check(
+    gemini_backend: FakeGemini, settings: Any
+) -> None:
+    settings.LATEXOCR_COMPILER = "no-such-latex-engine -pdf"
+    conversion = ConversionFactory.create()
+
+    conversion_run(conversion_id=str(conversion.pk))
+
+    conversion.refresh_from_db()
+    assert conversion.status == Conversion.Status.DONE
+    assert conversion.compile_status == Conversion.CompileStatus.SKIPPED
+    assert "no-such-latex-engine" in conversion.compile_skipped_reason
+
+
+def test_a_crash_of_the_compile_check_does_not_lose_the_conversion(
+    gemini_backend: FakeGemini, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(**kwargs: Any) -> None:
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr("latexocr.services.latex_check", explode)
+    conversion = ConversionFactory.create()
+
+    conversion_run(conversion_id=str(conversion.pk))
+
+    conversion.refresh_from_db()
+    assert conversion.status == Conversion.Status.DONE
+    assert "\\documentclass" in conversion.latex
+    assert conversion.compile_status == Conversion.CompileStatus.SKIPPED
+    assert "Erreur interne" in conversion.compile_skipped_reason
+    assert "space" not in conversion.compile_skipped_reason

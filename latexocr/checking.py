@@ -1,0 +1,123 @@
+"""The compile check that follows a conversion: compile, and when that fails, one repair round.
+
+Gemini promises LaTeX "that compiles"; we check it with `compiler.latex_compile`. When the
+document does not compile and Gemini made it, its errors go back to Gemini once with a request
+for a corrected complete document, which is compiled in turn. Nothing here touches the
+database: the service hands in the LaTeX and stores the `LatexCheck` it gets back. A failed
+repair is never a failed conversion: the original document stays the result.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from latexocr.backends import MAX_OUTPUT_TOKENS, THINKING_LEVEL
+from latexocr.compiler import CompileResult, latex_compile, repair_prompt
+from latexocr.latex import latex_strip_fences
+from platform_site import gemini
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LatexCheck:
+    original: CompileResult
+    # The repair round's document ("" when there was no round or it gave no document).
+    repaired_latex: str
+    repaired: CompileResult | None
+    # Why the repair round gave no document, for the user ("" when it gave one).
+    repair_error: str
+    gemini_calls: int
+    input_tokens: int | None
+    output_tokens: int | None
+
+    @property
+    def compiled(self) -> bool:
+        return self.original.compiled or (self.repaired is not None and self.repaired.compiled)
+
+    @property
+    def duration_s(self) -> float:
+        return self.original.duration_s + (self.repaired.duration_s if self.repaired else 0.0)
+
+
+def latex_check(*, latex: str, repair: bool) -> LatexCheck:
+    """Compile `latex`; if it fails and `repair` is set, ask Gemini once for a fix, compile that."""
+    original = _compile(latex)
+    if original.compiled or original.skipped_reason is not None or not repair:
+        return _without_repair(original)
+
+    try:
+        answer = gemini.generate(
+            model=settings.LATEXOCR_GEMINI_MODEL,
+            prompt=repair_prompt(source=latex, errors=original.errors),
+            max_output_tokens=MAX_OUTPUT_TOKENS,
+            timeout_s=settings.LATEXOCR_CALL_TIMEOUT_S,
+            attempts=settings.LATEXOCR_MAX_ATTEMPTS,
+            thinking_level=THINKING_LEVEL,
+        )
+    except gemini.GeminiError as error:
+        logger.warning("repair round: gemini failed: %r", error)
+        return _without_repair(original, repair_error=_repair_failure_message(error))
+
+    repaired_latex = latex_strip_fences(answer.text)
+    repair_error = ""
+    if answer.truncated:
+        repair_error = _("la réponse de Gemini a été coupée avant la fin du document")
+    elif r"\begin{document}" not in repaired_latex or r"\end{document}" not in repaired_latex:
+        repair_error = _("Gemini n'a pas renvoyé de document complet")
+    if repair_error:
+        return LatexCheck(
+            original=original,
+            repaired_latex="",
+            repaired=None,
+            repair_error=repair_error,
+            gemini_calls=1,
+            input_tokens=answer.input_tokens,
+            output_tokens=answer.output_tokens,
+        )
+    repaired_latex += "\n"
+    return LatexCheck(
+        original=original,
+        repaired_latex=repaired_latex,
+        repaired=_compile(repaired_latex),
+        repair_error="",
+        gemini_calls=1,
+        input_tokens=answer.input_tokens,
+        output_tokens=answer.output_tokens,
+    )
+
+
+def _compile(source: str) -> CompileResult:
+    return latex_compile(
+        source=source,
+        timeout_s=settings.LATEXOCR_COMPILE_TIMEOUT_S,
+        max_output_bytes=settings.LATEXOCR_COMPILE_MAX_OUTPUT_MB * 1024 * 1024,
+    )
+
+
+def _without_repair(original: CompileResult, *, repair_error: str = "") -> LatexCheck:
+    return LatexCheck(
+        original=original,
+        repaired_latex="",
+        repaired=None,
+        repair_error=repair_error,
+        gemini_calls=0,
+        input_tokens=None,
+        output_tokens=None,
+    )
+
+
+def _repair_failure_message(error: gemini.GeminiError) -> str:
+    if isinstance(error, gemini.GeminiNotConfigured):
+        return _("Gemini n'est pas configuré sur ce serveur")
+    if isinstance(error, gemini.GeminiQuotaExhausted):
+        return _("le quota quotidien de Gemini est épuisé")
+    if isinstance(error, gemini.GeminiTimeout):
+        return _("Gemini n'a pas répondu à temps")
+    if isinstance(error, gemini.GeminiBlocked | gemini.GeminiRejected):
+        return _("Gemini a refusé la demande")
+    return _("Gemini est indisponible pour le moment")
