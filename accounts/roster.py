@@ -26,6 +26,25 @@ EMAIL_MAX_LENGTH = 254
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 # The whole file is one form: the first line names the file itself, not a row.
 FILE_LINE = 0
+# Names every attacker tries first [ASVS 6.3.2]: a roster row must never create such an
+# account, whose first-login password (a birth date) would be guessable too.
+RESERVED_USERNAMES = frozenset(
+    {
+        "admin",
+        "administrateur",
+        "administrator",
+        "guest",
+        "invite",
+        "postgres",
+        "root",
+        "staff",
+        "superuser",
+        "support",
+        "test",
+        "user",
+        "utilisateur",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +116,15 @@ def _validate_row(line: int, values: dict[str, str]) -> tuple[RosterRow | None, 
                     line,
                     "student_number",
                     _("%(count)s caractères au plus.") % {"count": NAME_MAX_LENGTH},
+                )
+            )
+        elif student_number.casefold() in RESERVED_USERNAMES:
+            errors.append(
+                RosterError(
+                    line,
+                    "student_number",
+                    _("« %(number)s » est un nom de compte réservé, pas un numéro d'étudiant.")
+                    % {"number": student_number},
                 )
             )
         else:

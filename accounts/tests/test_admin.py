@@ -5,17 +5,20 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from accounts.models import Student, User
+from accounts.services import user_password_change
 from accounts.tests.factories import StudentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 IMPORT_URL = "/admin/accounts/student/import/"
+CHOSEN_PASSWORD = "Colibri-mauve-du-Jura-77"
 ROSTER = (
     "student_number;last_name;first_name;birth_date;email\n"
     "20260001;Durand;Léa;2005-02-01;\n"
@@ -144,11 +147,57 @@ def test_reset_action_puts_students_back_in_first_login_state(admin_client: Clie
     assert not user.has_usable_password()
 
 
+def test_preview_refuses_a_well_known_username_with_a_french_message_on_its_row(
+    admin_client: Client,
+) -> None:
+    response = upload(admin_client, ROSTER + b"Root;Admin;Eve;2005-02-01;\n")
+
+    html = response.content.decode()  # type: ignore[attr-defined]
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    assert "<td>4</td><td>student_number</td>" in html
+    assert "« Root » est un nom de compte réservé, pas un numéro d&#x27;étudiant." in html
+    assert 'name="confirm"' not in html
+    assert not Student.objects.exists()
+
+
 def test_student_change_page_renders(admin_client: Client) -> None:
     student = StudentFactory.create()
 
     assert admin_client.get(f"/admin/accounts/student/{student.pk}/change/").status_code == 200
     assert admin_client.get(f"/admin/accounts/user/{student.user_id}/change/").status_code == 200
+
+
+def test_the_admin_shows_only_a_masked_summary_of_a_students_chosen_password(
+    admin_client: Client,
+) -> None:
+    student = StudentFactory.create()
+    user_password_change(user=student.user, password=CHOSEN_PASSWORD)
+    student.user.refresh_from_db()
+    _algorithm, _params, salt, digest = student.user.password.rsplit("$", 3)
+
+    pages = [
+        admin_client.get(f"/admin/accounts/user/{student.user_id}/change/").content.decode(),
+        admin_client.get(f"/admin/accounts/student/{student.pk}/change/").content.decode(),
+    ]
+
+    user_page = pages[0]
+    assert "<bdi>argon2id</bdi>" in user_page
+    assert f"<bdi>{digest[:6]}{'*' * (len(digest) - 6)}</bdi>" in user_page
+    for html in pages:
+        assert CHOSEN_PASSWORD not in html
+        assert student.user.password not in html
+        assert salt not in html
+        assert digest not in html
+        assert not re.search(r'<input[^>]*name="password', html)
+
+
+def test_the_admin_says_no_password_is_set_before_the_first_login(admin_client: Client) -> None:
+    student = StudentFactory.create()
+
+    html = admin_client.get(f"/admin/accounts/user/{student.user_id}/change/").content.decode()
+
+    assert "Aucun mot de passe défini." in html
+    assert not re.search(r'<input[^>]*name="password', html)
 
 
 def test_adding_a_student_goes_through_the_import(admin_client: Client) -> None:

@@ -187,13 +187,48 @@ def test_one_bad_row_among_good_ones_saves_nothing() -> None:
 
 
 def test_a_student_number_that_is_an_existing_non_student_account_is_refused() -> None:
-    UserFactory.create(username="admin")
-    data = b"student_number;last_name;first_name;birth_date\nadmin;Root;Eve;2005-02-01\n"
+    UserFactory.create(username="prof.dupont")
+    data = b"student_number;last_name;first_name;birth_date\nprof.dupont;Root;Eve;2005-02-01\n"
 
     assert any("n'est pas un étudiant" in message for message in messages(data))
     with pytest.raises(StudentImportInvalid):
         student_import_apply(data=data)
     assert not Student.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "admin",
+        "Administrator",
+        "administrateur",
+        "ROOT",
+        "superuser",
+        "test",
+        "Guest",
+        "user",
+        "staff",
+        "support",
+        "postgres",
+    ],
+)
+def test_a_well_known_username_is_refused_as_a_student_number_in_any_case(number: str) -> None:
+    data = (
+        "student_number;last_name;first_name;birth_date\n"
+        "20260001;Durand;Léa;2005-02-01\n"
+        f"{number};Root;Eve;2005-02-01\n"
+    ).encode()
+
+    preview = student_import_preview(data=data)
+
+    assert [str(error) for error in preview.errors] == [
+        f"Ligne 3, champ « student_number » : « {number} » est un nom de compte réservé, "
+        "pas un numéro d'étudiant."
+    ]
+    assert [row.student_number for row in preview.to_create] == ["20260001"]
+    with pytest.raises(StudentImportInvalid):
+        student_import_apply(data=data)
+    assert not User.objects.exists()
 
 
 def test_preview_and_apply_of_thousands_of_rows_use_a_handful_of_queries(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -10,8 +11,9 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
+from accounts.hashers import Argon2idHasher
 from accounts.models import User
-from accounts.tests.factories import PASSWORD, UserFactory
+from accounts.tests.factories import PASSWORD, StudentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -172,6 +174,39 @@ def test_login_with_wrong_password_or_unknown_user_returns_401_with_the_same_mes
     message = "Identifiant ou mot de passe incorrect."
     assert message in wrong_password.content.decode()
     assert message in unknown_user.content.decode()
+
+
+@pytest.mark.parametrize(
+    "username",
+    ["alice", "personne", "202600001"],
+    ids=["wrong-password", "unknown-user", "student-before-first-login"],
+)
+def test_a_failed_login_runs_the_password_hasher_exactly_once_whoever_the_user(
+    client: Client, username: str
+) -> None:
+    # Similar timing for every failure, so the answer's delay tells no one which accounts
+    # exist: Django hashes a dummy password for an unknown user or an unusable password.
+    UserFactory.create(username="alice")
+    StudentFactory.create(student_number="202600001")
+    hashes: list[str] = []
+
+    def counted(name: str) -> Any:
+        original = getattr(Argon2idHasher, name)
+
+        def spy(self: Argon2idHasher, *args: Any) -> Any:
+            hashes.append(name)
+            return original(self, *args)
+
+        return spy
+
+    with (
+        mock.patch.object(Argon2idHasher, "encode", counted("encode")),
+        mock.patch.object(Argon2idHasher, "verify", counted("verify")),
+    ):
+        response = post_login(client, username, "pas-le-bon")
+
+    assert response.status_code == 401
+    assert len(hashes) == 1, hashes
 
 
 @pytest.mark.parametrize(
