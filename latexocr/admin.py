@@ -1,7 +1,8 @@
-"""A read-only list of conversions for staff: status, owner, pages, tokens, duration.
+"""A read-only list of conversions for staff: status, owner, pages, tokens, duration, compile.
 
 Read-only because every change goes through the services (and their guarded transitions);
-the PDF and the LaTeX are not shown: they are the student's work, not the admin's business.
+the PDFs and the LaTeX are not shown: they are the student's work, not the admin's business.
+The compile check's findings (errors, log excerpt) are, to see what the models get wrong.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class ConversionAdmin(admin.ModelAdmin[Conversion]):
         "original_filename",
         "owner",
         "status",
+        "compile_status",
         "backend",
         "page_count",
         "attempts",
@@ -29,7 +31,7 @@ class ConversionAdmin(admin.ModelAdmin[Conversion]):
         "duration",
         "created_at",
     ]
-    list_filter = ["status", "backend", "model"]
+    list_filter = ["status", "compile_status", "compiled_version", "backend", "model"]
     list_select_related = ["owner"]
     search_fields = ["original_filename", "owner__username", "sha256"]
     date_hierarchy = "created_at"
@@ -49,6 +51,15 @@ class ConversionAdmin(admin.ModelAdmin[Conversion]):
         "gemini_calls",
         "input_tokens",
         "output_tokens",
+        "compile_status",
+        "compile_skipped_reason",
+        "compiled_version",
+        "compiled_page_count",
+        "compile_duration_s",
+        "compile_errors",
+        "repair_error",
+        "repaired_compile_errors",
+        "compile_log_excerpt",
         "created_at",
         "started_at",
         "finished_at",
@@ -56,7 +67,7 @@ class ConversionAdmin(admin.ModelAdmin[Conversion]):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conversion]:
-        return super().get_queryset(request).defer("pdf", "latex")
+        return super().get_queryset(request).defer("pdf", "latex", "latex_repaired", "compiled_pdf")
 
     @admin.display(description=_("durée (s)"))
     def duration(self, conversion: Conversion) -> str:

@@ -23,11 +23,22 @@ def conversion_list(*, user: User) -> QuerySet[Conversion]:
 
 
 def conversion_get_owned(
-    *, user: User, conversion_id: object, with_latex: bool = False
+    *,
+    user: User,
+    conversion_id: object,
+    with_latex: bool = False,
+    with_compiled_pdf: bool = False,
 ) -> Conversion:
-    """The user's conversion, or Http404 — also when it exists but belongs to someone else."""
-    fields = ("pdf",) if with_latex else HEAVY_FIELDS
-    return get_object_or_404(Conversion.objects.defer(*fields), pk=conversion_id, owner=user)
+    """The user's conversion, or Http404 — also when it exists but belongs to someone else.
+
+    The uploaded PDF is never loaded; the LaTeX versions and the compiled PDF only on request.
+    """
+    deferred = {"pdf"}
+    if not with_latex:
+        deferred |= {"latex", "latex_repaired"}
+    if not with_compiled_pdf:
+        deferred.add("compiled_pdf")
+    return get_object_or_404(Conversion.objects.defer(*deferred), pk=conversion_id, owner=user)
 
 
 def conversion_find_duplicate(

@@ -12,6 +12,13 @@ urlpatterns = [
     path("<uuid:conversion_id>/", views.detail, name="detail"),
     path("<uuid:conversion_id>/status/", views.status, name="status"),
     path("<uuid:conversion_id>/download/", views.download, name="download"),
+    path(
+        "<uuid:conversion_id>/download/repaired/",
+        views.download_repaired,
+        name="download_repaired",
+    ),
+    path("<uuid:conversion_id>/pdf/", views.pdf, name="pdf"),
+    path("<uuid:conversion_id>/pdf/download/", views.pdf_download, name="pdf_download"),
     path("<uuid:conversion_id>/retry/", views.retry, name="retry"),
     path("<uuid:conversion_id>/delete/", views.delete, name="delete"),
 ]

@@ -13,9 +13,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.csp import CSP
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -38,6 +41,13 @@ from latexocr.services import (
 from latexocr.uploads import SizeLimitedMemoryUploadHandler
 
 OVERLEAF_DOCS_URL = "https://www.overleaf.com/docs"
+# The compiled PDF is shown in an <iframe> of its own page. Browsers' PDF viewers are plugin
+# documents, which the site-wide `object-src 'none'` would block; nothing else may load.
+PDF_CSP = {
+    "default-src": [CSP.NONE],
+    "object-src": [CSP.SELF],
+    "frame-ancestors": [CSP.SELF],
+}
 
 
 def _user(request: HttpRequest) -> User:
@@ -131,7 +141,7 @@ def detail(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
         {
             "conversion": conversion,
             "overleaf_url": OVERLEAF_DOCS_URL,
-            "tex_filename": _tex_filename(conversion),
+            "tex_filename": _filename(conversion, ".tex"),
         },
     )
 
@@ -149,26 +159,84 @@ def status(request: HttpRequest, conversion_id: uuid.UUID) -> JsonResponse:
             "pages_done": conversion.pages_done,
             "page_count": conversion.page_count,
             "error": conversion.error,
+            "compile_status": conversion.compile_status,
+            "compile_status_label": conversion.get_compile_status_display(),
+            "compile_skipped_reason": conversion.compile_skipped_reason,
+            "compile_errors": conversion.compile_errors,
+            "repaired_compile_errors": conversion.repaired_compile_errors,
+            "repair_error": conversion.repair_error,
+            "compiled_version": conversion.compiled_version,
+            "compiled_page_count": conversion.compiled_page_count,
         }
     )
 
 
-def _tex_filename(conversion: Conversion) -> str:
+def _filename(conversion: Conversion, suffix: str) -> str:
     # Built by us: the user's file name only contributes a slug, never a path or a quote.
     stem = slugify(PurePath(conversion.original_filename).stem)[:60] or "conversion"
-    return f"{stem}-{str(conversion.pk)[:8]}.tex"
+    return f"{stem}-{str(conversion.pk)[:8]}{suffix}"
 
 
 @login_required
 @require_GET
 def download(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
+    """The LaTeX as Gemini (or the text layer) gave it."""
     conversion = conversion_get_owned(
         user=_user(request), conversion_id=conversion_id, with_latex=True
     )
     if conversion.status != Conversion.Status.DONE:
         raise Http404
-    response = HttpResponse(conversion.latex, content_type="application/x-tex; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_tex_filename(conversion)}"'
+    return _tex_attachment(conversion.latex, filename=_filename(conversion, ".tex"))
+
+
+@login_required
+@require_GET
+def download_repaired(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
+    """The LaTeX corrected by the repair round, when there was one."""
+    conversion = conversion_get_owned(
+        user=_user(request), conversion_id=conversion_id, with_latex=True
+    )
+    if conversion.status != Conversion.Status.DONE or not conversion.latex_repaired:
+        raise Http404
+    return _tex_attachment(
+        conversion.latex_repaired, filename=_filename(conversion, "-corrige.tex")
+    )
+
+
+def _tex_attachment(latex: str, *, filename: str) -> HttpResponse:
+    response = HttpResponse(latex, content_type="application/x-tex; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+@xframe_options_sameorigin
+@csp_override(PDF_CSP)
+@cache_control(private=True)
+def pdf(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
+    """The compiled PDF, shown inline (the result page embeds it)."""
+    return _pdf_response(request, conversion_id, disposition="inline")
+
+
+@login_required
+@require_GET
+@cache_control(private=True)
+def pdf_download(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
+    return _pdf_response(request, conversion_id, disposition="attachment")
+
+
+def _pdf_response(
+    request: HttpRequest, conversion_id: uuid.UUID, *, disposition: str
+) -> HttpResponse:
+    conversion = conversion_get_owned(
+        user=_user(request), conversion_id=conversion_id, with_compiled_pdf=True
+    )
+    if conversion.status != Conversion.Status.DONE or conversion.compiled_pdf is None:
+        raise Http404
+    # SECURE_CONTENT_TYPE_NOSNIFF adds X-Content-Type-Options: nosniff to every response.
+    response = HttpResponse(bytes(conversion.compiled_pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'{disposition}; filename="{_filename(conversion, ".pdf")}"'
     return response
 
 

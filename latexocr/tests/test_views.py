@@ -341,3 +341,246 @@ def test_delete_removes_the_pdf_and_the_result(logged_in: Client, user: User) ->
     assert response.status_code == 302
     assert response["Location"] == reverse("latexocr:history")
     assert not Conversion.objects.filter(pk=conversion.pk).exists()
+
+
+# --- compile check: badge, errors, PDF preview and downloads ------------------------------
+
+FAKE_PDF = b"%PDF-1.4\n% a compiled document\n%%EOF\n"
+ORIGINAL_ERRORS = [
+    {"line": 5, "message": "Commande inconnue : \\mathbb (il manque \\usepackage{amssymb})."}
+]
+
+
+def compiled_conversion(owner: User, **fields: Any) -> Conversion:
+    values: dict[str, Any] = {
+        "owner": owner,
+        "status": "done",
+        "latex": "\\documentclass{article} % original",
+        "compile_status": Conversion.CompileStatus.COMPILES,
+        "compiled_version": Conversion.LatexVersion.ORIGINAL,
+        "compiled_pdf": FAKE_PDF,
+        "compiled_page_count": 2,
+        **fields,
+    }
+    return ConversionFactory.create(**values)
+
+
+def repaired_conversion(owner: User) -> Conversion:
+    return compiled_conversion(
+        owner,
+        latex_repaired="\\documentclass{article} % repaired",
+        compiled_version=Conversion.LatexVersion.REPAIRED,
+        compile_errors=ORIGINAL_ERRORS,
+    )
+
+
+def test_a_document_that_compiles_shows_the_badge_the_preview_and_the_pdf_download(
+    logged_in: Client, user: User
+) -> None:
+    conversion = compiled_conversion(user)
+
+    page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
+
+    assert "se compile" in page
+    assert "ne se compile pas" not in page
+    assert "Le document se compile tel quel." in page
+    assert "PDF de 2 pages." in page
+    assert f'<iframe class="pdf-preview" src="/ocr/{conversion.pk}/pdf/"' in page
+    assert f'href="/ocr/{conversion.pk}/pdf/download/"' in page
+    assert "Télécharger le PDF" in page
+    assert "Télécharger le .tex corrigé" not in page
+
+
+def test_a_repaired_document_says_which_version_compiled_and_offers_both(
+    logged_in: Client, user: User
+) -> None:
+    conversion = repaired_conversion(user)
+
+    page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
+
+    assert "la version corrigée automatiquement par Gemini se compile" in page
+    assert "ligne 5 : Commande inconnue : \\mathbb" in page
+    assert f'href="/ocr/{conversion.pk}/download/repaired/"' in page
+    assert f'href="/ocr/{conversion.pk}/download/"' in page
+    assert "Télécharger le .tex corrigé" in page
+    assert "Télécharger le .tex d’origine" in page  # noqa: RUF001
+    source = page.split('id="latex-source"')[1].split("</code>")[0]
+    assert "% repaired" in source
+
+
+def test_a_document_that_does_not_compile_shows_its_first_errors_and_no_preview(
+    logged_in: Client, user: User
+) -> None:
+    conversion = ConversionFactory.create(
+        owner=user,
+        status="done",
+        latex="\\documentclass{article}",
+        compile_status=Conversion.CompileStatus.FAILS,
+        compile_errors=[*ORIGINAL_ERRORS, {"line": None, "message": "Erreur sans ligne."}],
+        compile_log_excerpt="! Undefined control sequence.",
+        repair_error="Gemini est indisponible pour le moment",
+    )
+
+    page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
+
+    assert "ne se compile pas" in page
+    assert "ligne 5 : Commande inconnue : \\mathbb" in page
+    assert "<li>Erreur sans ligne.</li>" in page
+    assert "La correction automatique n’a pas abouti (Gemini est indisponible" in page  # noqa: RUF001
+    assert "! Undefined control sequence." in page
+    assert "<iframe" not in page
+    assert "/pdf/" not in page
+    assert "Télécharger le .tex" in page
+
+
+def test_a_repair_that_failed_too_shows_the_errors_of_both_versions(
+    logged_in: Client, user: User
+) -> None:
+    conversion = ConversionFactory.create(
+        owner=user,
+        status="done",
+        latex="\\documentclass{article}",
+        latex_repaired="\\documentclass{article} % repaired",
+        compile_status=Conversion.CompileStatus.FAILS,
+        compile_errors=ORIGINAL_ERRORS,
+        repaired_compile_errors=[{"line": 7, "message": "Double exposant."}],
+    )
+
+    page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
+
+    assert "ligne 5 : Commande inconnue" in page
+    assert "La version corrigée par Gemini ne se compile pas non plus" in page
+    assert "ligne 7 : Double exposant." in page
+    assert f'href="/ocr/{conversion.pk}/download/repaired/"' in page
+
+
+def test_a_skipped_check_says_so_with_its_reason(logged_in: Client, user: User) -> None:
+    conversion = ConversionFactory.create(
+        owner=user,
+        status="done",
+        latex="\\documentclass{article}",
+        compile_status=Conversion.CompileStatus.SKIPPED,
+        compile_skipped_reason="Vérification désactivée : aucun compilateur LaTeX configuré.",
+    )
+
+    page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
+
+    assert (
+        "Vérification de compilation non effectuée "
+        "(Vérification désactivée : aucun compilateur LaTeX configuré.)" in page
+    )
+    assert "se compile" not in page
+    assert "<iframe" not in page
+
+
+def test_the_pdf_is_served_inline_to_its_owner_with_its_content_type(
+    logged_in: Client, user: User
+) -> None:
+    conversion = compiled_conversion(user, original_filename="TD 3.pdf")
+
+    response = logged_in.get(f"/ocr/{conversion.pk}/pdf/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert (
+        response["Content-Disposition"] == f'inline; filename="td-3-{str(conversion.pk)[:8]}.pdf"'
+    )
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response.content == FAKE_PDF
+
+
+def test_the_pdf_may_be_framed_by_the_site_only_and_other_pages_by_nobody(
+    logged_in: Client, user: User
+) -> None:
+    conversion = compiled_conversion(user)
+
+    pdf = logged_in.get(f"/ocr/{conversion.pk}/pdf/")
+    page = logged_in.get(f"/ocr/{conversion.pk}/")
+
+    assert pdf["X-Frame-Options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in pdf["Content-Security-Policy"]
+    assert "object-src 'self'" in pdf["Content-Security-Policy"]
+    assert "script-src" not in pdf["Content-Security-Policy"]
+    assert page["X-Frame-Options"] == "DENY"
+    assert "frame-src 'self'" in page["Content-Security-Policy"]
+
+
+def test_the_pdf_download_is_an_attachment(logged_in: Client, user: User) -> None:
+    conversion = compiled_conversion(user)
+
+    response = logged_in.get(f"/ocr/{conversion.pk}/pdf/download/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith('attachment; filename="td1-')
+    assert response.content == FAKE_PDF
+
+
+def test_each_latex_version_downloads_under_its_own_name(logged_in: Client, user: User) -> None:
+    conversion = repaired_conversion(user)
+    prefix = f"td1-{str(conversion.pk)[:8]}"
+
+    original = logged_in.get(f"/ocr/{conversion.pk}/download/")
+    repaired = logged_in.get(f"/ocr/{conversion.pk}/download/repaired/")
+
+    assert original.content == b"\\documentclass{article} % original"
+    assert original["Content-Disposition"] == f'attachment; filename="{prefix}.tex"'
+    assert repaired.content == b"\\documentclass{article} % repaired"
+    assert repaired["Content-Disposition"] == f'attachment; filename="{prefix}-corrige.tex"'
+    assert repaired["Content-Type"].startswith("application/x-tex")
+
+
+def test_without_a_compiled_pdf_or_a_repair_there_is_nothing_to_fetch(
+    logged_in: Client, user: User
+) -> None:
+    conversion = ConversionFactory.create(
+        owner=user, status="done", compile_status=Conversion.CompileStatus.FAILS
+    )
+
+    for suffix in ("pdf/", "pdf/download/", "download/repaired/"):
+        assert logged_in.get(f"/ocr/{conversion.pk}/{suffix}").status_code == 404
+
+
+@pytest.mark.parametrize("suffix", ["pdf/", "pdf/download/", "download/repaired/"])
+def test_another_users_pdf_and_repaired_latex_are_404(
+    logged_in: Client, other_user: User, suffix: str
+) -> None:
+    conversion = repaired_conversion(other_user)
+
+    response = logged_in.get(f"/ocr/{conversion.pk}/{suffix}")
+
+    assert response.status_code == 404
+    assert FAKE_PDF not in response.content
+
+
+@pytest.mark.parametrize("suffix", ["pdf/", "pdf/download/", "download/repaired/"])
+def test_the_pdf_and_repaired_latex_need_a_login(client: Client, user: User, suffix: str) -> None:
+    conversion = repaired_conversion(user)
+
+    response = client.get(f"/ocr/{conversion.pk}/{suffix}")
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_the_status_reports_the_compile_check(logged_in: Client, user: User) -> None:
+    conversion = repaired_conversion(user)
+
+    data = logged_in.get(f"/ocr/{conversion.pk}/status/").json()
+
+    assert data["compile_status"] == "compiles"
+    assert data["compile_status_label"] == "se compile"
+    assert data["compiled_version"] == "repaired"
+    assert data["compile_errors"] == ORIGINAL_ERRORS
+    assert data["compiled_page_count"] == 2
+    assert data["compile_skipped_reason"] == ""
+
+
+def test_a_running_conversion_with_every_page_done_says_it_is_checking_the_compile(
+    logged_in: Client, user: User
+) -> None:
+    conversion = ConversionFactory.create(owner=user, status="running", pages_done=2)
+
+    page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
+
+    assert "Vérification de la compilation…</span>" in page

@@ -2,8 +2,9 @@
  * The conversion page (an external file: the CSP forbids inline scripts).
  *
  * While a conversion is queued or running, poll its status every few seconds, update the
- * progress bar, and reload the page once it is done or failed (the server then renders the
- * result or the error). The "Copy" button copies the LaTeX source to the clipboard.
+ * progress bar (then say the compile check is running), and reload the page once it is done
+ * or failed (the server then renders the result or the error). The "Copy" button copies the
+ * LaTeX source to the clipboard.
  */
 (function () {
   "use strict";
@@ -18,6 +19,7 @@
     var bar = document.getElementById("conversion-progress-bar");
     var pages = document.getElementById("conversion-pages");
     var badge = document.getElementById("conversion-status");
+    var statusText = document.getElementById("conversion-status-text");
 
     var poll = function () {
       fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
@@ -36,6 +38,10 @@
           bar.value = state.progress;
           bar.textContent = state.progress + " %";
           pages.textContent = state.pages_done + " / " + state.page_count;
+          if (state.status === "running" && state.pages_done >= state.page_count) {
+            // Every page is converted: the worker is compiling (and maybe repairing) it.
+            statusText.textContent = statusText.dataset.checkingLabel;
+          }
           badge.textContent = state.status_label;
           badge.className = "badge badge-" + state.status;
           window.setTimeout(poll, delay);
