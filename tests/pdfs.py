@@ -7,8 +7,10 @@ and no PDF-writing library is added for it.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
+import zlib
 from pathlib import Path
 
 from pypdf import PdfWriter
@@ -67,6 +69,11 @@ def pdf_with_text(pages: list[str]) -> bytes:
         )
         objects.append(f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"\nendstream")
 
+    return _pdf_file(objects)
+
+
+def _pdf_file(objects: list[bytes]) -> bytes:
+    """Objects numbered from 1 (the catalog first), with their cross-reference table."""
     output = io.BytesIO()
     output.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
@@ -80,6 +87,42 @@ def pdf_with_text(pages: list[str]) -> bytes:
     trailer = f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref_at}\n%%EOF\n"
     output.write(trailer.encode())
     return output.getvalue()
+
+
+@functools.cache
+def flate_bomb_pdf(inflated_bytes: int = 300_000_000, pages: int = 1) -> bytes:
+    """A PDF of about 1 KB whose content stream inflates to `inflated_bytes` bytes; its
+    `pages` pages all draw that same stream.
+
+    The stream is b"0" * inflated_bytes compressed twice (/Filter [/FlateDecode /FlateDecode]):
+    once streamed through a compressobj in 1 MiB chunks, so building it never holds the
+    inflated bytes (about 1 s for 300 MB), then again, which shrinks the first ~290 KB to
+    under 1 KB.
+    """
+    compressor = zlib.compressobj(9)
+    zeros = b"0" * (1 << 20)
+    once = bytearray()
+    for start in range(0, inflated_bytes, len(zeros)):
+        once += compressor.compress(zeros[: min(len(zeros), inflated_bytes - start)])
+    once += compressor.flush()
+    stream = zlib.compress(bytes(once), 9)
+    # 1: catalog, 2: pages tree, 3: font, 4: the bomb, then one page object per page.
+    kids = " ".join(f"{5 + index} 0 R" for index in range(pages))
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Contents 4 0 R >>"
+    )
+    return _pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode(),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            f"<< /Length {len(stream)} /Filter [/FlateDecode /FlateDecode] >>\nstream\n".encode()
+            + stream
+            + b"\nendstream",
+            *[page] * pages,
+        ]
+    )
 
 
 def encrypted_pdf() -> bytes:

@@ -3,10 +3,21 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from pypdf import PdfReader, PdfWriter
+from pypdf.errors import LimitReachedError
 
-from latexocr.pdf import PdfInvalid, pdf_page_count, pdf_pages, pdf_text_pages
-from tests.pdfs import blank_pdf, encrypted_pdf, pdf_with_text
+from latexocr.models import Conversion
+from latexocr.pdf import (
+    CONTENT_MAX_INFLATED_BYTES,
+    STREAM_MAX_INFLATED_BYTES,
+    PdfInvalid,
+    pdf_page_count,
+    pdf_pages,
+    pdf_text_pages,
+)
+from tests.pdfs import blank_pdf, encrypted_pdf, flate_bomb_pdf, pdf_with_text
 
 
 def test_a_valid_pdf_gives_its_page_count() -> None:
@@ -58,3 +69,56 @@ def test_pdf_pages_extracts_the_requested_range_in_order() -> None:
 
 def test_pdf_text_pages_is_empty_for_pages_without_a_text_layer() -> None:
     assert pdf_text_pages(blank_pdf(2)) == ["", ""]
+
+
+def test_a_flate_compressed_pdf_of_text_passes_the_gate() -> None:
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_with_text(["Intégrale", "Dérivée"])))
+    for page in writer.pages:
+        page.compress_content_streams()
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    assert b"/FlateDecode" in buffer.getvalue()
+
+    assert pdf_page_count(buffer.getvalue(), max_pages=200) == 2
+
+
+def test_a_flate_bomb_is_refused_by_the_gate_with_a_clear_message() -> None:
+    bomb = flate_bomb_pdf()  # ~1 KB inflating to 300 MB
+    assert len(bomb) < 2_000
+
+    with pytest.raises(PdfInvalid, match="données compressées démesurées"):
+        pdf_page_count(bomb, max_pages=200)
+
+
+def test_pages_whose_streams_together_inflate_beyond_the_budget_are_refused() -> None:
+    # Each stream stays under the per-stream bound; six of them exceed the budget.
+    per_page = STREAM_MAX_INFLATED_BYTES - 1_000_000
+    pages = CONTENT_MAX_INFLATED_BYTES // per_page + 1
+
+    with pytest.raises(PdfInvalid, match="données compressées démesurées"):
+        pdf_page_count(flate_bomb_pdf(per_page, pages=pages), max_pages=200)
+
+
+def test_text_extraction_stops_at_the_stream_bound_instead_of_inflating_further() -> None:
+    # pypdf's own default (75 MB) would inflate this one whole.
+    with pytest.raises(LimitReachedError):
+        pdf_text_pages(flate_bomb_pdf(STREAM_MAX_INFLATED_BYTES + 10_000_000))
+
+
+@pytest.mark.django_db
+def test_uploading_a_flate_bomb_answers_400_with_the_reason_and_stores_nothing(
+    logged_in: Client,
+) -> None:
+    upload = SimpleUploadedFile("td1.pdf", flate_bomb_pdf(), content_type="application/pdf")
+
+    response = logged_in.post("/ocr/", {"pdf": upload})
+
+    assert response.status_code == 400
+    assert "données compressées démesurées" in response.content.decode()
+    assert not Conversion.objects.exists()
+
+
+def test_a_content_stream_with_a_filter_pypdf_cannot_decode_is_left_to_the_converter() -> None:
+    exotic = flate_bomb_pdf(1_000).replace(b"[/FlateDecode /FlateDecode]", b"/NoSuchDecode")
+
+    assert pdf_page_count(exotic, max_pages=200) == 1
