@@ -415,6 +415,55 @@ def test_posts_are_never_retried_and_slow_routes_get_long_timeouts(
     assert int(by_name["ocr-upload"]["timeout"].rstrip("s")) >= 60
 
 
+def matched_route(routes: list[Document], method: str, path: str) -> str:
+    """The name of the first route Istio would pick for the request (first match wins)."""
+    for route in routes:
+        for match in route.get("match", [{}]):
+            uri = match.get("uri", {})
+            if "exact" in uri and path != uri["exact"]:
+                continue
+            if "prefix" in uri and not path.startswith(uri["prefix"]):
+                continue
+            if "regex" in uri and not re.fullmatch(uri["regex"], path):
+                continue
+            if match.get("method", {}).get("exact", method) != method:
+                continue
+            return str(route["name"])
+    raise AssertionError(f"no route for {method} {path}")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/codegen/send/"), ("POST", "/codegen/"), ("POST", "/codegen/42/retry/")],
+)
+def test_every_request_that_waits_for_the_llm_gets_100s_and_no_retry(
+    documents: dict[str, list[Document]], method: str, path: str
+) -> None:
+    routes = of_kind(documents["production"], "VirtualService")[0]["spec"]["http"]
+    route = {r["name"]: r for r in routes}[matched_route(routes, method, path)]
+
+    assert route["timeout"] == "100s"  # > CODEGEN_TIMEOUT_S (90 s)
+    assert route["retries"]["attempts"] == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("GET", "/codegen/", "idempotent"),
+        ("GET", "/codegen/42/", "idempotent"),
+        ("POST", "/codegen/42/retry/extra/", "other-writes"),
+        ("POST", "/codegen/abc/retry/", "other-writes"),
+        ("POST", "/accounts/login/", "other-writes"),
+    ],
+)
+def test_the_slow_codegen_routes_catch_nothing_else(
+    documents: dict[str, list[Document]], method: str, path: str, expected: str
+) -> None:
+    routes = of_kind(documents["production"], "VirtualService")[0]["spec"]["http"]
+
+    assert matched_route(routes, method, path) == expected
+
+
 def test_mutual_tls_is_strict_and_never_switched_off(documents: dict[str, list[Document]]) -> None:
     docs = documents["production"]
     peers = of_kind(docs, "PeerAuthentication")
