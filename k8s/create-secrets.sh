@@ -2,21 +2,38 @@
 # Creates (or replaces) the Secret "platform-secrets" in the namespace, from the environment
 # or, for the keys that can be made up, from fresh random values. Nothing is written to disk
 # and nothing is echoed. Usage:
-#   GEMINI_API_KEY=... CODEGEN_WEBHOOK_URL=https://hook.eu1.make.com/... k8s/create-secrets.sh [namespace]
-# Optional: DJANGO_SECRET_KEY, POSTGRES_PASSWORD (generated when unset; keep the database
-# password once PostgreSQL holds data: it is only read when the volume is first initialised),
-# CODEGEN_WEBHOOK_API_KEY.
+#   CODEGEN_WEBHOOK_URL=https://hook.eu1.make.com/... [GEMINI_API_KEY=...] k8s/create-secrets.sh [namespace]
+# Optional: GEMINI_API_KEY (without one the site runs on the local OCR backend; when unset, the
+# key already in the Secret is kept), DJANGO_SECRET_KEY, POSTGRES_PASSWORD (generated when
+# unset; keep the database password once PostgreSQL holds data: it is only read when the
+# volume is first initialised), CODEGEN_WEBHOOK_API_KEY.
 set -euo pipefail
 NAMESPACE="${1:-platform}"
-: "${GEMINI_API_KEY:?set GEMINI_API_KEY (Google AI Studio key)}"
 : "${CODEGEN_WEBHOOK_URL:?set CODEGEN_WEBHOOK_URL (the Make.com custom webhook URL)}"
 random() { python3 -c "import secrets; print(secrets.token_hex($1))"; }
+existing() {
+    kubectl -n "$NAMESPACE" get secret platform-secrets \
+        -o jsonpath="{.data.$1}" 2>/dev/null | base64 -d || true
+}
 if [ -z "${POSTGRES_PASSWORD:-}" ]; then
-    POSTGRES_PASSWORD="$(kubectl -n "$NAMESPACE" get secret platform-secrets \
-        -o jsonpath='{.data.POSTGRES_PASSWORD}' 2>/dev/null | base64 -d || true)"
+    POSTGRES_PASSWORD="$(existing POSTGRES_PASSWORD)"
 fi
-# Hex only: the password goes into DATABASE_URL unescaped.
 POSTGRES_PASSWORD="${POSTGRES_PASSWORD:-$(random 24)}"
+# The pods paste the password into DATABASE_URL (postgres://user:PASSWORD@host/db) by
+# Kubernetes variable expansion, which cannot percent-encode: a character such as @ : / ? #
+# or % would break the URL or point it elsewhere. Refuse them rather than start broken pods.
+if ! [[ "$POSTGRES_PASSWORD" =~ ^[A-Za-z0-9._~-]+$ ]]; then
+    echo "POSTGRES_PASSWORD may only hold letters, digits and . _ ~ - (it goes into" \
+        "DATABASE_URL unencoded); choose another, e.g. unset it to generate a hex one." >&2
+    exit 1
+fi
+if [ -z "${GEMINI_API_KEY:-}" ]; then
+    GEMINI_API_KEY="$(existing GEMINI_API_KEY)"
+fi
+if [ -z "$GEMINI_API_KEY" ]; then
+    echo "warning: no GEMINI_API_KEY: LaTeX OCR will use the local backend (PDFs with a text" \
+        "layer only) and codegen cannot use CODEGEN_BACKEND=gemini." >&2
+fi
 DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-$(random 50)}"
 kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE"
 # --dry-run + apply: the same command creates the Secret or updates it in place.
