@@ -69,6 +69,9 @@ def latex_check(*, latex: str, repair: bool) -> LatexCheck:
         repair_error = _("la réponse de Gemini a été coupée avant la fin du document")
     elif r"\begin{document}" not in repaired_latex or r"\end{document}" not in repaired_latex:
         repair_error = _("Gemini n'a pas renvoyé de document complet")
+    elif repaired_latex.strip() == latex.strip():
+        # Compiling it again would only repeat the same errors.
+        repair_error = _("Gemini a renvoyé le document sans le modifier")
     if repair_error:
         return LatexCheck(
             original=original,

@@ -88,6 +88,7 @@ def test_without_repair_a_broken_document_is_only_reported(fake_gemini: FakeGemi
         ),
         (Reply(text=REPAIRED_DOCUMENT[:80], finish_reason="MAX_TOKENS"), "coupée"),
         (Reply(text="Je ne peux pas corriger ce document."), "pas renvoyé de document complet"),
+        (Reply(text=f"```latex\n{BROKEN_DOCUMENT}```"), "sans le modifier"),
     ],
 )
 def test_a_repair_round_that_gives_no_document_says_why(

@@ -584,3 +584,34 @@ def test_a_running_conversion_with_every_page_done_says_it_is_checking_the_compi
     page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
 
     assert "Vérification de la compilation…</span>" in page
+
+
+def test_the_history_shows_whether_each_done_conversion_compiles(
+    logged_in: Client, user: User
+) -> None:
+    compiled_conversion(user, original_filename="bon.pdf")
+    ConversionFactory.create(
+        owner=user, status="done", original_filename="casse.pdf", compile_status="fails"
+    )
+
+    page = logged_in.get(reverse("latexocr:history")).content.decode()
+
+    assert page.count('<span class="badge badge-success">se compile</span>') == 1
+    assert page.count('<span class="badge badge-danger">ne se compile pas</span>') == 1
+
+
+def test_compile_errors_are_shown_as_text_not_html(logged_in: Client, user: User) -> None:
+    conversion = ConversionFactory.create(
+        owner=user,
+        status="done",
+        compile_status=Conversion.CompileStatus.FAILS,
+        compile_errors=[{"line": 3, "message": "Erreur TeX : <script>alert(1)</script>"}],
+        compile_log_excerpt="! <img src=x onerror=alert(2)>",
+    )
+
+    page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=alert(2)&gt;" in page
+    assert "<script>alert" not in page
+    assert "<img src=x" not in page
