@@ -4,7 +4,8 @@
 # and nothing is echoed. Usage:
 #   CODEGEN_WEBHOOK_URL=https://hook.eu1.make.com/... [GEMINI_API_KEY=...] k8s/create-secrets.sh [namespace]
 # Optional: GEMINI_API_KEY (without one the site runs on the local OCR backend; when unset, the
-# key already in the Secret is kept), DJANGO_SECRET_KEY, POSTGRES_PASSWORD (generated when
+# key already in the Secret is kept), DJANGO_SECRET_KEY (kept likewise; generated the first
+# time), POSTGRES_PASSWORD (generated when
 # unset; keep the database password once PostgreSQL holds data: it is only read when the
 # volume is first initialised), CODEGEN_WEBHOOK_API_KEY.
 set -euo pipefail
@@ -33,6 +34,10 @@ fi
 if [ -z "$GEMINI_API_KEY" ]; then
     echo "warning: no GEMINI_API_KEY: LaTeX OCR will use the local backend (PDFs with a text" \
         "layer only) and codegen cannot use CODEGEN_BACKEND=gemini." >&2
+fi
+# Kept across runs (rotating the Gemini key must not log everyone out); set it to rotate.
+if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
+    DJANGO_SECRET_KEY="$(existing DJANGO_SECRET_KEY)"
 fi
 DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-$(random 50)}"
 kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl create namespace "$NAMESPACE"

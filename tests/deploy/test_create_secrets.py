@@ -143,3 +143,17 @@ def test_an_existing_database_password_is_kept(fake_kubectl: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert created_literals(fake_kubectl)["POSTGRES_PASSWORD"] == "Kept-Pass_word.1~"
+
+
+def test_a_rerun_keeps_the_django_secret_key_so_nobody_is_logged_out(fake_kubectl: Path) -> None:
+    result = run_script(fake_kubectl, FAKE_SECRET_DJANGO_SECRET_KEY="fake-secret-key-in-cluster")
+
+    assert result.returncode == 0, result.stderr
+    assert created_literals(fake_kubectl)["DJANGO_SECRET_KEY"] == "fake-secret-key-in-cluster"
+
+
+def test_a_first_run_generates_a_long_django_secret_key(fake_kubectl: Path) -> None:
+    result = run_script(fake_kubectl)
+
+    assert result.returncode == 0, result.stderr
+    assert len(created_literals(fake_kubectl)["DJANGO_SECRET_KEY"]) == 100
