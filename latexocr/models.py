@@ -110,6 +110,9 @@ class Conversion(models.Model):
 
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     started_at = models.DateTimeField(_("démarrée le"), null=True, blank=True)
+    # Touched at each sign of progress: the reaper requeues a conversion only when its worker
+    # has been silent for LATEXOCR_STUCK_AFTER_S, not merely when it has run that long.
+    heartbeat_at = models.DateTimeField(_("dernier signe de vie"), null=True, blank=True)
     finished_at = models.DateTimeField(_("terminée le"), null=True, blank=True)
 
     class Meta:
@@ -142,6 +145,14 @@ class Conversion(models.Model):
         if self.started_at is None or self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def runs_left(self) -> int:
+        return max(0, settings.LATEXOCR_MAX_RUNS - self.attempts)
+
+    @property
+    def can_be_retried(self) -> bool:
+        return self.status == self.Status.FAILED and self.runs_left > 0
 
     @property
     def is_finished(self) -> bool:

@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +23,7 @@ from latexocr import backends
 from latexocr.backends import ConversionFailed, ConversionResult
 from latexocr.checking import LatexCheck, latex_check
 from latexocr.compiler import CompileResult
-from latexocr.models import Conversion
+from latexocr.models import Conversion, InvalidTransition
 from latexocr.selectors import conversion_quota_remaining
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,10 @@ logger = logging.getLogger(__name__)
 
 class QuotaExceeded(Exception):
     """The user has used up today's conversions."""
+
+
+class RunLimitReached(Exception):
+    """The conversion has run LATEXOCR_MAX_RUNS times already."""
 
 
 def conversion_model_and_prompt(*, backend: str, page_count: int) -> tuple[str, str]:
@@ -78,6 +83,7 @@ def conversion_run(*, conversion_id: str) -> None:
     claimed = Conversion.objects.filter(pk=conversion_id, status=Conversion.Status.QUEUED).update(
         status=Conversion.Status.RUNNING,
         started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
         finished_at=None,
         pages_done=0,
         error="",
@@ -90,7 +96,7 @@ def conversion_run(*, conversion_id: str) -> None:
 
     def record_progress(pages_done: int) -> None:
         Conversion.objects.filter(pk=conversion_id, status=Conversion.Status.RUNNING).update(
-            pages_done=pages_done
+            pages_done=pages_done, heartbeat_at=timezone.now()
         )
 
     try:
@@ -129,6 +135,10 @@ def _record_outcome(
             conversion_fail(conversion=conversion, message=message)
     except Conversion.DoesNotExist:
         logger.info("conversion %s was deleted while it ran", conversion.pk)
+    except InvalidTransition:
+        # Requeued by the reaper (or failed) while this worker still ran: the newer run owns
+        # the conversion now, and this late result must not overwrite it.
+        logger.warning("conversion %s changed status while it ran; result dropped", conversion.pk)
 
 
 def conversion_complete(*, conversion: Conversion, result: ConversionResult) -> None:
@@ -137,6 +147,10 @@ def conversion_complete(*, conversion: Conversion, result: ConversionResult) -> 
     The document is compile-checked (and repaired once through Gemini if it came from Gemini)
     before the save; whatever the check finds, the conversion is done.
     """
+    # The check (two compiles and a Gemini call at most) is a sign of life of its own.
+    Conversion.objects.filter(pk=conversion.pk, status=Conversion.Status.RUNNING).update(
+        heartbeat_at=timezone.now()
+    )
     try:
         check = latex_check(
             latex=result.latex, repair=conversion.backend == Conversion.Backend.GEMINI
@@ -251,6 +265,14 @@ def conversion_retry(*, conversion: Conversion) -> Conversion:
     """Queue a failed conversion again, with the PDF already stored (no new upload)."""
     conversion = Conversion.objects.select_for_update().get(pk=conversion.pk)
     conversion.check_transition(Conversion.Status.QUEUED)
+    if conversion.runs_left <= 0:
+        raise RunLimitReached(
+            _(
+                "Cette conversion a déjà été lancée %(count)d fois sans aboutir : vérifiez le "
+                "PDF (lisible, pas trop de pages) et déposez-le de nouveau."
+            )
+            % {"count": conversion.attempts}
+        )
     conversion.status = Conversion.Status.QUEUED
     conversion.error = ""
     conversion.pages_done = 0
@@ -262,24 +284,26 @@ def conversion_retry(*, conversion: Conversion) -> Conversion:
 
 
 def conversion_reap_stuck(*, stuck_after_s: int, dry_run: bool = False) -> list[Conversion]:
-    """Requeue conversions left running longer than `stuck_after_s` (their worker died).
+    """Requeue running conversions silent for longer than `stuck_after_s` (their worker died).
 
-    A conversion that has already been started LATEXOCR_MAX_ATTEMPTS times fails instead, so
-    a PDF that kills its worker every time does not loop forever.
+    Silent: no heartbeat (claim, progress, compile step) in that time. A conversion that has
+    already run LATEXOCR_MAX_RUNS times fails instead, so a PDF that kills its worker every
+    time does not loop forever.
     """
     cutoff = timezone.now() - timedelta(seconds=stuck_after_s)
-    reaped = []
+    reaped: list[Conversion] = []
     with transaction.atomic():
         stuck = (
             Conversion.objects.select_for_update(skip_locked=True)
-            .filter(status=Conversion.Status.RUNNING, started_at__lt=cutoff)
+            .alias(last_sign_of_life=Coalesce("heartbeat_at", "started_at"))
+            .filter(status=Conversion.Status.RUNNING, last_sign_of_life__lt=cutoff)
             .defer("pdf", "latex")
         )
         for conversion in stuck:
             reaped.append(conversion)
             if dry_run:
                 continue
-            if conversion.attempts >= settings.LATEXOCR_MAX_ATTEMPTS:
+            if conversion.runs_left <= 0:
                 conversion_fail(
                     conversion=conversion,
                     message=_(

@@ -33,6 +33,7 @@ from latexocr.selectors import (
 )
 from latexocr.services import (
     QuotaExceeded,
+    RunLimitReached,
     conversion_create,
     conversion_delete,
     conversion_model_and_prompt,
@@ -255,6 +256,8 @@ def retry(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
         conversion_retry(conversion=conversion)
     except InvalidTransition:
         messages.warning(request, _("Seule une conversion échouée peut être relancée."))
+    except RunLimitReached as error:
+        messages.warning(request, str(error))
     else:
         messages.success(request, _("La conversion est relancée."))
     return redirect("latexocr:detail", conversion_id=conversion.pk)

@@ -284,6 +284,9 @@ LATEXOCR_MAX_PAGES = env.int("LATEXOCR_MAX_PAGES", default=200)
 LATEXOCR_PAGES_PER_CALL = env.int("LATEXOCR_PAGES_PER_CALL", default=10)
 LATEXOCR_PARALLEL_CALLS = env.int("LATEXOCR_PARALLEL_CALLS", default=4)
 LATEXOCR_MAX_ATTEMPTS = env.int("LATEXOCR_MAX_ATTEMPTS", default=4)
+# Runs of one conversion at most (user retries and reaper requeues together): each run can
+# cost up to one Gemini call per page range, and the daily quota counts a conversion once.
+LATEXOCR_MAX_RUNS = env.int("LATEXOCR_MAX_RUNS", default=3)
 LATEXOCR_STUCK_AFTER_S = env.int("LATEXOCR_STUCK_AFTER_S", default=1800)
 LATEXOCR_DAILY_QUOTA = env.int("LATEXOCR_DAILY_QUOTA", default=30)
 LATEXOCR_COMPILER = env.str("LATEXOCR_COMPILER", default="")

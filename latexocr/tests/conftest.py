@@ -14,6 +14,7 @@ def _latexocr_settings(settings: Any) -> None:
     settings.LATEXOCR_PAGES_PER_CALL = 10
     settings.LATEXOCR_PARALLEL_CALLS = 4
     settings.LATEXOCR_MAX_ATTEMPTS = 3
+    settings.LATEXOCR_MAX_RUNS = 3
     settings.LATEXOCR_DAILY_QUOTA = 30
     settings.LATEXOCR_CALL_TIMEOUT_S = 10.0
     # No compile check unless a test asks for one (those are marked `tex`).

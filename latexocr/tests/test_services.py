@@ -16,6 +16,7 @@ from latexocr import backends
 from latexocr.models import Conversion, InvalidTransition
 from latexocr.services import (
     QuotaExceeded,
+    RunLimitReached,
     conversion_create,
     conversion_reap_stuck,
     conversion_retry,
@@ -159,7 +160,7 @@ def test_the_reaper_requeues_a_conversion_stuck_running_and_it_then_completes(
 
 
 def test_the_reaper_fails_a_conversion_that_keeps_killing_its_worker(settings: Any) -> None:
-    settings.LATEXOCR_MAX_ATTEMPTS = 3
+    settings.LATEXOCR_MAX_RUNS = 3
     stuck = ConversionFactory.create(
         status=Conversion.Status.RUNNING,
         started_at=timezone.now() - timedelta(hours=2),
@@ -171,6 +172,69 @@ def test_the_reaper_fails_a_conversion_that_keeps_killing_its_worker(settings: A
     stuck.refresh_from_db()
     assert stuck.status == Conversion.Status.FAILED
     assert "interrompue 3 fois" in stuck.error
+
+
+def test_the_reaper_leaves_a_long_conversion_that_still_shows_signs_of_life() -> None:
+    slow_but_alive = ConversionFactory.create(
+        status=Conversion.Status.RUNNING,
+        started_at=timezone.now() - timedelta(hours=2),
+        heartbeat_at=timezone.now() - timedelta(minutes=1),
+        attempts=1,
+    )
+
+    reaped = conversion_reap_stuck(stuck_after_s=1800)
+
+    slow_but_alive.refresh_from_db()
+    assert reaped == []
+    assert slow_but_alive.status == Conversion.Status.RUNNING
+
+
+def test_progress_is_a_sign_of_life(gemini_backend: FakeGemini) -> None:
+    conversion = ConversionFactory.create(page_count=2, heartbeat_at=None)
+    Conversion.objects.filter(pk=conversion.pk).update(pdf=pdf_with_text(["page un", "page deux"]))
+
+    conversion_run(conversion_id=str(conversion.pk))
+
+    conversion.refresh_from_db()
+    assert conversion.status == Conversion.Status.DONE
+    assert conversion.heartbeat_at is not None
+    assert conversion.started_at is not None
+    assert conversion.heartbeat_at >= conversion.started_at
+
+
+def test_a_late_result_after_a_requeue_is_dropped_without_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    conversion = ConversionFactory.create(
+        pdf=pdf_with_text(["x"]), page_count=1, backend=Conversion.Backend.LOCAL
+    )
+    real_convert = backends.convert_locally
+
+    def convert_then_get_requeued(*, pdf: bytes) -> backends.ConversionResult:
+        result = real_convert(pdf=pdf)
+        # Meanwhile the reaper judged this worker dead and queued the conversion again.
+        Conversion.objects.filter(pk=conversion.pk).update(status=Conversion.Status.QUEUED)
+        return result
+
+    monkeypatch.setattr(backends, "convert_locally", convert_then_get_requeued)
+
+    conversion_run(conversion_id=str(conversion.pk))
+
+    conversion.refresh_from_db()
+    assert conversion.status == Conversion.Status.QUEUED
+    assert conversion.latex == ""
+
+
+def test_a_conversion_runs_at_most_latexocr_max_runs_times(settings: Any) -> None:
+    settings.LATEXOCR_MAX_RUNS = 2
+    conversion = ConversionFactory.create(status=Conversion.Status.FAILED, attempts=2)
+
+    with pytest.raises(RunLimitReached, match="lancée 2 fois"):
+        conversion_retry(conversion=conversion)
+
+    conversion.refresh_from_db()
+    assert conversion.status == Conversion.Status.FAILED
+    assert conversion.can_be_retried is False
 
 
 def test_the_reap_command_requeues_stuck_conversions_in_few_queries(

@@ -323,6 +323,24 @@ def test_retry_queues_a_failed_conversion_again_without_a_new_upload(
     assert [r.pdf_pages for r in gemini_backend.generate_requests()] == [2]
 
 
+def test_a_conversion_run_too_often_offers_no_retry_and_says_to_upload_anew(
+    logged_in: Client, user: User, settings: Any
+) -> None:
+    settings.LATEXOCR_MAX_RUNS = 3
+    conversion = ConversionFactory.create(
+        owner=user, status="failed", error="Gemini indisponible", attempts=3
+    )
+
+    response = logged_in.post(f"/ocr/{conversion.pk}/retry/", follow=True)
+
+    page = response.content.decode()
+    conversion.refresh_from_db()
+    assert conversion.status == Conversion.Status.FAILED
+    assert "déjà été lancée 3 fois" in page
+    assert "Lancée 3 fois sans aboutir" in page
+    assert f'action="/ocr/{conversion.pk}/retry/"' not in page
+
+
 def test_retry_of_a_done_conversion_changes_nothing(logged_in: Client, user: User) -> None:
     conversion = ConversionFactory.create(owner=user, status="done", latex="x")
 
