@@ -54,6 +54,7 @@ CHROMIUM_ENV: dict[str, str | float | bool] = {
 START_TIMEOUT_S = 60
 # Slow enough that journey 5 sees the conversion queued and running, like a real model.
 GEMINI_PACE = ["--seconds-per-1000-chars", "3"]
+LATEX_COMPILER = "latexmk -pdf" if shutil.which("latexmk") else ""
 ADMIN_USERNAME = "admin-e2e"
 ADMIN_PASSWORD = "Admin-e2e-" + secrets.token_urlsafe(8)
 
@@ -231,6 +232,9 @@ def live_site() -> Iterator[LiveSite]:
                 "GEMINI_API_KEY": "e2e-fake-key",
                 "GEMINI_BASE_URL": f"http://127.0.0.1:{gemini_port}",
                 "LATEXOCR_BACKEND": "gemini",
+                # The worker compiles each result like the worker image (TeX Live installed
+                # by scripts/system-packages); without latexmk the page says it was skipped.
+                "LATEXOCR_COMPILER": LATEX_COMPILER,
                 "CODEGEN_BACKEND": "webhook",
                 "CODEGEN_WEBHOOK_URL": f"http://127.0.0.1:{webhook_port}/webhook",
                 "CODEGEN_WEBHOOK_API_KEY": "e2e-fake-key",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveSite, screenshot
+from tests.e2e.conftest import LATEX_COMPILER, LiveSite, screenshot
 from tests.e2e.helpers import (
     assert_fields_labelled,
     assert_fits_narrow_screen,
@@ -40,6 +40,18 @@ def test_a_handwritten_pdf_shows_progress_then_latex_that_downloads_as_a_tex_fil
     expect(latex).to_contain_text("\\documentclass", timeout=60_000)
     expect(latex).to_contain_text("\\end{document}")
     expect(page.locator("#conversion-status")).to_have_text("terminée")
+    if LATEX_COMPILER:
+        # The fake Gemini's document compiles: the badge, the preview frame and its PDF.
+        expect(page.locator("#compile-badge")).to_have_text("se compile", timeout=60_000)
+        preview = page.locator("iframe.pdf-preview")
+        expect(preview).to_be_visible()
+        pdf_url = live_site.url(str(preview.get_attribute("src")))
+        pdf = page.context.request.get(pdf_url)
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert pdf.body().startswith(b"%PDF")
+        expect(page.get_by_role("link", name="Télécharger le PDF")).to_be_visible()
+    else:
+        expect(page.locator("#compile-badge")).to_have_text("non vérifiée")
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Télécharger le .tex").click()
