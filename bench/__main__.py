@@ -1,0 +1,111 @@
+"""`python -m bench [--quick] [--only NAME ...]`: every benchmark of the site in one table.
+
+Starts what the scenarios need on 127.0.0.1 (its own PostgreSQL database, from DATABASE_URL,
+default postgres://postgres@127.0.0.1:5432/bench_db; gunicorn with the production settings;
+the task worker; the fake Gemini and webhook), runs the scenarios, prints one table and
+writes it to out/bench/results.md and out/bench/results.json. See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+
+from bench import bench_accounts
+from bench.report import ERROR, INFO, OUTPUT, Row, machine, table_text, write
+from bench.stack import DEFAULT_DATABASE_URL, Stack
+
+Scenario = Callable[[Stack, bool], list[Row]]
+
+
+def latex_compile(stack: Stack, quick: bool) -> list[Row]:
+    """The LaTeX compile corpus (bench/bench_compile.py), as information rows."""
+    from bench import bench_compile
+
+    rows = []
+    for raw in bench_compile.run(quick=quick):
+        value = raw["value"]
+        rows.append(
+            Row(
+                scenario=f"LaTeX compile ({raw['engine']})",
+                figure=f"{raw['metric']} = {value} {raw['unit']}".strip(),
+                value=value if isinstance(value, int | float) else None,
+                unit=raw["unit"],
+                verdict=INFO,
+                note=raw["note"],
+            )
+        )
+    return rows
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "hashers": bench_accounts.hashers,
+    "class_login": bench_accounts.class_login,
+    "roster": bench_accounts.roster,
+    "latex_compile": latex_compile,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions, shorter runs")
+    parser.add_argument(
+        "--only", nargs="+", choices=list(SCENARIOS), metavar="NAME", help="these scenarios"
+    )
+    parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    arguments = parser.parse_args(argv)
+    if arguments.list:
+        print("\n".join(SCENARIOS))
+        return 0
+
+    started = time.monotonic()
+    info = machine()
+    info["quick"] = arguments.quick
+    stack = Stack(
+        database_url=os.environ.get("BENCH_DATABASE_URL")
+        or os.environ.get("DATABASE_URL")
+        or DEFAULT_DATABASE_URL,
+        workdir=OUTPUT / "run",
+    )
+    rows: list[Row] = []
+    try:
+        stack.prepare()
+        for name in arguments.only or list(SCENARIOS):
+            print(f"==> {name}", file=sys.stderr, flush=True)
+            scenario_started = time.monotonic()
+            try:
+                new_rows = SCENARIOS[name](stack, arguments.quick)
+            except Exception as error:
+                traceback.print_exc()
+                new_rows = [
+                    Row(scenario=name, figure=f"failed: {error!r}"[:200], value=None, unit="")
+                ]
+                new_rows[0].verdict = ERROR
+            for row in new_rows:
+                print(f"    {row.figure} [{row.verdict}]", file=sys.stderr, flush=True)
+            print(f"    ({time.monotonic() - scenario_started:.0f} s)", file=sys.stderr, flush=True)
+            rows += new_rows
+    finally:
+        stack.close()
+    info["duration_s"] = round(time.monotonic() - started, 1)
+    print()
+    print(
+        f"{info['date']} — {info['cpu']}, {info['cores']} cores, Python {info['python']}"
+        + (" — quick mode" if arguments.quick else "")
+        + f" — {info['duration_s']:.0f} s"
+    )
+    print(table_text(rows))
+    markdown, as_json = write(rows, info)
+    print(
+        f"\nwritten: {markdown.relative_to(OUTPUT.parent.parent)}, "
+        f"{as_json.relative_to(OUTPUT.parent.parent)}"
+    )
+    return 1 if any(row.verdict == ERROR for row in rows) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""Accounts: logins per second per process (Argon2id against Django's default PBKDF2), a class
+of students logging in on one worker pinned to one core, and the 5,000-row roster import."""
+
+from __future__ import annotations
+
+import datetime
+import statistics
+import time
+
+from bench.load import locust_run
+from bench.report import Row, percentile, spread, verdict
+from bench.stack import PASSWORD, Stack, users_create
+
+HASHER_GOAL_RATIO = 15
+CLASS_GOAL_P95_MS = 1000
+ROSTER_ROWS = 5000
+ROSTER_GOAL_S = 10
+ARGON2_FIRST = [
+    "accounts.hashers.Argon2idHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+# Django 6.1's default list: PBKDF2 first.
+PBKDF2_FIRST = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "accounts.hashers.Argon2idHasher",
+]
+
+
+def _logins_per_second(username: str, hashers: list[str], duration_s: float) -> float:
+    """Full logins through the login view in this one process (one thread), as fast as it goes."""
+    from django.test import Client, override_settings
+
+    with override_settings(PASSWORD_HASHERS=hashers):
+        client = Client()
+        count = 0
+        started = time.perf_counter()
+        while time.perf_counter() - started < duration_s or count < 2:
+            response = client.post("/accounts/login/", {"username": username, "password": PASSWORD})
+            if response.status_code != 302:
+                raise RuntimeError(f"login answered {response.status_code}")
+            client.cookies.clear()
+            count += 1
+        return count / (time.perf_counter() - started)
+
+
+def hashers(stack: Stack, quick: bool) -> list[Row]:
+    from django.contrib.auth.hashers import make_password
+    from django.test import override_settings
+
+    from accounts.models import User
+
+    names = users_create(prefix="bench-hasher", count=2)
+    argon2_user, pbkdf2_user = names
+    with override_settings(PASSWORD_HASHERS=PBKDF2_FIRST):
+        User.objects.filter(username=pbkdf2_user).update(password=make_password(PASSWORD))
+    rounds, duration_s = (1, 2.0) if quick else (3, 5.0)
+    argon2_rates, pbkdf2_rates, ratios = [], [], []
+    # Interleaved rounds: both hashers see the same noise from the shared machine.
+    for _ in range(rounds):
+        pbkdf2 = _logins_per_second(pbkdf2_user, PBKDF2_FIRST, duration_s)
+        argon2 = _logins_per_second(argon2_user, ARGON2_FIRST, duration_s)
+        pbkdf2_rates.append(pbkdf2)
+        argon2_rates.append(argon2)
+        ratios.append(argon2 / pbkdf2)
+    ratio = statistics.median(ratios)
+    note = (
+        f"Full logins (login view, axes, session write) in one thread of the harness process; "
+        f"{rounds} interleaved round(s) of {duration_s:.0f} s per hasher"
+        + (" (quick mode)" if quick else "")
+        + f". Argon2id {spread(argon2_rates)} logins/s, PBKDF2 {spread(pbkdf2_rates)} logins/s."
+    )
+    return [
+        Row(
+            scenario="logins/s per process",
+            figure=f"Argon2id {statistics.median(argon2_rates):.1f}/s = {ratio:.1f}x PBKDF2",
+            value=round(ratio, 2),
+            unit="x",
+            compared_against=f"PBKDF2 (Django default) {statistics.median(pbkdf2_rates):.2f}/s",
+            goal=f"≥ {HASHER_GOAL_RATIO}x",
+            verdict=verdict(ratio >= HASHER_GOAL_RATIO),
+            note=note,
+        )
+    ]
+
+
+def class_login(stack: Stack, quick: bool) -> list[Row]:
+    """300 students within 60 s on one gunicorn worker pinned to core 0; locust on core 1."""
+    students, window_s = (100, 20) if quick else (300, 60)
+    names = users_create(prefix="bench-class", count=students)
+    with stack.site("gunicorn-class", workers=1, cpus="0") as site:
+        results = locust_run(
+            locustfile="class_login.py",
+            host=site.base_url,
+            users=students,
+            spawn_rate=students / window_s,
+            run_time_s=window_s + 5,
+            workdir=stack.workdir,
+            env={"BENCH_USERNAMES": ",".join(names)},
+            cpus="1",
+        )
+    logins = results.get("login")
+    if logins is None or not logins.times_ms:
+        raise RuntimeError("no login was recorded")
+    succeeded = sum(status == 302 for status in logins.statuses)
+    p95 = percentile(logins.times_ms, 95)
+    return [
+        Row(
+            scenario=f"class of {students} logging in within {window_s} s, 1 worker on 1 core",
+            figure=(
+                f"login p95 {p95:.0f} ms (p50 {percentile(logins.times_ms, 50):.0f} ms, "
+                f"max {max(logins.times_ms):.0f} ms; {succeeded}/{students} logged in)"
+            ),
+            value=round(p95, 1),
+            unit="ms",
+            goal=f"p95 < {CLASS_GOAL_P95_MS} ms, all logged in",
+            verdict=verdict(p95 < CLASS_GOAL_P95_MS and succeeded == students),
+            note=(
+                "locust (pinned to core 1) spawns the students at a steady rate; each GETs the "
+                "login form then POSTs it (the POST is timed). gunicorn: 1 gthread worker, 16 "
+                "threads, pinned to core 0 with taskset; PostgreSQL is not pinned."
+                + (" Quick mode: 100 students in 20 s (same rate)." if quick else "")
+            ),
+        )
+    ]
+
+
+def _roster_csv(rows: int) -> bytes:
+    lines = ["student_number;last_name;first_name;birth_date;email"]
+    start = datetime.date(2004, 1, 1)
+    for number in range(rows):
+        birth = start + datetime.timedelta(days=number % 1500)
+        lines.append(
+            f"BENCH{number:06d};Nom{number};Prénom{number};{birth:%d/%m/%Y};"
+            f"etudiant{number}@example.org"
+        )
+    return ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")
+
+
+def roster(stack: Stack, quick: bool) -> list[Row]:
+    from accounts.models import User
+    from accounts.services import student_import_apply, student_import_preview
+
+    data = _roster_csv(ROSTER_ROWS)
+    repetitions = 1 if quick else 3
+    previews, applies, totals = [], [], []
+    for _ in range(repetitions):
+        User.objects.filter(username__startswith="BENCH").delete()
+        started = time.perf_counter()
+        preview = student_import_preview(data=data)
+        previewed = time.perf_counter()
+        if not preview.is_valid or len(preview.to_create) != ROSTER_ROWS:
+            raise RuntimeError(f"unexpected preview: {preview.errors[:3]}")
+        result = student_import_apply(data=data)
+        finished = time.perf_counter()
+        if result.created != ROSTER_ROWS:
+            raise RuntimeError(f"created {result.created} students, not {ROSTER_ROWS}")
+        previews.append(previewed - started)
+        applies.append(finished - previewed)
+        totals.append(finished - started)
+    User.objects.filter(username__startswith="BENCH").delete()
+    total = statistics.median(totals)
+    return [
+        Row(
+            scenario=f"{ROSTER_ROWS:,}-row roster preview + import",
+            figure=(
+                f"{total:.2f} s (preview {statistics.median(previews):.2f} s + import "
+                f"{statistics.median(applies):.2f} s)"
+            ),
+            value=round(total, 3),
+            unit="s",
+            goal=f"< {ROSTER_GOAL_S} s",
+            verdict=verdict(total < ROSTER_GOAL_S),
+            note=(
+                f"accounts.services student_import_preview then student_import_apply (the "
+                f"admin's two steps) on a fresh year group, in the harness process against "
+                f"PostgreSQL; median of {repetitions} run(s): {spread(totals)} s."
+            ),
+        )
+    ]
