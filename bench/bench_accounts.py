@@ -53,7 +53,7 @@ def hashers(stack: Stack, quick: bool) -> list[Row]:
     argon2_user, pbkdf2_user = names
     with override_settings(PASSWORD_HASHERS=PBKDF2_FIRST):
         User.objects.filter(username=pbkdf2_user).update(password=make_password(PASSWORD))
-    rounds, duration_s = (1, 2.0) if quick else (3, 5.0)
+    rounds, duration_s = (1, 1.5) if quick else (3, 5.0)
     argon2_rates, pbkdf2_rates, ratios = [], [], []
     # Interleaved rounds: both hashers see the same noise from the shared machine.
     for _ in range(rounds):
@@ -65,7 +65,7 @@ def hashers(stack: Stack, quick: bool) -> list[Row]:
     ratio = statistics.median(ratios)
     note = (
         f"Full logins (login view, axes, session write) in one thread of the harness process; "
-        f"{rounds} interleaved round(s) of {duration_s:.0f} s per hasher"
+        f"{rounds} interleaved round(s) of {duration_s:g} s per hasher"
         + (" (quick mode)" if quick else "")
         + f". Argon2id {spread(argon2_rates)} logins/s, PBKDF2 {spread(pbkdf2_rates)} logins/s."
     )
@@ -85,7 +85,7 @@ def hashers(stack: Stack, quick: bool) -> list[Row]:
 
 def class_login(stack: Stack, quick: bool) -> list[Row]:
     """300 students within 60 s on one gunicorn worker pinned to core 0; locust on core 1."""
-    students, window_s = (100, 20) if quick else (300, 60)
+    students, window_s = (50, 10) if quick else (300, 60)
     names = users_create(prefix="bench-class", count=students)
     with stack.site("gunicorn-class", workers=1, cpus="0") as site:
         results = locust_run(
@@ -93,7 +93,7 @@ def class_login(stack: Stack, quick: bool) -> list[Row]:
             host=site.base_url,
             users=students,
             spawn_rate=students / window_s,
-            run_time_s=window_s + 5,
+            run_time_s=window_s + 3,
             workdir=stack.workdir,
             env={"BENCH_USERNAMES": ",".join(names)},
             cpus="1",
@@ -118,7 +118,7 @@ def class_login(stack: Stack, quick: bool) -> list[Row]:
                 "locust (pinned to core 1) spawns the students at a steady rate; each GETs the "
                 "login form then POSTs it (the POST is timed). gunicorn: 1 gthread worker, 16 "
                 "threads, pinned to core 0 with taskset; PostgreSQL is not pinned."
-                + (" Quick mode: 100 students in 20 s (same rate)." if quick else "")
+                + (" Quick mode: 50 students in 10 s (same rate)." if quick else "")
             ),
         )
     ]

@@ -48,6 +48,30 @@ def _pdf_string(text: str) -> bytes:
 
 def pdf_with_text(pages: list[str]) -> bytes:
     """A PDF whose page i shows `pages[i]`, one line per newline of the text."""
+    return _pdf_file(_text_objects(pages))
+
+
+def pdf_of_size(pages: list[str], size_bytes: int) -> bytes:
+    """`pdf_with_text(pages)` padded to exactly `size_bytes` with an unreferenced stream of
+    random bytes (incompressible, drawn by no page): an upload at the size limit that the
+    gate still opens in a moment."""
+    objects = _text_objects(pages)
+    padding = 0
+    for _ in range(3):  # the stream's /Length digits shift the size: converge
+        candidate = _pdf_file([*objects, _padding_stream(padding)])
+        padding += size_bytes - len(candidate)
+    candidate = _pdf_file([*objects, _padding_stream(padding)])
+    if padding < 0 or len(candidate) != size_bytes:
+        raise ValueError(f"cannot build a PDF of {size_bytes} bytes from these pages")
+    return candidate
+
+
+def _padding_stream(size: int) -> bytes:
+    length = max(size, 0)
+    return f"<< /Length {length} >>\nstream\n".encode() + os.urandom(length) + b"\nendstream"
+
+
+def _text_objects(pages: list[str]) -> list[bytes]:
     objects: list[bytes] = []
     page_count = len(pages)
     # 1: catalog, 2: pages tree, 3: font, then (page, content) pairs.
@@ -68,8 +92,7 @@ def pdf_with_text(pages: list[str]) -> bytes:
             f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * index} 0 R >>".encode()
         )
         objects.append(f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"\nendstream")
-
-    return _pdf_file(objects)
+    return objects
 
 
 def _pdf_file(objects: list[bytes]) -> bytes:

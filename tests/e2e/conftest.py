@@ -12,26 +12,18 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[2]
-PYTHON = sys.executable
+from tests import servers
+from tests.servers import PYTHON, ROOT, free_port, server_url
+
 CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = ROOT / "out" / "screenshots"
 CHROMIUM_ARGS = [
@@ -51,7 +43,6 @@ CHROMIUM_ENV: dict[str, str | float | bool] = {
     "LANG": "fr_FR.UTF-8",
     "LANGUAGE": "fr",
 }
-START_TIMEOUT_S = 60
 # Slow enough that journey 5 sees the conversion queued and running, like a real model.
 GEMINI_PACE = ["--seconds-per-1000-chars", "3"]
 LATEX_COMPILER = "latexmk -pdf" if shutil.which("latexmk") else ""
@@ -59,129 +50,10 @@ ADMIN_USERNAME = "admin-e2e"
 ADMIN_PASSWORD = "Admin-e2e-" + secrets.token_urlsafe(8)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
-class Process:
-    """A child process whose output goes to a log file, shown when the session fails."""
-
-    name: str
-    popen: subprocess.Popen[str]
-    log_path: Path
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.terminate()
-            try:
-                self.popen.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(timeout=5)
-
-    def log_tail(self, lines: int = 40) -> str:
-        text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        return f"--- {self.name} ({self.log_path}) ---\n" + "\n".join(text.splitlines()[-lines:])
-
-
-@dataclass
-class LiveSite:
-    base_url: str
-    env: dict[str, str]
-    workdir: Path
+class LiveSite(servers.LiveSite):
     admin_username: str = ADMIN_USERNAME
     admin_password: str = ADMIN_PASSWORD
-    processes: list[Process] = field(default_factory=list)
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-    def manage(self, *args: str) -> str:
-        """Runs a management command against the site's database; returns its output."""
-        result = subprocess.run(
-            [PYTHON, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if result.returncode != 0:
-            output = result.stdout + result.stderr
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{output}")
-        return result.stdout
-
-    def start(self, name: str, command: list[str], *, ready_line: str | None = None) -> str:
-        """Starts a child process; with ready_line, waits for a stdout line starting with it."""
-        log_path = self.workdir / f"{name}.log"
-        popen = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        process = Process(name, popen, log_path)
-        self.processes.append(process)
-        assert popen.stdout is not None
-        found = threading.Event()
-        first_line: list[str] = []
-        threading.Thread(
-            target=_copy_output,
-            args=(popen.stdout, log_path, ready_line, found, first_line),
-            daemon=True,
-        ).start()
-        if ready_line is None:
-            return ""
-        if not found.wait(START_TIMEOUT_S):
-            raise RuntimeError(f"{name} did not print {ready_line!r}\n{process.log_tail()}")
-        return first_line[0]
-
-    def logs(self) -> str:
-        return "\n".join(process.log_tail() for process in self.processes)
-
-
-def _copy_output(
-    stream: IO[str],
-    log_path: Path,
-    ready_line: str | None,
-    found: threading.Event,
-    first_line: list[str],
-) -> None:
-    # Drains the child's output so it never blocks on a full pipe.
-    with log_path.open("w", encoding="utf-8") as log:
-        for line in stream:
-            log.write(line)
-            log.flush()
-            if ready_line and not found.is_set() and line.startswith(ready_line):
-                first_line.append(line.strip())
-                found.set()
-
-
-def _wait_until_healthy(site: LiveSite) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(site.url("/healthz"), timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        for process in site.processes:
-            if process.popen.poll() is not None:
-                raise RuntimeError(f"{process.name} exited early\n{site.logs()}")
-        time.sleep(0.3)
-    raise RuntimeError(f"the site did not answer /healthz\n{site.logs()}")
-
-
-def _server_url(database_url: str, database: str) -> str:
-    parts = urlsplit(database_url.replace("postgres://", "postgresql://", 1))
-    return urlunsplit(parts._replace(path="/" + database))
 
 
 @pytest.fixture(scope="session")
@@ -197,7 +69,7 @@ def live_site() -> Iterator[LiveSite]:
         pytest.skip("the browser tests need DATABASE_URL to point at a PostgreSQL server")
 
     database = f"e2e_{secrets.token_hex(4)}"
-    admin_url = _server_url(database_url, "postgres")
+    admin_url = server_url(database_url, "postgres")
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{database}"')
 
@@ -208,7 +80,7 @@ def live_site() -> Iterator[LiveSite]:
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "e2e-only-" + secrets.token_urlsafe(16),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": _server_url(database_url, database),
+        "DATABASE_URL": server_url(database_url, database),
         # Plain HTTP on 127.0.0.1: no TLS gateway in front. Chromium treats 127.0.0.1 as a
         # secure context, so the Secure session and CSRF cookies still work.
         "DJANGO_SECURE_SSL_REDIRECT": "false",
@@ -254,7 +126,7 @@ def live_site() -> Iterator[LiveSite]:
         site.start("gunicorn", [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py"])
         worker = ["manage.py", "db_worker", "--no-startup-delay", "--interval", "0.5"]
         site.start("db_worker", [PYTHON, *worker])
-        _wait_until_healthy(site)
+        site.wait_until_healthy()
         yield site
     finally:
         for process in reversed(site.processes):

@@ -1,0 +1,289 @@
+"""Codegen: /home/ while 50 questions wait on a slow webhook (threaded workers against sync
+workers, same count), and the app's own overhead per question against a direct call of the
+fake webhook."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+from bench.report import Row, percentile, verdict
+from bench.stack import HTTP_TIMEOUT_S, Stack, json_headers, login, users_create
+
+SLOW_QUESTIONS = 50
+WEBHOOK_DELAY_S = 5.0
+HOME_GOAL_P99_MS = 100
+OVERHEAD_GOAL_P50_MS = 5
+WORKERS = 2
+# Enough threads and in-flight room per worker for all 50 questions to wait at once, whichever
+# worker accepts them (production defaults, 16 threads and 8 in flight, answer 429 beyond).
+SLOW_THREADS = 64
+SLOW_IN_FLIGHT = SLOW_QUESTIONS
+
+
+def _sessions(base_url: str, names: list[str]) -> list[requests.Session]:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        sessions = list(pool.map(lambda name: login(base_url, name), names))
+    # The prober's GETs run concurrently: one pooled connection each.
+    sessions[0].mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=200))
+    return sessions
+
+
+def _ask(base_url: str, session: requests.Session, message: str, timeout_s: float) -> int:
+    try:
+        response = session.post(
+            f"{base_url}/codegen/send/",
+            json={"message": message},
+            headers=json_headers(session),
+            timeout=timeout_s,
+        )
+    except requests.RequestException:
+        return 0
+    return response.status_code
+
+
+def _home_during_slow_questions(
+    base_url: str,
+    askers: list[requests.Session],
+    prober: requests.Session,
+    *,
+    window_s: float,
+    probe_timeout_s: float,
+) -> tuple[list[float], int, list[int]]:
+    """Fires the questions, then GETs /home/ every 50 ms for window_s (each GET in its own
+    thread, so a queued one does not hold the next back). Returns the answered /home/ times,
+    the number unanswered within probe_timeout_s and the questions' statuses."""
+    statuses: list[int] = []
+    question_threads = [
+        threading.Thread(
+            target=lambda s=session, n=number: statuses.append(
+                _ask(base_url, s, f"Question lente {n} : trier une liste.", 3 * WEBHOOK_DELAY_S)
+            ),
+            daemon=True,
+        )
+        for number, session in enumerate(askers)
+    ]
+    for thread in question_threads:
+        thread.start()
+    time.sleep(0.5)  # every question has reached the webhook
+    times_ms: list[float] = []
+    unanswered = 0
+    lock = threading.Lock()
+
+    def probe() -> None:
+        nonlocal unanswered
+        started = time.perf_counter()
+        try:
+            response = prober.get(f"{base_url}/home/", timeout=probe_timeout_s)
+            ok = response.status_code == 200
+        except requests.RequestException:
+            ok = False
+        with lock:
+            if ok:
+                times_ms.append((time.perf_counter() - started) * 1000)
+            else:
+                unanswered += 1
+
+    probes = []
+    window_end = time.monotonic() + window_s
+    while time.monotonic() < window_end:
+        thread = threading.Thread(target=probe, daemon=True)
+        thread.start()
+        probes.append(thread)
+        time.sleep(0.05)
+    for thread in probes:
+        thread.join(probe_timeout_s + 5)
+    for thread in question_threads:
+        thread.join(0 if unanswered else 3 * WEBHOOK_DELAY_S)
+    return times_ms, unanswered, statuses
+
+
+def _describe(times_ms: list[float], unanswered: int, probe_timeout_s: float) -> str:
+    total = len(times_ms) + unanswered
+    if unanswered * 100 > total:
+        answered = (
+            f"p50 {percentile(times_ms, 50):.0f} ms of the answered"
+            if times_ms
+            else "none answered"
+        )
+        return f"{answered}; {unanswered}/{total} not answered within {probe_timeout_s:.0f} s"
+    return (
+        f"p50 {percentile(times_ms, 50):.1f} ms, p99 {percentile(times_ms, 99):.1f} ms "
+        f"({total} GETs)"
+    )
+
+
+def home_under_slow_questions(stack: Stack, quick: bool) -> list[Row]:
+    window_s, probe_timeout_s = (2.0, 3.0) if quick else (4.0, 10.0)
+    names = users_create(prefix="bench-slow", count=SLOW_QUESTIONS + 1)
+    env = {
+        "CODEGEN_BACKEND": "webhook",
+        "CODEGEN_WEBHOOK_URL": stack.fake_webhook(delay_s=WEBHOOK_DELAY_S),
+        "CODEGEN_DAILY_QUOTA": "0",
+        "CODEGEN_MAX_IN_FLIGHT": str(SLOW_IN_FLIGHT),
+        "CODEGEN_TIMEOUT_S": "30",
+    }
+    results = {}
+    sessions: list[requests.Session] = []
+    for worker_class, threads in (("gthread", SLOW_THREADS), ("sync", 1)):
+        with stack.site(
+            f"gunicorn-{worker_class}",
+            workers=WORKERS,
+            threads=threads,
+            worker_class=worker_class,
+            env=env,
+        ) as site:
+            # Sessions live in the database: the second site takes the first one's.
+            sessions = sessions or _sessions(site.base_url, names)
+            prober, askers = sessions[0], sessions[1:]
+            prober.get(site.url("/home/"), timeout=HTTP_TIMEOUT_S).raise_for_status()
+            results[worker_class] = _home_during_slow_questions(
+                site.base_url,
+                askers,
+                prober,
+                window_s=window_s,
+                probe_timeout_s=probe_timeout_s,
+            )
+    times_ms, unanswered, statuses = results["gthread"]
+    sync_times, sync_unanswered, _ = results["sync"]
+    p99 = percentile(times_ms, 99) if times_ms and unanswered == 0 else float("inf")
+    answered_questions = sum(status == 200 for status in statuses)
+    return [
+        Row(
+            scenario=f"/home/ while {SLOW_QUESTIONS} questions wait {WEBHOOK_DELAY_S:.0f} s",
+            figure=f"gthread: {_describe(times_ms, unanswered, probe_timeout_s)}",
+            value=round(p99, 1) if p99 != float("inf") else None,
+            unit="ms",
+            compared_against=(
+                f"{WORKERS} sync workers: {_describe(sync_times, sync_unanswered, probe_timeout_s)}"
+            ),
+            goal=f"p99 < {HOME_GOAL_P99_MS} ms",
+            verdict=verdict(p99 < HOME_GOAL_P99_MS),
+            note=(
+                f"{WORKERS} gunicorn workers each way; gthread with {SLOW_THREADS} threads and "
+                f"CODEGEN_MAX_IN_FLIGHT={SLOW_IN_FLIGHT} so that all {SLOW_QUESTIONS} questions "
+                f"wait at once ({answered_questions}/{SLOW_QUESTIONS} answered 200 after "
+                f"{WEBHOOK_DELAY_S:.0f} s). One GET /home/ every 50 ms for {window_s:.0f} s "
+                "while they wait, each in its own thread; with sync workers a GET queues behind "
+                "the questions, and one not answered within the timeout counts as unanswered. "
+                "With 2 cores shared by the harness, PostgreSQL and gunicorn, p99 over ~"
+                f"{int(window_s * 20)} GETs is close to the maximum."
+            ),
+        )
+    ]
+
+
+def codegen_overhead(stack: Stack, quick: bool) -> list[Row]:
+    from codegen.models import Question
+
+    questions = 20 if quick else 200
+    names = users_create(prefix="bench-overhead", count=1)
+    webhook_url = stack.fake_webhook(delay_s=0.0)
+    env = {
+        "CODEGEN_BACKEND": "webhook",
+        "CODEGEN_WEBHOOK_URL": webhook_url,
+        "CODEGEN_DAILY_QUOTA": "0",
+    }
+    with stack.site("gunicorn-overhead", env=env) as site:
+        session = login(site.base_url, names[0])
+        request_ms: list[float] = []
+        ids: list[int] = []
+        for number in range(questions + 5):
+            started = time.perf_counter()
+            response = session.post(
+                site.url("/codegen/send/"),
+                json={"message": f"Écrire une fonction qui somme une liste ({number})."},
+                headers=json_headers(session),
+                timeout=HTTP_TIMEOUT_S,
+            )
+            elapsed = (time.perf_counter() - started) * 1000
+            response.raise_for_status()
+            if number >= 5:  # the first ones warm the workers up
+                request_ms.append(elapsed)
+                ids.append(response.json()["id"])
+    latency = dict(Question.objects.filter(pk__in=ids).values_list("pk", "latency_ms"))
+    overheads = [total - (latency[pk] or 0) for total, pk in zip(request_ms, ids, strict=True)]
+    direct_ms, service_overheads = _in_process(names[0], webhook_url, questions)
+    overhead = statistics.median(overheads)
+    service_overhead = statistics.median(service_overheads)
+    direct = (
+        "direct call of the fake (the app's webhook client): "
+        f"p50 {statistics.median(direct_ms):.1f} ms"
+    )
+    return [
+        Row(
+            scenario="codegen: the app's own time per question, through gunicorn",
+            figure=(
+                f"p50 {overhead:.1f} ms (p90 {percentile(overheads, 90):.1f} ms); whole request "
+                f"p50 {statistics.median(request_ms):.1f} ms"
+            ),
+            value=round(overhead, 2),
+            unit="ms",
+            compared_against=direct,
+            goal=f"< {OVERHEAD_GOAL_P50_MS} ms p50",
+            verdict=verdict(overhead < OVERHEAD_GOAL_P50_MS),
+            note=(
+                f"{questions} questions one after another to POST /codegen/send/ (session + "
+                "CSRF, gunicorn gthread, fake webhook answering at once). Overhead = the "
+                "request's time seen by the client minus the question's recorded upstream "
+                "latency (latency_ms, whole milliseconds): HTTP, session load and save, CSRF, "
+                "quota count, the question saved before and after the call, reply parsing, "
+                "syntax check, highlighting and the JSON answer."
+                + (" Quick mode: 20 questions." if quick else "")
+            ),
+        ),
+        Row(
+            scenario="codegen: the app's own time per question, in the service",
+            figure=(
+                f"p50 {service_overhead:.1f} ms (p90 {percentile(service_overheads, 90):.1f} ms)"
+            ),
+            value=round(service_overhead, 2),
+            unit="ms",
+            compared_against=direct,
+            goal=f"< {OVERHEAD_GOAL_P50_MS} ms p50",
+            verdict=verdict(service_overhead < OVERHEAD_GOAL_P50_MS),
+            note=(
+                "codegen.services.question_ask called in the harness process (quota count, "
+                "row lock, the question saved before and after the call, reply parsing): its "
+                "time minus the question's latency_ms. No HTTP, session or rendering: the "
+                "difference with the row above is Django's request handling and the JSON view."
+            ),
+        ),
+    ]
+
+
+def _in_process(username: str, webhook_url: str, questions: int) -> tuple[list[float], list[float]]:
+    """The webhook client alone, then question_ask, in this process: times in ms."""
+    from django.test import override_settings
+
+    from accounts.models import User
+    from codegen import webhook
+    from codegen.services import question_ask
+
+    user = User.objects.get(username=username)
+    direct_ms: list[float] = []
+    overheads: list[float] = []
+    with override_settings(
+        CODEGEN_BACKEND="webhook",
+        CODEGEN_WEBHOOK_URL=webhook_url,
+        CODEGEN_WEBHOOK_API_KEY="",
+        CODEGEN_DAILY_QUOTA=0,
+    ):
+        for number in range(questions + 5):
+            message = f"Écrire une fonction qui somme une liste ({number})."
+            started = time.perf_counter()
+            webhook.send(message=message)
+            if number >= 5:
+                direct_ms.append((time.perf_counter() - started) * 1000)
+        for number in range(questions + 5):
+            message = f"Écrire une fonction qui somme une liste ({number})."
+            started = time.perf_counter()
+            question = question_ask(user=user, message=message)
+            if number >= 5:
+                total = (time.perf_counter() - started) * 1000
+                overheads.append(total - (question.latency_ms or 0))
+    return direct_ms, overheads
