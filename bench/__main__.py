@@ -108,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
                 ]
                 new_rows[0].verdict = ERROR
             for row in new_rows:
+                if arguments.quick:
+                    row.scenario += " [quick]"
                 print(f"    {row.figure} [{row.verdict}]", file=sys.stderr, flush=True)
             print(f"    ({time.monotonic() - scenario_started:.0f} s)", file=sys.stderr, flush=True)
             rows += new_rows

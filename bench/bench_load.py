@@ -11,7 +11,7 @@ WEBHOOK_DELAY_S = 1.0
 
 
 def tools_under_load(stack: Stack, quick: bool) -> list[Row]:
-    run_time_s = 8 if quick else 30
+    run_time_s = 6 if quick else 30
     names = users_create(prefix="bench-load", count=CLIENTS)
     env = {
         **stack.backends_env(),
@@ -59,7 +59,7 @@ def tools_under_load(stack: Stack, quick: bool) -> list[Row]:
                     f"uploads with the fake Gemini, the fake webhook answering after "
                     f"{WEBHOOK_DELAY_S:.0f} s; production quotas and in-flight cap. Locust, "
                     "gunicorn, the worker and PostgreSQL share the 2 cores."
-                    + (" Quick mode: 8 s." if quick else "")
+                    + (" Quick mode: 6 s." if quick else "")
                 ),
             )
         )
