@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import platform
 import statistics
@@ -39,7 +40,7 @@ def verdict(passed: bool) -> str:
 def percentile(values: list[float], share: float) -> float:
     """The nearest-rank percentile (share in 0..100) of a non-empty list."""
     ordered = sorted(values)
-    rank = max(1, round(share / 100 * len(ordered) + 0.4999))
+    rank = max(1, math.ceil(share / 100 * len(ordered)))
     return ordered[min(rank, len(ordered)) - 1]
 
 

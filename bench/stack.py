@@ -22,7 +22,7 @@ import psycopg
 import requests
 from requests.cookies import RequestsCookieJar
 
-from tests.servers import PYTHON, ROOT, LiveSite, free_port, server_url
+from tests.servers import PYTHON, LiveSite, free_port, server_url
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_db"
 PASSWORD = "Bench-only-password-1"  # noqa: S105 (the benchmark users on 127.0.0.1)
@@ -214,6 +214,3 @@ def login(base_url: str, username: str, password: str = PASSWORD) -> requests.Se
 
 def json_headers(session: requests.Session) -> dict[str, Any]:
     return {"X-CSRFToken": session.cookies["csrftoken"], "Accept": "application/json"}
-
-
-__all__ = ["ROOT", "Stack", "http_session", "json_headers", "login", "users_create"]
