@@ -1,9 +1,10 @@
 """`python -m bench [--quick] [--only NAME ...]`: every benchmark of the site in one table.
 
-Starts what the scenarios need on 127.0.0.1 (its own PostgreSQL database, from DATABASE_URL,
-default postgres://postgres@127.0.0.1:5432/bench_db; gunicorn with the production settings;
-the task worker; the fake Gemini and webhook), runs the scenarios, prints one table and
-writes it to out/bench/results.md and out/bench/results.json. See docs/performance.md.
+Starts what the scenarios need on 127.0.0.1 (its own PostgreSQL database: BENCH_DATABASE_URL,
+else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/bench_db; gunicorn with the
+production settings; the task worker; the fake Gemini and webhook), runs the scenarios, prints
+one table and writes it to out/bench/results.md and out/bench/results.json.
+See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -103,10 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                 new_rows = SCENARIOS[name](stack, arguments.quick)
             except Exception as error:
                 traceback.print_exc()
-                new_rows = [
-                    Row(scenario=name, figure=f"failed: {error!r}"[:200], value=None, unit="")
-                ]
-                new_rows[0].verdict = ERROR
+                failure = f"failed: {error!r}"[:200]
+                new_rows = [Row(scenario=name, figure=failure, value=None, unit="", verdict=ERROR)]
             for row in new_rows:
                 if arguments.quick:
                     row.scenario += " [quick]"
