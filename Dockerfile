@@ -39,7 +39,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HOME=/tmp \
     DJANGO_STATIC_ROOT=/app/staticfiles \
     DJANGO_LOG_FORMAT=json \
-    PORT=8000
+    PORT=8000 \
+    MALLOC_MMAP_THRESHOLD_=131072
+# MALLOC_MMAP_THRESHOLD_: glibc otherwise raises its mmap threshold after the first large
+# free, so the next 20 MB upload buffers come from per-thread arenas and stay in the RSS
+# after the request (docs/performance.md). A fixed threshold returns them to the system.
 # A fixed uid/gid so Kubernetes' runAsUser and file ownership agree (k8s/base).
 RUN groupadd --system --gid 10001 app \
     && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin app

@@ -53,6 +53,8 @@ class Stack:
             # Stopping a site between scenarios should not wait for in-flight slow requests.
             "GUNICORN_GRACEFUL_TIMEOUT": "2",
             "PYTHONUNBUFFERED": "1",
+            # As the image sets it (Dockerfile): large buffers go back to the system.
+            "MALLOC_MMAP_THRESHOLD_": "131072",
         }
         self.processes = LiveSite(base_url="", env=self.env, workdir=workdir)
         self._fakes: dict[tuple[str, float], str] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django import forms
@@ -32,7 +33,10 @@ class UploadForm(forms.Form):
 
     def clean_pdf(self) -> UploadedFile:
         upload: UploadedFile = self.cleaned_data["pdf"]
-        data = upload.read()
+        # The upload handler's in-memory buffer gives its bytes without a copy (a 20 MB PDF
+        # is held once, not twice); any other file is read.
+        buffer = getattr(upload, "file", None)
+        data = buffer.getvalue() if isinstance(buffer, io.BytesIO) else upload.read()
         try:
             self.page_count = pdf_page_count(data, max_pages=settings.LATEXOCR_MAX_PAGES)
         except PdfInvalid as invalid:

@@ -39,7 +39,7 @@ from latexocr.services import (
     conversion_model_and_prompt,
     conversion_retry,
 )
-from latexocr.uploads import SizeLimitedMemoryUploadHandler
+from latexocr.uploads import SizeLimitedMemoryUploadHandler, upload_slots
 
 OVERLEAF_DOCS_URL = "https://www.overleaf.com/docs"
 # The compiled PDF is shown in an <iframe> of its own page. Browsers' PDF viewers are plugin
@@ -77,6 +77,17 @@ def upload(request: HttpRequest) -> HttpResponse:
     if conversion_quota_remaining(user=_user(request)) == 0:
         return _render_upload(request, UploadForm(), status=429, quota_exceeded=True)
 
+    if not upload_slots.acquire(timeout_s=settings.LATEXOCR_UPLOAD_WAIT_S):
+        # The body was not read (so not the CSRF token either): nothing stored, nothing changed.
+        busy = _("Trop de dépôts sont en cours sur le serveur : renvoyez le PDF dans un instant.")
+        return _render_upload(request, UploadForm(), status=429, error=busy)
+    try:
+        return _upload_read(request)
+    finally:
+        upload_slots.release()
+
+
+def _upload_read(request: HttpRequest) -> HttpResponse:
     handler = SizeLimitedMemoryUploadHandler(
         request, max_bytes=settings.LATEXOCR_MAX_UPLOAD_MB * 1024 * 1024
     )

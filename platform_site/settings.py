@@ -98,6 +98,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # /readyz must answer within 3 s when the database is gone.
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 3
+    # Parameters travel apart from the query, bytea as binary: a 20 MB PDF is not first
+    # rendered into the SQL text as a ~40 MB escaped literal (docs/performance.md).
+    DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -281,6 +284,10 @@ LATEXOCR_CALL_TIMEOUT_S = env.float("LATEXOCR_CALL_TIMEOUT_S", default=300.0)
 LATEXOCR_GEMINI_MODEL = env.str("LATEXOCR_GEMINI_MODEL", default="gemini-3.8-flash")
 LATEXOCR_MAX_UPLOAD_MB = env.int("LATEXOCR_MAX_UPLOAD_MB", default=20)
 LATEXOCR_MAX_PAGES = env.int("LATEXOCR_MAX_PAGES", default=200)
+# Uploads read and stored at once per process (each holds its PDF in memory a few times
+# over), and how long one more waits for its turn before a 429.
+LATEXOCR_MAX_CONCURRENT_UPLOADS = env.int("LATEXOCR_MAX_CONCURRENT_UPLOADS", default=2)
+LATEXOCR_UPLOAD_WAIT_S = env.float("LATEXOCR_UPLOAD_WAIT_S", default=30.0)
 LATEXOCR_PAGES_PER_CALL = env.int("LATEXOCR_PAGES_PER_CALL", default=10)
 LATEXOCR_PARALLEL_CALLS = env.int("LATEXOCR_PARALLEL_CALLS", default=4)
 LATEXOCR_MAX_ATTEMPTS = env.int("LATEXOCR_MAX_ATTEMPTS", default=4)

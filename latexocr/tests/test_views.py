@@ -11,6 +11,7 @@ from django.urls import reverse
 from accounts.models import User
 from latexocr.models import Conversion
 from latexocr.tests.factories import ConversionFactory
+from latexocr.uploads import upload_slots
 from tests.fakes.gemini import FakeGemini
 from tests.pdfs import HANDWRITTEN_FIXTURE, blank_pdf, encrypted_pdf, pdf_with_text
 
@@ -33,6 +34,23 @@ def test_the_upload_page_needs_a_login(client: Client) -> None:
 
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_an_upload_beyond_the_processs_slots_waits_then_gets_a_429_and_stores_nothing(
+    logged_in: Client, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.LATEXOCR_MAX_CONCURRENT_UPLOADS = 1
+    settings.LATEXOCR_UPLOAD_WAIT_S = 0.05
+    assert upload_slots.acquire(timeout_s=0)  # another upload in progress
+    try:
+        response = post_upload(logged_in, pdf_with_text(["x"]), django_capture_on_commit_callbacks)
+    finally:
+        upload_slots.release()
+
+    assert response.status_code == 429
+    assert "Trop de dépôts sont en cours" in response.content.decode()
+    assert not Conversion.objects.exists()
+    assert upload_slots.busy == 0
 
 
 def test_the_upload_page_shows_the_form(logged_in: Client) -> None:
