@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -13,26 +12,9 @@ import pytest
 from pypdf import PdfReader
 
 from latexocr.compiler import CompileError, CompileResult, latex_compile, log_errors, repair_prompt
+from latexocr.tests.tex import needs_tex, skip_without_tex, tex_document
 
 MAX_OUTPUT_BYTES = 20_000_000
-
-skip_without_tex = pytest.mark.skipif(
-    shutil.which("latexmk") is None or shutil.which("pdflatex") is None,
-    reason="TeX Live is not installed (scripts/system-packages installs it as root)",
-)
-needs_tex = [pytest.mark.tex, skip_without_tex]
-
-
-def document(body: str, preamble: str = "") -> str:
-    return (
-        "\\documentclass[11pt,a4paper]{article}\n"
-        "\\usepackage[T1]{fontenc}\n"
-        "\\usepackage[french]{babel}\n"
-        f"{preamble}"
-        "\\begin{document}\n"
-        f"{body}\n"
-        "\\end{document}\n"
-    )
 
 
 @pytest.fixture
@@ -60,7 +42,7 @@ def test_a_good_document_compiles_into_a_pdf_with_its_page_count(
     settings: Any, engine: str
 ) -> None:
     settings.LATEXOCR_COMPILER = engine
-    source = document(
+    source = tex_document(
         "\\section*{Exercice 1}\nSoit $f(x) = \\frac{x^2}{2}$.\n\\newpage\n"
         "\\section*{Exercice 2}\n\\[ \\int_0^1 f(x)\\,\\mathrm{d}x \\]\n\\newpage\nFin.",
         preamble="\\usepackage{amsmath}\n",
@@ -82,7 +64,7 @@ class TestBrokenDocuments:
     pytestmark = needs_tex
 
     def test_an_undefined_control_sequence_fails_with_its_line_and_command(self) -> None:
-        source = document("Bonjour\n\\fooo{x} et la suite")
+        source = tex_document("Bonjour\n\\fooo{x} et la suite")
 
         result = compile_source(source)
 
@@ -105,14 +87,14 @@ class TestBrokenDocuments:
         ]
 
     def test_mathbb_without_amssymb_names_the_missing_package(self) -> None:
-        result = compile_source(document("$x \\in \\mathbb{R}$"))
+        result = compile_source(tex_document("$x \\in \\mathbb{R}$"))
 
         assert not result.compiled
         assert result.errors[0].line == 5
         assert "\\usepackage{amssymb}" in result.errors[0].message
 
     def test_an_unknown_package_is_reported_on_its_usepackage_line(self) -> None:
-        result = compile_source(document("x", preamble="\\usepackage{siunitxx}\n"))
+        result = compile_source(tex_document("x", preamble="\\usepackage{siunitxx}\n"))
 
         assert not result.compiled
         assert result.errors == [
@@ -125,7 +107,7 @@ class TestBrokenDocuments:
         ]
 
     def test_an_unclosed_brace_is_found_on_the_line_where_the_argument_starts(self) -> None:
-        source = document("Calculer\n\\[ \\lim_{x \\to 1} \\frac{\\sqrt{x^2+1}{x+2} \\]\nFin.")
+        source = tex_document("Calculer\n\\[ \\lim_{x \\to 1} \\frac{\\sqrt{x^2+1}{x+2} \\]\nFin.")
 
         result = compile_source(source)
 
@@ -134,7 +116,7 @@ class TestBrokenDocuments:
         assert result.errors[0].message == "Accolade non fermée dans l'argument de \\frac."
 
     def test_an_ampersand_outside_a_table_is_explained(self) -> None:
-        result = compile_source(document("Questions 1 & 2"))
+        result = compile_source(tex_document("Questions 1 & 2"))
 
         assert not result.compiled
         assert result.errors[0].line == 5
@@ -147,7 +129,7 @@ class TestContainment:
 
     def test_write18_runs_no_command(self, tmp_path: Path) -> None:
         marker = tmp_path / "pwned"
-        source = document(f"\\immediate\\write18{{touch {marker}}}\nBonjour")
+        source = tex_document(f"\\immediate\\write18{{touch {marker}}}\nBonjour")
 
         result = compile_source(source)
 
@@ -155,7 +137,7 @@ class TestContainment:
         assert not marker.exists()
 
     def test_reading_etc_passwd_is_refused(self) -> None:
-        result = compile_source(document("\\input{/etc/passwd}"))
+        result = compile_source(tex_document("\\input{/etc/passwd}"))
 
         assert not result.compiled
         assert result.errors[0].line == 5
@@ -164,7 +146,7 @@ class TestContainment:
 
     def test_writing_outside_its_directory_is_refused(self, tmp_path: Path) -> None:
         target = tmp_path / "evil.txt"
-        source = document(
+        source = tex_document(
             f"\\newwrite\\out\\immediate\\openout\\out={target}\n"
             "\\immediate\\write\\out{x}\\immediate\\closeout\\out"
         )
@@ -178,13 +160,13 @@ class TestContainment:
     def test_an_endless_loop_is_stopped_by_the_time_limit_and_leaves_nothing_running(self) -> None:
         started = time.monotonic()
 
-        result = compile_source(document("\\def\\x{\\x}\\x"), timeout_s=2)
+        result = compile_source(tex_document("\\def\\x{\\x}\\x"), timeout_s=2)
 
         assert time.monotonic() - started < 10
         assert not result.compiled
         assert result.errors[0].message.startswith("Compilation arrêtée au bout de 2 s")
         assert tex_processes_left() == []
-        assert compile_source(document("Encore là.")).compiled
+        assert compile_source(tex_document("Encore là.")).compiled
 
     def test_an_oversize_output_is_cut_at_the_cap(self) -> None:
         flood = (
@@ -192,7 +174,7 @@ class TestContainment:
             "\\ifnum\\n<10000000\\repeat"
         )
 
-        result = compile_source(document(flood), max_output_bytes=200_000)
+        result = compile_source(tex_document(flood), max_output_bytes=200_000)
 
         assert not result.compiled
         assert result.pdf is None
@@ -206,7 +188,7 @@ class TestContainment:
 @pytest.mark.usefixtures("latexmk")
 def test_a_source_larger_than_the_output_cap_is_not_counted_as_output() -> None:
     padding = "%" + "x" * 99 + "\n"
-    source = document(padding * 3_000 + "Court.")
+    source = tex_document(padding * 3_000 + "Court.")
 
     result = compile_source(source, max_output_bytes=200_000)
 
@@ -216,7 +198,7 @@ def test_a_source_larger_than_the_output_cap_is_not_counted_as_output() -> None:
 def test_no_configured_engine_skips_the_check_with_a_reason(settings: Any) -> None:
     settings.LATEXOCR_COMPILER = ""
 
-    result = compile_source(document("x"))
+    result = compile_source(tex_document("x"))
 
     assert not result.compiled
     assert result.skipped_reason == "Vérification désactivée : aucun compilateur LaTeX configuré."
@@ -226,7 +208,7 @@ def test_no_configured_engine_skips_the_check_with_a_reason(settings: Any) -> No
 def test_an_engine_missing_from_the_path_skips_the_check_with_a_reason(settings: Any) -> None:
     settings.LATEXOCR_COMPILER = "no-such-latex-engine -pdf"
 
-    result = compile_source(document("x"))
+    result = compile_source(tex_document("x"))
 
     assert not result.compiled
     assert result.skipped_reason is not None

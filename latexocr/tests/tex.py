@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 skip_without_tex = pytest.mark.skipif(
-    shutil.which("pdflatex") is None,
+    shutil.which("latexmk") is None or shutil.which("pdflatex") is None,
     reason="TeX Live is not installed (scripts/system-packages installs it as root)",
 )
 needs_tex = [pytest.mark.tex, skip_without_tex]
