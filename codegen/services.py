@@ -9,7 +9,6 @@ of slow questions from taking every gunicorn thread.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from django.conf import settings
@@ -25,6 +24,7 @@ from codegen.parser import reply_parse
 from codegen.selectors import question_quota_remaining
 from codegen.webhook import WebhookError
 from platform_site.gemini import GeminiError
+from platform_site.slots import ProcessSlots
 
 logger = logging.getLogger(__name__)
 
@@ -41,31 +41,7 @@ class SendLimitReached(Exception):
     """The question was sent CODEGEN_MAX_SENDS times already."""
 
 
-class _InFlightLimit:
-    """A counting semaphore whose size is read from the settings at each acquire."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._count = 0
-
-    def try_acquire(self) -> bool:
-        with self._lock:
-            if self._count >= settings.CODEGEN_MAX_IN_FLIGHT:
-                return False
-            self._count += 1
-            return True
-
-    def release(self) -> None:
-        with self._lock:
-            self._count -= 1
-
-    @property
-    def count(self) -> int:
-        with self._lock:
-            return self._count
-
-
-in_flight = _InFlightLimit()
+in_flight = ProcessSlots("CODEGEN_MAX_IN_FLIGHT")
 
 
 @transaction.atomic

@@ -9,52 +9,20 @@ limit is passed, so an oversize file is refused without being stored anywhere.
 from __future__ import annotations
 
 import io
-import threading
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import InMemoryUploadedFile, UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, QueryDict
 from django.utils.datastructures import MultiValueDict
 
+from platform_site.slots import ProcessSlots
 
-class UploadSlots:
-    """Uploads read, checked and stored at once in this process (LATEXOCR_MAX_CONCURRENT_UPLOADS).
-
-    Each one holds its PDF in memory several times over (the body, the form's copy, the
-    parser's objects, the INSERT): ten 20 MB uploads at once took 1.8 GiB here, against a
-    512 MiB pod. Beyond the limit an upload waits its turn, its body still in the socket.
-    The size is read from the settings at each acquire, so tests can change it.
-    """
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._busy = 0
-
-    def acquire(self, *, timeout_s: float) -> bool:
-        with self._condition:
-            return self._condition.wait_for(self._free_slot, timeout=timeout_s) and self._take()
-
-    def release(self) -> None:
-        with self._condition:
-            self._busy -= 1
-            self._condition.notify()
-
-    @property
-    def busy(self) -> int:
-        with self._condition:
-            return self._busy
-
-    def _free_slot(self) -> bool:
-        return self._busy < settings.LATEXOCR_MAX_CONCURRENT_UPLOADS
-
-    def _take(self) -> bool:
-        self._busy += 1
-        return True
-
-
-upload_slots = UploadSlots()
+# Uploads read, checked and stored at once in this process: each holds its PDF in memory
+# several times over (the body, the parser's objects, the INSERT), and ten 20 MB uploads at
+# once took 1.8 GiB here against a 512 MiB pod. Beyond the limit an upload waits its turn,
+# its body still in the socket.
+upload_slots = ProcessSlots("LATEXOCR_MAX_CONCURRENT_UPLOADS")
 
 # Room for the multipart boundaries and the other form fields around the file.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024

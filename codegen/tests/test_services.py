@@ -128,7 +128,7 @@ def test_the_in_flight_slot_is_given_back_after_success_and_failure(
         question_ask(user=user, message="x")
     question_ask(user=user, message="y")
 
-    assert in_flight.count == 0
+    assert in_flight.busy == 0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 import pytest
 from django.core.files.uploadhandler import StopUpload
 from django.test import RequestFactory
 
-from latexocr.uploads import MULTIPART_OVERHEAD_BYTES, SizeLimitedMemoryUploadHandler, UploadSlots
+from latexocr.uploads import MULTIPART_OVERHEAD_BYTES, SizeLimitedMemoryUploadHandler
 
 
 def handler(max_bytes: int) -> SizeLimitedMemoryUploadHandler:
@@ -48,28 +45,3 @@ def test_a_body_within_the_limit_becomes_an_in_memory_file() -> None:
     assert uploaded.read() == b"%PDF-"
     assert uploaded.name == "td1.pdf"
     assert not upload_handler.too_large
-
-
-def test_upload_slots_make_one_more_upload_wait_then_give_up(settings: Any) -> None:
-    settings.LATEXOCR_MAX_CONCURRENT_UPLOADS = 2
-    slots = UploadSlots()
-
-    assert slots.acquire(timeout_s=0)
-    assert slots.acquire(timeout_s=0)
-    assert not slots.acquire(timeout_s=0.05)
-    assert slots.busy == 2
-
-
-def test_a_released_slot_lets_the_waiting_upload_in(settings: Any) -> None:
-    settings.LATEXOCR_MAX_CONCURRENT_UPLOADS = 1
-    slots = UploadSlots()
-    slots.acquire(timeout_s=0)
-    outcome: list[bool] = []
-    waiter = threading.Thread(target=lambda: outcome.append(slots.acquire(timeout_s=5)))
-    waiter.start()
-
-    slots.release()
-    waiter.join(timeout=5)
-
-    assert outcome == [True]
-    assert slots.busy == 1
