@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from latexocr.compiler import CompileError
+    from latexocr.tex_errors import CompileError
 
 CORPUS = Path(__file__).resolve().parent / "tex_corpus"
 FIXED_SUFFIX = ".fixed.tex"
@@ -87,7 +87,8 @@ def _repair_round(documents: list[Path], failures: list[Measure]) -> list[Measur
     from django.conf import settings
     from django.test import override_settings
 
-    from latexocr.compiler import latex_compile, repair_prompt
+    from latexocr.checking import repair_prompt
+    from latexocr.compiler import latex_compile
     from latexocr.latex import latex_strip_fences
     from platform_site.gemini import generate
     from tests.fakes.gemini import FakeGemini, Reply

@@ -58,6 +58,19 @@ def prompt_fingerprint(*, page_count: int) -> str:
     return hashlib.sha256(prompt.encode()).hexdigest()
 
 
+def gemini_generate(*, model: str, prompt: str, pdf: bytes | None = None) -> gemini.GeminiAnswer:
+    """One Gemini call with LaTeX OCR's output budget, thinking level, time limit and attempts."""
+    return gemini.generate(
+        model=model,
+        prompt=prompt,
+        pdf=pdf,
+        max_output_tokens=MAX_OUTPUT_TOKENS,
+        timeout_s=settings.LATEXOCR_CALL_TIMEOUT_S,
+        attempts=settings.LATEXOCR_MAX_ATTEMPTS,
+        thinking_level=THINKING_LEVEL,
+    )
+
+
 def convert_locally(*, pdf: bytes) -> ConversionResult:
     pages = pdf_text_pages(pdf)
     if not any(text.strip() for text in pages):
@@ -109,16 +122,12 @@ def convert_with_gemini(
 
     def convert_range(pages: _Range) -> gemini.GeminiAnswer:
         whole = pages.start == 0 and pages.stop == page_count
-        return gemini.generate(
+        return gemini_generate(
             model=model,
             prompt=prompt_text(
                 first_page=pages.start + 1, last_page=pages.stop, page_count=page_count
             ),
             pdf=pdf if whole else pdf_pages(pdf, start=pages.start, stop=pages.stop),
-            max_output_tokens=MAX_OUTPUT_TOKENS,
-            timeout_s=settings.LATEXOCR_CALL_TIMEOUT_S,
-            attempts=settings.LATEXOCR_MAX_ATTEMPTS,
-            thinking_level=THINKING_LEVEL,
         )
 
     executor = ThreadPoolExecutor(

@@ -2,9 +2,9 @@
 
 Gemini promises LaTeX "that compiles"; we check it with `compiler.latex_compile`. When the
 document does not compile and Gemini made it, its errors go back to Gemini once with a request
-for a corrected complete document, which is compiled in turn. Nothing here touches the
-database: the service hands in the LaTeX and stores the `LatexCheck` it gets back. A failed
-repair is never a failed conversion: the original document stays the result.
+for a corrected complete document (`repair_prompt`), which is compiled in turn. Nothing here
+touches the database: the service hands in the LaTeX and stores the `LatexCheck` it gets back.
+A failed repair is never a failed conversion: the original document stays the result.
 """
 
 from __future__ import annotations
@@ -13,14 +13,20 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from latexocr.backends import MAX_OUTPUT_TOKENS, THINKING_LEVEL
-from latexocr.compiler import CompileResult, latex_compile, repair_prompt
+from latexocr.backends import gemini_generate
+from latexocr.compiler import CompileResult, latex_compile
 from latexocr.latex import latex_strip_fences
+from latexocr.tex_errors import CompileError
 from platform_site import gemini
 
 logger = logging.getLogger(__name__)
+
+REPAIR_PROMPT_TEMPLATE = "latexocr/repair_prompt.txt"
+# Source lines quoted in the repair prompt are cut here: one line is enough to locate a fault.
+QUOTED_LINE_MAX_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -51,13 +57,9 @@ def latex_check(*, latex: str, repair: bool) -> LatexCheck:
         return _without_repair(original)
 
     try:
-        answer = gemini.generate(
+        answer = gemini_generate(
             model=settings.LATEXOCR_GEMINI_MODEL,
             prompt=repair_prompt(source=latex, errors=original.errors),
-            max_output_tokens=MAX_OUTPUT_TOKENS,
-            timeout_s=settings.LATEXOCR_CALL_TIMEOUT_S,
-            attempts=settings.LATEXOCR_MAX_ATTEMPTS,
-            thinking_level=THINKING_LEVEL,
         )
     except gemini.GeminiError as error:
         logger.warning("repair round: gemini failed: %r", error)
@@ -92,6 +94,23 @@ def latex_check(*, latex: str, repair: bool) -> LatexCheck:
         input_tokens=answer.input_tokens,
         output_tokens=answer.output_tokens,
     )
+
+
+def repair_prompt(*, source: str, errors: list[CompileError]) -> str:
+    """The request for a corrected complete document, sent with the compiler's errors."""
+    source_lines = source.splitlines()
+    listed = []
+    for error in errors:
+        if error.line is not None and 1 <= error.line <= len(source_lines):
+            quoted = source_lines[error.line - 1].strip()[:QUOTED_LINE_MAX_CHARS]
+            listed.append(f"- ligne {error.line} ({quoted}) : {error.message}")
+        else:
+            listed.append(f"- {error.message}")
+    prompt = render_to_string(
+        REPAIR_PROMPT_TEMPLATE, {"errors": "\n".join(listed), "source": source}
+    )
+    # The template file's own last line break is not part of the prompt.
+    return prompt.removesuffix("\n")
 
 
 def _compile(source: str) -> CompileResult:

@@ -25,6 +25,12 @@ def _latexocr_settings(settings: Any) -> None:
 
 
 @pytest.fixture
+def latexmk(settings: Any) -> None:
+    """The compile check runs latexmk (tests marked `tex`)."""
+    settings.LATEXOCR_COMPILER = "latexmk -pdf"
+
+
+@pytest.fixture
 def gemini_backend(settings: Any, fake_gemini: Any) -> Any:
     """Conversions go to the fake Gemini."""
     settings.LATEXOCR_BACKEND = "gemini"

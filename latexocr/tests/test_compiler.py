@@ -11,21 +11,7 @@ import psutil
 import pytest
 from pypdf import PdfReader
 
-from latexocr.compiler import CompileError, CompileResult, latex_compile, log_errors, repair_prompt
-from latexocr.tests.tex import needs_tex, skip_without_tex, tex_document
-
-MAX_OUTPUT_BYTES = 20_000_000
-
-
-@pytest.fixture
-def latexmk(settings: Any) -> None:
-    settings.LATEXOCR_COMPILER = "latexmk -pdf"
-
-
-def compile_source(
-    source: str, *, timeout_s: int = 30, max_output_bytes: int = MAX_OUTPUT_BYTES
-) -> CompileResult:
-    return latex_compile(source=source, timeout_s=timeout_s, max_output_bytes=max_output_bytes)
+from latexocr.tests.tex import compile_source, needs_tex, skip_without_tex, tex_document
 
 
 def tex_processes_left() -> list[str]:
@@ -57,70 +43,6 @@ def test_a_good_document_compiles_into_a_pdf_with_its_page_count(
     assert result.page_count == 3
     assert len(PdfReader(io.BytesIO(result.pdf)).pages) == 3
     assert result.duration_s > 0
-
-
-@pytest.mark.usefixtures("latexmk")
-class TestBrokenDocuments:
-    pytestmark = needs_tex
-
-    def test_an_undefined_control_sequence_fails_with_its_line_and_command(self) -> None:
-        source = tex_document("Bonjour\n\\fooo{x} et la suite")
-
-        result = compile_source(source)
-
-        assert not result.compiled
-        assert result.pdf is None and result.page_count is None
-        assert result.skipped_reason is None
-        first = result.errors[0]
-        assert first.line == 6
-        assert first.message.startswith("Commande inconnue : \\fooo")
-        assert "Undefined control sequence" in result.log_excerpt
-
-    def test_a_missing_end_document_fails_saying_so_at_the_last_line(self) -> None:
-        source = "\\documentclass{article}\n\\begin{document}\nBonjour\n"
-
-        result = compile_source(source)
-
-        assert not result.compiled
-        assert result.errors == [
-            CompileError(line=3, message="Le document se termine sans \\end{document}.")
-        ]
-
-    def test_mathbb_without_amssymb_names_the_missing_package(self) -> None:
-        result = compile_source(tex_document("$x \\in \\mathbb{R}$"))
-
-        assert not result.compiled
-        assert result.errors[0].line == 5
-        assert "\\usepackage{amssymb}" in result.errors[0].message
-
-    def test_an_unknown_package_is_reported_on_its_usepackage_line(self) -> None:
-        result = compile_source(tex_document("x", preamble="\\usepackage{siunitxx}\n"))
-
-        assert not result.compiled
-        assert result.errors == [
-            CompileError(
-                line=4,
-                message=(
-                    "Fichier introuvable : siunitxx.sty (paquet non installé ou nom mal écrit)."
-                ),
-            )
-        ]
-
-    def test_an_unclosed_brace_is_found_on_the_line_where_the_argument_starts(self) -> None:
-        source = tex_document("Calculer\n\\[ \\lim_{x \\to 1} \\frac{\\sqrt{x^2+1}{x+2} \\]\nFin.")
-
-        result = compile_source(source)
-
-        assert not result.compiled
-        assert result.errors[0].line == 6
-        assert result.errors[0].message == "Accolade non fermée dans l'argument de \\frac."
-
-    def test_an_ampersand_outside_a_table_is_explained(self) -> None:
-        result = compile_source(tex_document("Questions 1 & 2"))
-
-        assert not result.compiled
-        assert result.errors[0].line == 5
-        assert "hors d'un tableau" in result.errors[0].message
 
 
 @pytest.mark.usefixtures("latexmk")
@@ -213,52 +135,3 @@ def test_an_engine_missing_from_the_path_skips_the_check_with_a_reason(settings:
     assert not result.compiled
     assert result.skipped_reason is not None
     assert "no-such-latex-engine" in result.skipped_reason
-
-
-def test_an_error_after_a_missing_file_is_not_reported_twice() -> None:
-    log = (
-        "! LaTeX Error: File `tikzz.sty' not found.\n\n"
-        "Type X to quit or <RETURN> to proceed,\n\n"
-        "! Emergency stop.\n<read *> \n         \nl.3 \\begin\n          {document}\n"
-        "!  ==> Fatal error occurred, no output PDF file produced!\n"
-    )
-    source = "\\documentclass{article}\n\\usepackage{tikzz}\n\\begin{document}\n"
-
-    errors = log_errors(log=log, source=source)
-
-    assert errors == [
-        CompileError(
-            line=2,
-            message="Fichier introuvable : tikzz.sty (paquet non installé ou nom mal écrit).",
-        )
-    ]
-
-
-def test_an_unknown_tex_message_is_kept_verbatim() -> None:
-    log = "! Something unheard of.\nl.7 \\weird\n"
-
-    assert log_errors(log=log, source="") == [
-        CompileError(line=7, message="Erreur TeX : Something unheard of.")
-    ]
-
-
-def test_the_repair_prompt_lists_each_error_with_its_line_and_holds_the_whole_document() -> None:
-    source = "\\documentclass{article}\n\\begin{document}\n$x \\in \\mathbb{R}$\n\\end{document}\n"
-    errors = [
-        CompileError(
-            line=3, message="Commande inconnue : \\mathbb (il manque \\usepackage{amssymb})."
-        ),
-        CompileError(line=None, message="Le document se termine sans \\end{document}."),
-    ]
-
-    prompt = repair_prompt(source=source, errors=errors)
-
-    assert (
-        "- ligne 3 ($x \\in \\mathbb{R}$) : Commande inconnue : \\mathbb "
-        "(il manque \\usepackage{amssymb})." in prompt
-    )
-    assert "- Le document se termine sans \\end{document}." in prompt
-    assert prompt.rstrip().endswith(source.rstrip())
-    assert "document complet corrigé" in prompt
-    assert "uniquement avec le code LaTeX" in prompt
-    assert "${" not in prompt
