@@ -5,38 +5,17 @@ to the pod's 512 MiB limit. Same algorithm name as Django's hasher, so existing
 argon2 hashes verify and are re-hashed with these parameters on the next login.
 
 argon2-cffi releases the GIL while hashing, so a threaded worker can run many hashes at
-once: a per-process semaphore (ACCOUNTS_MAX_CONCURRENT_HASHES) makes a burst of logins
-queue instead of multiplying the memory.
+once: a per-process cap (`hash_slots`, sized by ACCOUNTS_MAX_CONCURRENT_HASHES) makes a burst
+of logins queue instead of multiplying the memory.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
-from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 
-_hash_slots: threading.BoundedSemaphore | None = None
-_hash_slots_lock = threading.Lock()
+from platform_site.slots import ProcessSlots
 
-
-def hash_slots() -> threading.BoundedSemaphore:
-    global _hash_slots
-    with _hash_slots_lock:
-        if _hash_slots is None:
-            _hash_slots = threading.BoundedSemaphore(settings.ACCOUNTS_MAX_CONCURRENT_HASHES)
-        return _hash_slots
-
-
-@receiver(setting_changed)
-def _resize_hash_slots(*, setting: str, **kwargs: Any) -> None:
-    global _hash_slots
-    if setting == "ACCOUNTS_MAX_CONCURRENT_HASHES":
-        with _hash_slots_lock:
-            _hash_slots = None
+hash_slots = ProcessSlots("ACCOUNTS_MAX_CONCURRENT_HASHES")
 
 
 class Argon2idHasher(Argon2PasswordHasher):
@@ -45,9 +24,9 @@ class Argon2idHasher(Argon2PasswordHasher):
     parallelism = 1
 
     def encode(self, password: str, salt: str) -> str:
-        with hash_slots():
+        with hash_slots.held():
             return super().encode(password, salt)
 
     def verify(self, password: str, encoded: str) -> bool:
-        with hash_slots():
+        with hash_slots.held():
             return super().verify(password, encoded)
