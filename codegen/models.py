@@ -51,6 +51,9 @@ class Question(models.Model):
     reply = models.TextField(_("réponse brute"), blank=True)
     code = models.TextField(_("code"), blank=True)
     explanation = models.TextField(_("explication"), blank=True)
+    # The explanation as sanitised HTML, rendered once when the answer is saved: rendering
+    # is the costly part of a page view, and a reply is read many times.
+    explanation_html = models.TextField(_("explication (HTML)"), blank=True, editable=False)
     error = models.TextField(_("message d'erreur"), blank=True)
     latency_ms = models.PositiveIntegerField(_("durée de l'appel (ms)"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("envois"), default=0)

@@ -1,9 +1,13 @@
-"""Cut an LLM's reply into the Python code and its explanation.
+r"""Cut an LLM's reply into the Python code and its explanation.
 
 The old service cut at the first "```python" and after "**Explication :**" and produced
 garbage for any other shape. Models vary: other fence tags, several blocks, no fence, CRLF,
 a fence left open when the answer was cut, the marker spelt a dozen ways. This is one pure
 function over the text, so every shape is a line in a table test.
+
+Every step is linear in the length of the reply: the patterns use possessive quantifiers
+(no backtracking between neighbouring `\s*`) and nothing rescans the text per block, so a
+hostile megabyte of fences, spaces or brackets costs milliseconds.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from django.utils.translation import gettext as _
 
 PYTHON_TAGS = frozenset({"python", "py", "python3"})
 
-FENCE = re.compile(r"^\s{0,3}(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*?)\s*$")
+# The fence itself; the info string (the rest of the line, no backtick in it) is cut with
+# str methods, which cannot backtrack.
+FENCE_OPENING = re.compile(r"\s{0,3}+(?P<fence>`{3,}+|~{3,}+)")
 
 _MARKER_WORD = (
     r"(?:explications?|explanation)"
@@ -25,12 +31,13 @@ _EMPHASIS = r"(?:\*\*|__|\*|_)"
 # "**Explication :**", "**Explication** :", "Explication:", "## Explication :" — a colon ends
 # the marker and the explanation may start on the same line.
 MARKER_WITH_COLON = re.compile(
-    rf"^\s*(?:\#{{1,6}}\s*)?{_EMPHASIS}?\s*{_MARKER_WORD}\s*{_EMPHASIS}?\s*[:\uff1a]\s*{_EMPHASIS}?\s*",
+    rf"\s*+(?:\#{{1,6}}+\s*+)?+{_EMPHASIS}?+\s*+{_MARKER_WORD}\s*+{_EMPHASIS}?+\s*+[:\uff1a]"
+    rf"\s*+{_EMPHASIS}?+\s*+",
     re.IGNORECASE,
 )
 # "## Explication", "**Explication**", "Explication" alone on its line.
 MARKER_ALONE = re.compile(
-    rf"^\s*(?:\#{{1,6}}\s*)?{_EMPHASIS}?\s*{_MARKER_WORD}\s*{_EMPHASIS}?\s*\#*\s*$",
+    rf"\s*+(?:\#{{1,6}}+\s*+)?+{_EMPHASIS}?+\s*+{_MARKER_WORD}\s*+{_EMPHASIS}?+\s*+\#*+\s*+",
     re.IGNORECASE,
 )
 
@@ -79,13 +86,24 @@ def reply_parse(reply: str) -> ParsedReply:
     )
 
 
+def _fence(line: str) -> tuple[str, str] | None:
+    """(fence, info string) when `line` is a fence line, else None."""
+    opening = FENCE_OPENING.match(line)
+    if opening is None:
+        return None
+    info = line[opening.end() :].strip()
+    if "`" in info:
+        return None
+    return opening["fence"], info
+
+
 def _segments(text: str) -> list[_Segment]:
     segments: list[_Segment] = []
     prose: list[str] = []
     lines = text.split("\n")
     index = 0
     while index < len(lines):
-        opening = FENCE.match(lines[index])
+        opening = _fence(lines[index])
         if opening is None:
             prose.append(lines[index])
             index += 1
@@ -93,15 +111,15 @@ def _segments(text: str) -> list[_Segment]:
         if prose:
             segments.append(_Segment(lines=tuple(prose)))
             prose = []
-        fence = opening["fence"]
-        info = opening["info"].split()
+        fence, info_string = opening
+        info = info_string.split()
         body: list[str] = []
         index += 1
         # A closing fence is the same character, at least as long, with nothing after it;
         # an answer cut by the output limit leaves the last block open to the end.
         while index < len(lines):
-            closing = FENCE.match(lines[index])
-            if closing and not closing["info"] and closing["fence"].startswith(fence):
+            closing = _fence(lines[index])
+            if closing and not closing[1] and closing[0].startswith(fence):
                 index += 1
                 break
             body.append(lines[index])
@@ -124,19 +142,18 @@ def _explanation_after_marker(segments: list[_Segment], code_blocks: list[_Segme
     Blocks already taken as code are left out, so a marker placed before the code does not
     repeat the code in the explanation.
     """
+    taken = {id(block) for block in code_blocks}
     for position, segment in enumerate(segments):
         if segment.is_fence:
             continue
         for line_number, line in enumerate(segment.lines):
-            marker = MARKER_WITH_COLON.match(line) or MARKER_ALONE.match(line)
+            marker = MARKER_WITH_COLON.match(line) or MARKER_ALONE.fullmatch(line)
             if marker is None:
                 continue
             rest_of_line = line[marker.end() :].strip()
             parts = ["\n".join((rest_of_line, *segment.lines[line_number + 1 :]))]
             parts.extend(
-                later.as_markdown()
-                for later in segments[position + 1 :]
-                if not any(later is block for block in code_blocks)
+                later.as_markdown() for later in segments[position + 1 :] if id(later) not in taken
             )
             return "\n\n".join(part.strip() for part in parts if part.strip())
     return None

@@ -21,6 +21,7 @@ from accounts.models import User
 from codegen import backends
 from codegen.models import Question
 from codegen.parser import reply_parse
+from codegen.rendering import explanation_render
 from codegen.selectors import question_quota_remaining
 from codegen.webhook import WebhookError
 from platform_site.gemini import GeminiError
@@ -149,12 +150,14 @@ def _question_finish(
     question.reply = reply
     question.code = code
     question.explanation = explanation
+    question.explanation_html = explanation_render(explanation) if explanation else ""
     question.error = error
     question.latency_ms = latency_ms
     question.finished_at = timezone.now()
     question.save(
         update_fields=[
-            "status", "reply", "code", "explanation", "error", "latency_ms", "finished_at",
+            "status", "reply", "code", "explanation", "explanation_html", "error",
+            "latency_ms", "finished_at",
         ]
     )  # fmt: skip
 

@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -28,7 +29,7 @@ from accounts.models import User
 from codegen import backends
 from codegen.forms import QuestionForm
 from codegen.models import InvalidTransition, Question
-from codegen.rendering import code_highlight, explanation_render, syntax_check
+from codegen.rendering import code_highlight, syntax_check
 from codegen.selectors import (
     question_get_owned,
     question_list,
@@ -82,7 +83,8 @@ def answer_context(question: Question) -> dict[str, Any]:
     syntax = syntax_check(question.code) if question.code else None
     return {
         "code_html": code_highlight(question.code) if question.code else "",
-        "explanation_html": explanation_render(question.explanation),
+        # Rendered and sanitised when the answer was saved (codegen.rendering).
+        "explanation_html": mark_safe(question.explanation_html),  # noqa: S308
         "syntax": syntax,
     }
 

@@ -4,6 +4,7 @@ import factory
 
 from accounts.tests.factories import UserFactory
 from codegen.models import Question
+from codegen.rendering import explanation_render
 
 
 class QuestionFactory(factory.django.DjangoModelFactory[Question]):
@@ -20,6 +21,7 @@ class AnsweredQuestionFactory(QuestionFactory):
     status = Question.Status.ANSWERED
     code = "def somme(valeurs):\n    return sum(valeurs)"
     explanation = "La fonction `somme` utilise **sum**."
+    explanation_html = factory.LazyAttribute(lambda o: str(explanation_render(o.explanation)))
     reply = factory.LazyAttribute(
         lambda o: f"```python\n{o.code}\n```\nExplication : {o.explanation}"
     )

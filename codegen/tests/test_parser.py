@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from codegen.parser import reply_parse
@@ -150,3 +152,22 @@ def test_the_parser_finds_the_code_and_the_explanation(
 
     assert parsed.code == code
     assert parsed.explanation == explanation
+
+
+HOSTILE_REPLIES = {
+    "fences": "```\n" * 250_000,
+    "code blocks and prose": "```python\nx\n```\ny\n" * 50_000,
+    "blanks after a fence": "```" + " " * 1_000_000 + "x",
+    "blanks after a marker": "## **Explication" + " " * 1_000_000 + "x",
+    "blanks before a marker": " " * 1_000_000 + "Explication x",
+    "brackets": "[" * 1_000_000,
+}
+
+
+@pytest.mark.parametrize("reply", HOSTILE_REPLIES.values(), ids=HOSTILE_REPLIES.keys())
+def test_a_hostile_megabyte_of_reply_is_parsed_in_under_a_second(reply: str) -> None:
+    started = time.process_time()
+
+    reply_parse(reply)
+
+    assert time.process_time() - started < 1.0

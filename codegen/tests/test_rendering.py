@@ -1,6 +1,15 @@
 from __future__ import annotations
 
-from codegen.rendering import code_highlight, explanation_render, syntax_check
+import time
+
+import pytest
+
+from codegen.rendering import (
+    MARKDOWN_MAX_CHARS,
+    code_highlight,
+    explanation_render,
+    syntax_check,
+)
 
 
 def test_highlighted_code_is_escaped() -> None:
@@ -45,3 +54,40 @@ def test_code_nested_too_deeply_is_reported_not_raised() -> None:
     report = syntax_check("(" * 10000 + ")" * 10000)
 
     assert not report.valid
+
+
+# A megabyte of what made python-markdown or the old patterns take seconds to minutes.
+HOSTILE_MEGABYTE = {
+    "brackets": "Voir " + "[" * 1_000_000,
+    "images": "![" * 500_000,
+    "emphasis and links": "*[" * 500_000,
+    "entities": "&#" * 500_000,
+    "fences": "```\n" * 250_000,
+    "table": "|a" * 250_000 + "\n" + "|-" * 250_000,
+    "spaces": "#" + " " * 1_000_000 + "x",
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE_MEGABYTE.values(), ids=HOSTILE_MEGABYTE.keys())
+def test_a_hostile_megabyte_of_explanation_renders_in_under_a_second(text: str) -> None:
+    started = time.process_time()
+
+    html = explanation_render(text)
+
+    assert time.process_time() - started < 1.0
+    assert "<script" not in html
+
+
+def test_a_long_explanation_is_shown_as_escaped_paragraphs() -> None:
+    text = "<b>gras</b> " * (MARKDOWN_MAX_CHARS // 10) + "\n\nfin"
+
+    html = explanation_render(text)
+
+    assert html.startswith("<p>&lt;b&gt;gras&lt;/b&gt;")
+    assert html.endswith("<p>fin</p>")
+
+
+def test_the_explanation_is_rendered_a_little_below_the_limit_too() -> None:
+    html = explanation_render("[" * (MARKDOWN_MAX_CHARS - 10) + "\n\n**fin**")
+
+    assert "<strong>fin</strong>" in html

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib
 import threading
 from datetime import timedelta
 from typing import Any
@@ -56,6 +57,28 @@ def test_an_answered_question_records_code_explanation_and_latency(
     assert question.latency_ms is not None
     assert question.attempts == 1
     assert question.finished_at is not None
+
+
+def test_the_explanation_is_rendered_once_when_the_answer_is_saved(
+    user: User, fake_webhook: FakeWebhook
+) -> None:
+    question = question_ask(user=user, message="Somme d'une liste")
+
+    question.refresh_from_db()
+    assert question.explanation_html.startswith("<p>La fonction <code>resoudre</code>")
+
+
+def test_the_migration_renders_the_explanations_saved_before_it(user: User) -> None:
+    from django.apps import apps
+
+    backfill = importlib.import_module("codegen.migrations.0002_question_explanation_html")
+    question = AnsweredQuestionFactory.create(user=user, explanation="**gras**")
+    Question.objects.filter(pk=question.pk).update(explanation_html="")
+
+    backfill.render_saved_explanations(apps, connection.schema_editor())
+
+    question.refresh_from_db()
+    assert question.explanation_html == "<p><strong>gras</strong></p>\n"
 
 
 def test_a_failed_call_keeps_the_question_failed_with_its_error(

@@ -333,6 +333,20 @@ def test_the_answer_page_shows_code_tools_and_explanation(logged_in: Client, use
     assert "Python valide" in page
 
 
+def test_the_answer_page_shows_the_html_saved_with_the_answer_without_rendering_again(
+    logged_in: Client, user: User
+) -> None:
+    question = AnsweredQuestionFactory.create(
+        user=user, explanation="[" * 100_000, explanation_html="<p>déjà rendue</p>"
+    )
+
+    page = logged_in.get(f"/codegen/{question.pk}/").content.decode()
+    history = logged_in.get("/codegen/history/").content.decode()
+
+    assert "<p>déjà rendue</p>" in page
+    assert "<p>déjà rendue</p>" in history
+
+
 def test_someone_elses_question_is_a_404(logged_in: Client, other_user: User) -> None:
     question = AnsweredQuestionFactory.create(user=other_user)
 

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from latexocr.latex import (
     latex_escape,
     latex_from_text_pages,
@@ -130,3 +134,29 @@ def test_a_document_from_text_pages_keeps_paragraphs_and_page_breaks() -> None:
     assert "\\mbox{}" in body  # the empty page still is a page
     assert "Fin : 100\\%" in body
     assert body.index("Titre") < body.index("Fin")
+
+
+HOSTILE_ANSWERS = {
+    "blanks after a fence": "```" + " " * 1_000_000 + "x",
+    "fences never closed": "```latex\n" + "x\n" * 500_000,
+    "backticks": "`" * 1_000_000,
+    "openings": "```tex\n" * 140_000,
+    "arguments on their own lines": "\\documentclass{article}\n"
+    + "{}\n" * 330_000
+    + "\\begin{document}x\\end{document}",
+    "blanks in a usepackage": "\\usepackage" + " " * 1_000_000 + "x\n\\begin{document}x",
+    "blanks in a definition": "\\newcommand" + " " * 1_000_000 + "x\n\\begin{document}x",
+}
+
+
+@pytest.mark.parametrize("answer", HOSTILE_ANSWERS.values(), ids=HOSTILE_ANSWERS.keys())
+def test_a_hostile_megabyte_of_answer_is_cleaned_and_merged_in_under_a_second(
+    answer: str,
+) -> None:
+    half = answer[: len(answer) // 2]
+    started = time.process_time()
+
+    latex_strip_fences(answer)
+    latex_merge([half, answer[len(half) :]])
+
+    assert time.process_time() - started < 1.0
