@@ -29,8 +29,9 @@ def question_quota_remaining(*, user: User) -> int | None:
     """Questions the user may still ask today (None: no limit). Today is in TIME_ZONE.
 
     Counted from the saved questions, failed ones included: each one reached, or was meant
-    to reach, the paid LLM side. Sending a failed question again does not count anew.
+    to reach, the paid LLM side. Sending a failed question again does not count anew. A
+    question the in-flight cap refused before any send (failed, 0 sends) is not counted:
+    the refusal is the server's doing, not the student's.
     """
-    return daily_quota_remaining(
-        Question.objects.filter(user=user), quota=settings.CODEGEN_DAILY_QUOTA
-    )
+    counted = Question.objects.filter(user=user).exclude(status=Question.Status.FAILED, attempts=0)
+    return daily_quota_remaining(counted, quota=settings.CODEGEN_DAILY_QUOTA)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from codegen import backends
-from codegen.models import Question
+from codegen.models import InvalidTransition, Question
 from codegen.parser import reply_parse
 from codegen.rendering import explanation_render
 from codegen.selectors import question_quota_remaining
@@ -59,49 +59,27 @@ def question_create(*, user: User, message: str) -> Question:
 
 
 def question_send(*, question: Question) -> Question:
-    """Ask the LLM a pending question and record the outcome.
+    """Send a question just created (pending, never sent) and record the outcome.
 
-    Raises TooManyInFlight, or the backend wrapper's own exception (`WebhookError`,
-    `GeminiError` families), after the question has been saved as failed.
+    Raises TooManyInFlight (the question is saved failed, never sent, so the daily quota
+    does not count it), or the backend wrapper's own exception (`WebhookError`,
+    `GeminiError` families) after the question has been saved as failed.
     """
     if not in_flight.try_acquire():
-        _question_finish(
-            question,
-            status=Question.Status.FAILED,
-            error=_(
-                "Trop de questions sont en cours sur le serveur : renvoyez-la dans un instant."
-            ),
-        )
+        _question_finish(question, status=Question.Status.FAILED, error=_busy_error())
         raise TooManyInFlight
     try:
-        question.sent_at = timezone.now()
-        question.attempts = F("attempts") + 1
-        question.save(update_fields=["sent_at", "attempts"])
-        question.refresh_from_db(fields=["attempts"])
-        started = time.monotonic()
-        try:
-            reply = backends.reply_fetch(backend=question.backend, message=question.message)
-        except (WebhookError, GeminiError) as error:
-            logger.warning("codegen question %s failed: %r", question.pk, error)
-            _question_finish(
-                question,
-                status=Question.Status.FAILED,
-                error=backends.error_message(error),
-                latency_ms=_elapsed_ms(started),
-            )
-            raise
-        latency_ms = _elapsed_ms(started)
+        # Only the first sender of a never-sent question gets it (one UPDATE, one winner).
+        claimed = Question.objects.filter(
+            pk=question.pk, status=Question.Status.PENDING, attempts=0
+        ).update(attempts=F("attempts") + 1, sent_at=timezone.now())
+        if not claimed:
+            raise InvalidTransition("This question is being sent already.")
+        question.refresh_from_db(fields=["attempts", "sent_at"])
+        reply, latency_ms = _call(question)
     finally:
         in_flight.release()
-    parsed = reply_parse(reply)
-    _question_finish(
-        question,
-        status=Question.Status.ANSWERED,
-        reply=reply,
-        code=parsed.code,
-        explanation=parsed.explanation,
-        latency_ms=latency_ms,
-    )
+    _question_answered(question, reply=reply, latency_ms=latency_ms)
     return question
 
 
@@ -111,28 +89,101 @@ def question_ask(*, user: User, message: str) -> Question:
 
 
 def question_retry(*, question: Question) -> Question:
-    """Send a failed (or interrupted) question again, through the backend configured now."""
+    """Send a failed (or interrupted) question again, through the backend configured now.
+
+    The send is claimed by one conditional UPDATE (failed, fewer than CODEGEN_MAX_SENDS
+    sends -> pending, one more send), so parallel retries of one question make at most the
+    allowed number of paid calls, whatever the number of processes. Raises InvalidTransition
+    (not failed, or being sent right now), SendLimitReached, QuotaExceeded (a question the
+    in-flight cap had refused, counted again only now), TooManyInFlight (nothing changed).
+    """
     if question.is_interrupted:
+        Question.objects.filter(
+            pk=question.pk, status=Question.Status.PENDING, sent_at=question.sent_at
+        ).update(
+            status=Question.Status.FAILED,
+            error=_("L'envoi a été interrompu avant la réponse."),
+            finished_at=timezone.now(),
+        )
+        question.refresh_from_db()
+    if question.sends_left <= 0:
+        raise _send_limit_reached(question)
+    question.check_transition(Question.Status.PENDING)
+    if not in_flight.try_acquire():
+        raise TooManyInFlight
+    try:
+        with transaction.atomic():
+            if question.attempts == 0:
+                # Refused by the in-flight cap before: not counted in the quota until now.
+                User.objects.select_for_update().filter(pk=question.user_id).first()
+                if question_quota_remaining(user=question.user) == 0:
+                    raise QuotaExceeded
+            claimed = Question.objects.filter(
+                pk=question.pk,
+                status=Question.Status.FAILED,
+                attempts__lt=settings.CODEGEN_MAX_SENDS,
+            ).update(
+                status=Question.Status.PENDING,
+                backend=settings.CODEGEN_BACKEND,
+                error="",
+                finished_at=None,
+                attempts=F("attempts") + 1,
+                sent_at=timezone.now(),
+            )
+        question.refresh_from_db()
+        if not claimed:
+            # Another request claimed it first: pending now, or failed with no send left.
+            if question.status == Question.Status.FAILED:
+                raise _send_limit_reached(question)
+            raise InvalidTransition("This question is being sent already.")
+        reply, latency_ms = _call(question)
+    finally:
+        in_flight.release()
+    _question_answered(question, reply=reply, latency_ms=latency_ms)
+    return question
+
+
+def _call(question: Question) -> tuple[str, int]:
+    """The LLM's reply to a claimed (pending) question and the call's duration in ms."""
+    started = time.monotonic()
+    try:
+        reply = backends.reply_fetch(backend=question.backend, message=question.message)
+    except (WebhookError, GeminiError) as error:
+        logger.warning("codegen question %s failed: %r", question.pk, error)
         _question_finish(
             question,
             status=Question.Status.FAILED,
-            error=_("L'envoi a été interrompu avant la réponse."),
+            error=backends.error_message(error),
+            latency_ms=_elapsed_ms(started),
         )
-    if question.sends_left <= 0:
-        raise SendLimitReached(
-            _(
-                "Cette question a déjà été envoyée %(count)d fois : reformulez-la et posez-la "
-                "de nouveau."
-            )
-            % {"count": question.attempts}
+        raise
+    return reply, _elapsed_ms(started)
+
+
+def _question_answered(question: Question, *, reply: str, latency_ms: int) -> None:
+    parsed = reply_parse(reply)
+    _question_finish(
+        question,
+        status=Question.Status.ANSWERED,
+        reply=reply,
+        code=parsed.code,
+        explanation=parsed.explanation,
+        latency_ms=latency_ms,
+    )
+
+
+def _busy_error() -> str:
+    return _("Trop de questions sont en cours sur le serveur : renvoyez-la dans un instant.")
+
+
+def _send_limit_reached(question: Question) -> SendLimitReached:
+    return SendLimitReached(
+        _(
+            "Cette question a déjà été envoyée %(count)d fois : reformulez-la et posez-la "
+            "de nouveau."
         )
-    question.check_transition(Question.Status.PENDING)
-    question.status = Question.Status.PENDING
-    question.backend = settings.CODEGEN_BACKEND
-    question.error = ""
-    question.finished_at = None
-    question.save(update_fields=["status", "backend", "error", "finished_at"])
-    return question_send(question=question)
+        % {"count": question.attempts}
+    )
 
 
 def _question_finish(

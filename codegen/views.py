@@ -269,6 +269,8 @@ def retry(request: HttpRequest, question_id: int) -> HttpResponse:
         messages.warning(request, _("Seule une question échouée peut être renvoyée."))
     except SendLimitReached as error:
         messages.warning(request, str(error))
+    except QuotaExceeded:
+        messages.warning(request, _quota_message())
     except TooManyInFlight:
         messages.warning(request, _busy_message())
     except UPSTREAM_ERRORS:

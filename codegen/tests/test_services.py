@@ -293,3 +293,79 @@ def test_a_question_is_sent_at_most_codegen_max_sends_times(
     assert question.status == Question.Status.FAILED
     assert question.can_be_resent is False
     assert fake_webhook.request_count == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLite's shared in-memory test database locks whole tables between threads; "
+    "the PostgreSQL pass runs this test",
+)
+def test_thirty_parallel_retries_make_at_most_the_allowed_sends(
+    user: User, fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    settings.CODEGEN_MAX_SENDS = 3
+    settings.CODEGEN_MAX_IN_FLIGHT = 30
+    fake_webhook.delay_s = 0.2
+    for _ in range(30):
+        fake_webhook.queue(Reply(status=500, body="boom"))
+    question = FailedQuestionFactory.create(user=user, attempts=1)
+    start = threading.Barrier(30)
+
+    def retry() -> None:
+        try:
+            start.wait(timeout=10)
+            question_retry(question=Question.objects.get(pk=question.pk))
+        except (WebhookError, InvalidTransition, SendLimitReached):
+            pass
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=retry) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    question.refresh_from_db()
+    assert fake_webhook.request_count <= 2
+    assert question.attempts <= 3
+
+
+def test_a_refusal_by_the_in_flight_cap_is_not_counted_in_the_quota(
+    user: User, fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    settings.CODEGEN_DAILY_QUOTA = 1
+    settings.CODEGEN_MAX_IN_FLIGHT = 1
+    assert in_flight.try_acquire()
+    try:
+        refused = question_create(user=user, message="x")
+        with pytest.raises(TooManyInFlight):
+            question_send(question=refused)
+    finally:
+        in_flight.release()
+
+    question_ask(user=user, message="y")
+
+    assert fake_webhook.request_count == 1
+    refused.refresh_from_db()
+    with pytest.raises(QuotaExceeded):
+        question_retry(question=refused)
+    assert fake_webhook.request_count == 1
+
+
+def test_a_retry_refused_by_the_in_flight_cap_changes_nothing(
+    user: User, fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    settings.CODEGEN_MAX_IN_FLIGHT = 1
+    question = FailedQuestionFactory.create(user=user, attempts=1)
+    assert in_flight.try_acquire()
+    try:
+        with pytest.raises(TooManyInFlight):
+            question_retry(question=question)
+    finally:
+        in_flight.release()
+
+    question.refresh_from_db()
+    assert (question.status, question.attempts) == (Question.Status.FAILED, 1)
+    assert fake_webhook.request_count == 0
