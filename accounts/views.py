@@ -16,7 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import AccountPasswordChangeForm, LoginForm, RegisterForm
-from accounts.models import User
+from accounts.http import AuthenticatedHttpRequest
 from accounts.services import UsernameTaken, user_password_change, user_register
 from accounts.session_policy import MUST_CHANGE_PASSWORD_KEY
 
@@ -67,9 +67,8 @@ class AccountLoginView(auth_views.LoginView):
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @login_required
 @require_http_methods(["GET", "POST"])
-def password_change(request: HttpRequest) -> HttpResponse:
+def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    assert isinstance(user, User)  # noqa: S101 (login_required guarantees it; narrows the type)
     form = AccountPasswordChangeForm(user, request.POST or None)
     status = 200
     if request.method == "POST":

@@ -24,7 +24,7 @@ from latexocr.backends import ConversionFailed, ConversionResult
 from latexocr.checking import LatexCheck, latex_check
 from latexocr.compiler import CompileResult
 from latexocr.models import Conversion, InvalidTransition
-from latexocr.selectors import conversion_quota_remaining
+from latexocr.selectors import conversion_find_duplicate, conversion_quota_remaining
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,14 @@ class RunLimitReached(Exception):
     """The conversion has run LATEXOCR_MAX_RUNS times already."""
 
 
+class DuplicateConversion(Exception):
+    """The user converted this PDF already, with the same backend, model and prompt."""
+
+    def __init__(self, earlier: Conversion) -> None:
+        super().__init__(str(earlier.pk))
+        self.earlier = earlier
+
+
 def conversion_model_and_prompt(*, backend: str, page_count: int) -> tuple[str, str]:
     """The model and prompt fingerprint a new conversion of `page_count` pages would use."""
     if backend == Conversion.Backend.LOCAL:
@@ -46,19 +54,35 @@ def conversion_model_and_prompt(*, backend: str, page_count: int) -> tuple[str, 
 
 @transaction.atomic
 def conversion_create(
-    *, owner: User, pdf: bytes, original_filename: str, page_count: int
+    *,
+    owner: User,
+    pdf: bytes,
+    original_filename: str,
+    page_count: int,
+    allow_duplicate: bool = False,
 ) -> Conversion:
-    """Store a validated PDF as a queued conversion; its task is enqueued once committed."""
-    if conversion_quota_remaining(user=owner) == 0:
-        raise QuotaExceeded
+    """Store a validated PDF as a queued conversion; its task is enqueued once committed.
+
+    Raises DuplicateConversion, unless `allow_duplicate`, when an earlier conversion of the
+    same PDF would give the same result (a conversion costs Gemini calls and quota).
+    """
     backend = settings.LATEXOCR_BACKEND
     model, prompt_sha256 = conversion_model_and_prompt(backend=backend, page_count=page_count)
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    if not allow_duplicate:
+        earlier = conversion_find_duplicate(
+            user=owner, sha256=sha256, backend=backend, model=model, prompt_sha256=prompt_sha256
+        )
+        if earlier is not None:
+            raise DuplicateConversion(earlier)
+    if conversion_quota_remaining(user=owner) == 0:
+        raise QuotaExceeded
     conversion = Conversion(
         owner=owner,
         original_filename=original_filename[:255],
         size_bytes=len(pdf),
         page_count=page_count,
-        sha256=hashlib.sha256(pdf).hexdigest(),
+        sha256=sha256,
         pdf=pdf,
         backend=backend,
         model=model,

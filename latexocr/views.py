@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from pathlib import PurePath
-from typing import cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.csp import CSP
 from django.utils.text import slugify
@@ -22,21 +20,20 @@ from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import User
+from accounts.http import AuthenticatedHttpRequest
 from latexocr.forms import UploadForm
 from latexocr.models import Conversion, InvalidTransition
 from latexocr.selectors import (
-    conversion_find_duplicate,
     conversion_get_owned,
     conversion_list,
     conversion_quota_remaining,
 )
 from latexocr.services import (
+    DuplicateConversion,
     QuotaExceeded,
     RunLimitReached,
     conversion_create,
     conversion_delete,
-    conversion_model_and_prompt,
     conversion_retry,
 )
 from latexocr.uploads import SizeLimitedMemoryUploadHandler, upload_slots
@@ -51,17 +48,12 @@ PDF_CSP = {
 }
 
 
-def _user(request: HttpRequest) -> User:
-    # Only called behind login_required.
-    return cast(User, request.user)
-
-
 def _render_upload(
-    request: HttpRequest, form: UploadForm, *, status: int = 200, **context: object
+    request: AuthenticatedHttpRequest, form: UploadForm, *, status: int = 200, **context: object
 ) -> HttpResponse:
     context = {
         "form": form,
-        "quota_remaining": conversion_quota_remaining(user=_user(request)),
+        "quota_remaining": conversion_quota_remaining(user=request.user),
         "backend": settings.LATEXOCR_BACKEND,
         **context,
     }
@@ -71,10 +63,10 @@ def _render_upload(
 @login_required
 @csrf_exempt  # checked by _upload_checked, once the body has been read by our handler
 @require_http_methods(["GET", "POST"])
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _render_upload(request, UploadForm())
-    if conversion_quota_remaining(user=_user(request)) == 0:
+    if conversion_quota_remaining(user=request.user) == 0:
         return _render_upload(request, UploadForm(), status=429, quota_exceeded=True)
 
     if not upload_slots.acquire(timeout_s=settings.LATEXOCR_UPLOAD_WAIT_S):
@@ -87,7 +79,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         upload_slots.release()
 
 
-def _upload_read(request: HttpRequest) -> HttpResponse:
+def _upload_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     handler = SizeLimitedMemoryUploadHandler(
         request, max_bytes=settings.LATEXOCR_MAX_UPLOAD_MB * 1024 * 1024
     )
@@ -109,33 +101,20 @@ def _upload_read(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_protect
-def _upload_checked(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+def _upload_checked(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _render_upload(request, form, status=400)
-
-    if not form.cleaned_data["force"]:
-        model, prompt_sha256 = conversion_model_and_prompt(
-            backend=settings.LATEXOCR_BACKEND, page_count=form.page_count
-        )
-        duplicate = conversion_find_duplicate(
-            user=user,
-            sha256=hashlib.sha256(form.pdf_bytes).hexdigest(),
-            backend=settings.LATEXOCR_BACKEND,
-            model=model,
-            prompt_sha256=prompt_sha256,
-        )
-        if duplicate is not None:
-            return _render_upload(request, UploadForm(), duplicate=duplicate)
-
     try:
         conversion = conversion_create(
-            owner=user,
+            owner=request.user,
             pdf=form.pdf_bytes,
             original_filename=form.cleaned_data["pdf"].name or "document.pdf",
             page_count=form.page_count,
+            allow_duplicate=form.cleaned_data["force"],
         )
+    except DuplicateConversion as duplicate:
+        return _render_upload(request, UploadForm(), duplicate=duplicate.earlier)
     except QuotaExceeded:
         return _render_upload(request, UploadForm(), status=429, quota_exceeded=True)
     return redirect("latexocr:detail", conversion_id=conversion.pk)
@@ -143,9 +122,9 @@ def _upload_checked(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def detail(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
+def detail(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
     conversion = conversion_get_owned(
-        user=_user(request), conversion_id=conversion_id, with_latex=True
+        user=request.user, conversion_id=conversion_id, with_latex=True
     )
     return render(
         request,
@@ -161,8 +140,8 @@ def detail(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_GET
 @never_cache
-def status(request: HttpRequest, conversion_id: uuid.UUID) -> JsonResponse:
-    conversion = conversion_get_owned(user=_user(request), conversion_id=conversion_id)
+def status(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> JsonResponse:
+    conversion = conversion_get_owned(user=request.user, conversion_id=conversion_id)
     return JsonResponse(
         {
             "status": conversion.status,
@@ -191,10 +170,10 @@ def _filename(conversion: Conversion, suffix: str) -> str:
 
 @login_required
 @require_GET
-def download(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
+def download(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
     """The LaTeX as Gemini (or the text layer) gave it."""
     conversion = conversion_get_owned(
-        user=_user(request), conversion_id=conversion_id, with_latex=True
+        user=request.user, conversion_id=conversion_id, with_latex=True
     )
     if conversion.status != Conversion.Status.DONE:
         raise Http404
@@ -203,10 +182,10 @@ def download(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_GET
-def download_repaired(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
+def download_repaired(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
     """The LaTeX corrected by the repair round, when there was one."""
     conversion = conversion_get_owned(
-        user=_user(request), conversion_id=conversion_id, with_latex=True
+        user=request.user, conversion_id=conversion_id, with_latex=True
     )
     if conversion.status != Conversion.Status.DONE or not conversion.latex_repaired:
         raise Http404
@@ -226,7 +205,7 @@ def _tex_attachment(latex: str, *, filename: str) -> HttpResponse:
 @xframe_options_sameorigin
 @csp_override(PDF_CSP)
 @cache_control(private=True)
-def pdf(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
+def pdf(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
     """The compiled PDF, shown inline (the result page embeds it)."""
     return _pdf_response(request, conversion_id, disposition="inline")
 
@@ -234,15 +213,15 @@ def pdf(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_GET
 @cache_control(private=True)
-def pdf_download(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
+def pdf_download(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
     return _pdf_response(request, conversion_id, disposition="attachment")
 
 
 def _pdf_response(
-    request: HttpRequest, conversion_id: uuid.UUID, *, disposition: str
+    request: AuthenticatedHttpRequest, conversion_id: uuid.UUID, *, disposition: str
 ) -> HttpResponse:
     conversion = conversion_get_owned(
-        user=_user(request), conversion_id=conversion_id, with_compiled_pdf=True
+        user=request.user, conversion_id=conversion_id, with_compiled_pdf=True
     )
     if conversion.status != Conversion.Status.DONE or conversion.compiled_pdf is None:
         raise Http404
@@ -254,15 +233,15 @@ def _pdf_response(
 
 @login_required
 @require_GET
-def history(request: HttpRequest) -> HttpResponse:
-    page = Paginator(conversion_list(user=_user(request)), 20).get_page(request.GET.get("page"))
+def history(request: AuthenticatedHttpRequest) -> HttpResponse:
+    page = Paginator(conversion_list(user=request.user), 20).get_page(request.GET.get("page"))
     return render(request, "latexocr/history.html", {"page": page})
 
 
 @login_required
 @require_POST
-def retry(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
-    conversion = conversion_get_owned(user=_user(request), conversion_id=conversion_id)
+def retry(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
+    conversion = conversion_get_owned(user=request.user, conversion_id=conversion_id)
     try:
         conversion_retry(conversion=conversion)
     except InvalidTransition:
@@ -276,8 +255,8 @@ def retry(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_POST
-def delete(request: HttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
-    conversion = conversion_get_owned(user=_user(request), conversion_id=conversion_id)
+def delete(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
+    conversion = conversion_get_owned(user=request.user, conversion_id=conversion_id)
     name = conversion.original_filename
     conversion_delete(conversion=conversion)
     messages.success(request, _("La conversion de « %(name)s » a été supprimée.") % {"name": name})

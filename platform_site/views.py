@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from accounts.models import User
+from accounts.http import AuthenticatedHttpRequest
 from codegen.selectors import question_list_recent, question_quota_remaining
 from latexocr.selectors import conversion_list_recent, conversion_quota_remaining
 
@@ -16,9 +16,8 @@ def root(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    assert isinstance(user, User)  # noqa: S101 (login_required guarantees it; narrows the type)
     context = {
         "questions": question_list_recent(user=user, limit=5),
         "question_quota_remaining": question_quota_remaining(user=user),

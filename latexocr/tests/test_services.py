@@ -15,6 +15,7 @@ from accounts.models import User
 from latexocr import backends
 from latexocr.models import Conversion, InvalidTransition
 from latexocr.services import (
+    DuplicateConversion,
     QuotaExceeded,
     RunLimitReached,
     conversion_create,
@@ -57,6 +58,31 @@ def test_the_task_goes_to_the_database_queue_in_production(
     assert task.args_kwargs["args"] == [str(conversion.pk)]
     conversion.refresh_from_db()
     assert conversion.status == Conversion.Status.QUEUED
+
+
+def test_the_same_pdf_again_raises_a_duplicate_naming_the_earlier_conversion(
+    user: User,
+) -> None:
+    pdf = pdf_with_text(["Même document"])
+    earlier = conversion_create(owner=user, pdf=pdf, original_filename="a.pdf", page_count=1)
+
+    with pytest.raises(DuplicateConversion) as raised:
+        conversion_create(owner=user, pdf=pdf, original_filename="b.pdf", page_count=1)
+
+    assert raised.value.earlier == earlier
+    assert Conversion.objects.count() == 1
+
+
+def test_the_same_pdf_is_converted_again_when_duplicates_are_allowed(user: User) -> None:
+    pdf = pdf_with_text(["Même document"])
+    earlier = conversion_create(owner=user, pdf=pdf, original_filename="a.pdf", page_count=1)
+
+    again = conversion_create(
+        owner=user, pdf=pdf, original_filename="a.pdf", page_count=1, allow_duplicate=True
+    )
+
+    assert again.pk != earlier.pk
+    assert again.sha256 == earlier.sha256
 
 
 def test_creating_beyond_the_daily_quota_raises(user: User, settings: Any) -> None:
