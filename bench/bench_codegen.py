@@ -247,8 +247,9 @@ def codegen_overhead(stack: Stack, quick: bool) -> list[Row]:
             goal=f"< {OVERHEAD_GOAL_P50_MS} ms p50",
             verdict=verdict(service_overhead < OVERHEAD_GOAL_P50_MS),
             note=(
-                "codegen.services.question_ask called in the harness process (quota count, "
-                "row lock, the question saved before and after the call, reply parsing): its "
+                "codegen.services.question_create then question_send called in the harness "
+                "process (quota count, row lock, the question saved before and after the call, "
+                "reply parsing): its "
                 "time minus the question's latency_ms. No HTTP, session or rendering: the "
                 "difference with the row above is Django's request handling and the JSON view."
             ),
@@ -257,12 +258,12 @@ def codegen_overhead(stack: Stack, quick: bool) -> list[Row]:
 
 
 def _in_process(username: str, webhook_url: str, questions: int) -> tuple[list[float], list[float]]:
-    """The webhook client alone, then question_ask, in this process: times in ms."""
+    """The webhook client alone, then the services the views call, in this process: times in ms."""
     from django.test import override_settings
 
     from accounts.models import User
     from codegen import webhook
-    from codegen.services import question_ask
+    from codegen.services import question_create, question_send
 
     user = User.objects.get(username=username)
     direct_ms: list[float] = []
@@ -282,7 +283,7 @@ def _in_process(username: str, webhook_url: str, questions: int) -> tuple[list[f
         for number in range(questions + 5):
             message = f"Écrire une fonction qui somme une liste ({number})."
             started = time.perf_counter()
-            question = question_ask(user=user, message=message)
+            question = question_send(question=question_create(user=user, message=message))
             if number >= 5:
                 total = (time.perf_counter() - started) * 1000
                 overheads.append(total - (question.latency_ms or 0))

@@ -83,11 +83,6 @@ def question_send(*, question: Question) -> Question:
     return question
 
 
-def question_ask(*, user: User, message: str) -> Question:
-    """Create and send a question in one go (the page's form when JavaScript is off)."""
-    return question_send(question=question_create(user=user, message=message))
-
-
 def question_retry(*, question: Question) -> Question:
     """Send a failed (or interrupted) question again, through the backend configured now.
 

@@ -8,7 +8,7 @@ The views validate, call a service and map the outcome to a status code: the wra
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,7 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import User
+from accounts.http import AuthenticatedHttpRequest, is_logged_in
 from codegen import backends
 from codegen.forms import QuestionForm
 from codegen.models import InvalidTransition, Question
@@ -53,11 +53,6 @@ class _BadMessage(Exception):
     def __init__(self, message: str, *, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
-
-
-def _user(request: HttpRequest) -> User:
-    # Only called once the user is known to be logged in.
-    return cast(User, request.user)
 
 
 def upstream_status(error: Exception) -> int:
@@ -89,21 +84,21 @@ def answer_context(question: Question) -> dict[str, Any]:
     }
 
 
-def _quota_context(request: HttpRequest) -> dict[str, Any]:
+def _quota_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     return {
-        "quota_remaining": question_quota_remaining(user=_user(request)),
+        "quota_remaining": question_quota_remaining(user=request.user),
         "daily_quota": settings.CODEGEN_DAILY_QUOTA,
     }
 
 
-def _quota_json(request: HttpRequest) -> dict[str, Any]:
+def _quota_json(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     """The questions left today, as a number and as the page's sentence (the script shows it)."""
     context = _quota_context(request)
     text = render_to_string("codegen/_quota.html", context, request=request).strip()
     return {"quota_remaining": context["quota_remaining"], "quota_text": text}
 
 
-def _page_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+def _page_context(request: AuthenticatedHttpRequest, **extra: Any) -> dict[str, Any]:
     return {
         **_quota_context(request),
         "backend": settings.CODEGEN_BACKEND,
@@ -115,7 +110,7 @@ def _page_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The question page. Its script uses the JSON API; this POST serves browsers without it."""
     if request.method != "POST":
         return render(request, "codegen/index.html", _page_context(request, form=QuestionForm()))
@@ -123,7 +118,7 @@ def index(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "codegen/index.html", _page_context(request, form=form), status=400)
     try:
-        question = question_create(user=_user(request), message=form.cleaned_data["message"])
+        question = question_create(user=request.user, message=form.cleaned_data["message"])
     except QuotaExceeded:
         context = _page_context(request, form=form, error=_quota_message())
         return render(request, "codegen/index.html", context, status=429)
@@ -167,20 +162,20 @@ def _message_from(request: HttpRequest) -> str:
 @never_cache
 def send(request: HttpRequest) -> HttpResponse:
     """`{"message": …}` -> `{"id", "code", "explanation", …}` (session + CSRF token)."""
-    if not request.user.is_authenticated:
+    if not is_logged_in(request):
         # JSON, not a redirect to the login page: the caller is a script.
         return JsonResponse({"error": _("Connectez-vous pour poser une question.")}, status=401)
     return _send_logged_in(request)
 
 
 @csrf_protect
-def _send_logged_in(request: HttpRequest) -> JsonResponse:
+def _send_logged_in(request: AuthenticatedHttpRequest) -> JsonResponse:
     try:
         message = _message_from(request)
     except _BadMessage as error:
         return JsonResponse({"error": str(error)}, status=error.status)
     try:
-        question = question_create(user=_user(request), message=message)
+        question = question_create(user=request.user, message=message)
     except QuotaExceeded:
         return JsonResponse({"error": _quota_message(), **_quota_json(request)}, status=429)
     try:
@@ -211,7 +206,7 @@ def _send_logged_in(request: HttpRequest) -> JsonResponse:
 
 
 def _failure_json(
-    request: HttpRequest, question: Question, error: str, *, status: int
+    request: AuthenticatedHttpRequest, question: Question, error: str, *, status: int
 ) -> JsonResponse:
     return JsonResponse(
         {
@@ -229,16 +224,16 @@ def _failure_json(
 
 @login_required
 @require_GET
-def detail(request: HttpRequest, question_id: int) -> HttpResponse:
-    question = question_get_owned(user=_user(request), question_id=question_id)
+def detail(request: AuthenticatedHttpRequest, question_id: int) -> HttpResponse:
+    question = question_get_owned(user=request.user, question_id=question_id)
     context = {"question": question, **answer_context(question)}
     return render(request, "codegen/detail.html", context)
 
 
 @login_required
 @require_GET
-def download(request: HttpRequest, question_id: int) -> HttpResponse:
-    question = question_get_owned(user=_user(request), question_id=question_id)
+def download(request: AuthenticatedHttpRequest, question_id: int) -> HttpResponse:
+    question = question_get_owned(user=request.user, question_id=question_id)
     if not question.code:
         raise Http404
     response = HttpResponse(question.code, content_type="text/x-python; charset=utf-8")
@@ -248,8 +243,8 @@ def download(request: HttpRequest, question_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def history(request: HttpRequest) -> HttpResponse:
-    page = Paginator(question_list(user=_user(request)), 10).get_page(request.GET.get("page"))
+def history(request: AuthenticatedHttpRequest) -> HttpResponse:
+    page = Paginator(question_list(user=request.user), 10).get_page(request.GET.get("page"))
     entries = [
         {"question": question, **answer_context(question)}
         if question.status == Question.Status.ANSWERED
@@ -261,8 +256,8 @@ def history(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def retry(request: HttpRequest, question_id: int) -> HttpResponse:
-    question = question_get_owned(user=_user(request), question_id=question_id)
+def retry(request: AuthenticatedHttpRequest, question_id: int) -> HttpResponse:
+    question = question_get_owned(user=request.user, question_id=question_id)
     try:
         question_retry(question=question)
     except InvalidTransition:

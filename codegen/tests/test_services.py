@@ -16,7 +16,6 @@ from codegen.services import (
     SendLimitReached,
     TooManyInFlight,
     in_flight,
-    question_ask,
     question_create,
     question_retry,
     question_send,
@@ -35,6 +34,11 @@ from tests.fakes.webhook import FakeWebhook, Reply
 pytestmark = pytest.mark.django_db
 
 
+def ask_question(*, user: User, message: str) -> Question:
+    """What both views do with a new question: save it, then send it."""
+    return question_send(question=question_create(user=user, message=message))
+
+
 def test_a_question_is_saved_pending_before_the_outside_call(user: User) -> None:
     question = question_create(user=user, message="Trie une liste.")
 
@@ -47,7 +51,7 @@ def test_a_question_is_saved_pending_before_the_outside_call(user: User) -> None
 def test_an_answered_question_records_code_explanation_and_latency(
     user: User, fake_webhook: FakeWebhook
 ) -> None:
-    question = question_ask(user=user, message="Somme d'une liste")
+    question = ask_question(user=user, message="Somme d'une liste")
 
     question.refresh_from_db()
     assert question.status == Question.Status.ANSWERED
@@ -62,7 +66,7 @@ def test_an_answered_question_records_code_explanation_and_latency(
 def test_the_explanation_is_rendered_once_when_the_answer_is_saved(
     user: User, fake_webhook: FakeWebhook
 ) -> None:
-    question = question_ask(user=user, message="Somme d'une liste")
+    question = ask_question(user=user, message="Somme d'une liste")
 
     question.refresh_from_db()
     assert question.explanation_html.startswith("<p>La fonction <code>resoudre</code>")
@@ -103,14 +107,14 @@ def test_a_timeout_is_recorded_and_reraised_as_the_wrapper_timeout(
     fake_webhook.delay_s = 2.0
 
     with pytest.raises(WebhookTimeout):
-        question_ask(user=user, message="x")
+        ask_question(user=user, message="x")
 
     assert Question.objects.get().status == Question.Status.FAILED
 
 
 def test_no_backend_configured_fails_the_question_without_any_call(user: User) -> None:
     with pytest.raises(WebhookNotConfigured):
-        question_ask(user=user, message="x")
+        ask_question(user=user, message="x")
 
     assert "CODEGEN_WEBHOOK_URL" in Question.objects.get().error
 
@@ -148,8 +152,8 @@ def test_the_in_flight_slot_is_given_back_after_success_and_failure(
 ) -> None:
     fake_webhook.queue(Reply(status=500, body="boom"))
     with pytest.raises(WebhookError):
-        question_ask(user=user, message="x")
-    question_ask(user=user, message="y")
+        ask_question(user=user, message="x")
+    ask_question(user=user, message="y")
 
     assert in_flight.busy == 0
 
@@ -169,7 +173,7 @@ def test_concurrent_questions_beyond_the_cap_are_refused(
 
     def ask() -> None:
         try:
-            question_ask(user=user, message="lent")
+            ask_question(user=user, message="lent")
             outcomes.append("answered")
         except TooManyInFlight:
             outcomes.append("refused")
@@ -215,7 +219,7 @@ def test_the_gemini_backend_asks_for_one_python_block_and_an_explanation(
     settings.CODEGEN_BACKEND = "gemini"
     fake_gemini.queue(GeminiReply(text="```python\nprint(42)\n```\nExplication : affiche 42."))
 
-    question = question_ask(user=user, message="Affiche 42")
+    question = ask_question(user=user, message="Affiche 42")
 
     assert question.backend == Question.Backend.GEMINI
     assert question.code == "print(42)"
@@ -233,7 +237,7 @@ def test_a_cut_gemini_answer_is_a_failure_not_an_answer(
     fake_gemini.queue(GeminiReply(text="```python\nprint(", finish_reason="MAX_TOKENS"))
 
     with pytest.raises(Exception, match="coupée"):
-        question_ask(user=user, message="x")
+        ask_question(user=user, message="x")
 
     assert Question.objects.get().status == Question.Status.FAILED
 
@@ -246,7 +250,7 @@ def test_a_slow_gemini_times_out_once_without_a_second_call(
     fake_gemini.queue(GeminiReply(text="trop tard", delay_s=3.0))
 
     with pytest.raises(GeminiTimeout):
-        question_ask(user=user, message="x")
+        ask_question(user=user, message="x")
 
     assert len(fake_gemini.generate_requests()) == 1
     assert "Gemini" in Question.objects.get().error
@@ -345,7 +349,7 @@ def test_a_refusal_by_the_in_flight_cap_is_not_counted_in_the_quota(
     finally:
         in_flight.release()
 
-    question_ask(user=user, message="y")
+    ask_question(user=user, message="y")
 
     assert fake_webhook.request_count == 1
     refused.refresh_from_db()
