@@ -52,7 +52,7 @@ class LatexCheck:
 
 def latex_check(*, latex: str, repair: bool) -> LatexCheck:
     """Compile `latex`; if it fails and `repair` is set, ask Gemini once for a fix, compile that."""
-    original = _compile(latex)
+    original = compile_with_limits(latex)
     if original.compiled or original.skipped_reason is not None or not repair:
         return _without_repair(original)
 
@@ -88,7 +88,7 @@ def latex_check(*, latex: str, repair: bool) -> LatexCheck:
     return LatexCheck(
         original=original,
         repaired_latex=repaired_latex,
-        repaired=_compile(repaired_latex),
+        repaired=compile_with_limits(repaired_latex),
         repair_error="",
         gemini_calls=1,
         input_tokens=answer.input_tokens,
@@ -113,8 +113,9 @@ def repair_prompt(*, source: str, errors: list[CompileError]) -> str:
     return prompt.removesuffix("\n")
 
 
-def _compile(source: str) -> CompileResult:
-    return latex_compile(
+def compile_with_limits(source: str) -> CompileResult:
+    """One compilation with the configured engine and limits (the check and every version)."""
+    return latexcompile_with_limits(
         source=source,
         timeout_s=settings.LATEXOCR_COMPILE_TIMEOUT_S,
         max_output_bytes=settings.LATEXOCR_COMPILE_MAX_OUTPUT_MB * 1024 * 1024,

@@ -11,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -162,3 +163,120 @@ class Conversion(models.Model):
     def latex_preferred(self) -> str:
         """The version to show and copy: the repaired one when it exists, else the original."""
         return self.latex_repaired or self.latex
+
+
+class Version(models.Model):
+    """One state of a conversion's LaTeX, with what its compilation gave.
+
+    The transcription is version 1, the automatic repair round's answer version 2 (when the
+    round ran); each edit, restore or repair on demand adds the next number. The newest is
+    the current one: shown in the editor, compiled in the preview, sent to Overleaf. Each is
+    compiled in the background, in the compile check's sandbox.
+    """
+
+    class Origin(models.TextChoices):
+        ORIGINAL = "original", _("transcription")
+        REPAIRED = "repaired", _("corrigée par Gemini")
+        EDITED = "edited", _("modifiée")
+        RESTORED = "restored", _("restaurée")
+
+    class CompileStatus(models.TextChoices):
+        QUEUED = "queued", _("compilation en attente")
+        RUNNING = "running", _("compilation en cours")
+        COMPILES = "compiles", _("se compile")
+        FAILS = "fails", _("ne se compile pas")
+        SKIPPED = "skipped", _("non vérifiée")
+
+    conversion = models.ForeignKey(
+        Conversion, on_delete=models.CASCADE, related_name="versions", verbose_name=_("conversion")
+    )
+    number = models.PositiveIntegerField(_("numéro"))
+    origin = models.CharField(_("origine"), max_length=16, choices=Origin.choices)
+    # The version a restored one copies.
+    restored_from = models.PositiveIntegerField(_("restaurée depuis"), null=True, blank=True)
+    latex = models.TextField(_("LaTeX"))
+    created_at = models.DateTimeField(_("créée le"), default=timezone.now)
+
+    compile_status = models.CharField(
+        _("compilation"), max_length=16, choices=CompileStatus.choices, default=CompileStatus.QUEUED
+    )
+    compile_skipped_reason = models.CharField(
+        _("raison de l'absence de vérification"), max_length=255, blank=True
+    )
+    # As on Conversion: [{"line": int | None, "message": str}].
+    compile_errors = models.JSONField(_("erreurs de compilation"), default=list, blank=True)
+    compile_log_excerpt = models.TextField(_("extrait du journal de compilation"), blank=True)
+    compile_duration_s = models.FloatField(_("durée de compilation (s)"), null=True, blank=True)
+    compiled_pdf = models.BinaryField(_("PDF compilé"), null=True, blank=True)
+    compiled_page_count = models.PositiveIntegerField(
+        _("pages du PDF compilé"), null=True, blank=True
+    )
+    compiled_at = models.DateTimeField(_("compilée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("version")
+        verbose_name_plural = _("versions")
+        ordering = ["conversion", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversion", "number"], name="latexocr_version_unique_number"
+            )
+        ]
+        indexes = [models.Index(fields=["created_at"], name="latexocr_version_created")]
+
+    def __str__(self) -> str:
+        return f"{self.conversion_id} v{self.number}"
+
+    @property
+    def is_compiling(self) -> bool:
+        return self.compile_status in (self.CompileStatus.QUEUED, self.CompileStatus.RUNNING)
+
+    @property
+    def has_pdf(self) -> bool:
+        return self.compile_status == self.CompileStatus.COMPILES
+
+
+class RepairRequest(models.Model):
+    """A repair round the student asked for: counted in the daily conversion quota."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("en attente")
+        RUNNING = "running", _("en cours")
+        DONE = "done", _("terminée")
+        FAILED = "failed", _("échouée")
+
+    conversion = models.ForeignKey(
+        Conversion,
+        on_delete=models.CASCADE,
+        related_name="repair_requests",
+        verbose_name=_("conversion"),
+    )
+    # Kept beside the conversion so the quota counts requests without a join.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="repair_requests",
+        verbose_name=_("propriétaire"),
+    )
+    source_number = models.PositiveIntegerField(_("version envoyée"))
+    status = models.CharField(
+        _("statut"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    # Why the round gave no version, for the student.
+    error = models.TextField(_("échec"), blank=True)
+    result_number = models.PositiveIntegerField(_("version obtenue"), null=True, blank=True)
+    created_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("terminée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("demande de correction")
+        verbose_name_plural = _("demandes de correction")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "created_at"], name="latexocr_repair_owner")]
+
+    def __str__(self) -> str:
+        return f"{self.conversion_id} repair of v{self.source_number}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
-from latexocr.models import Conversion
+from latexocr.models import Conversion, RepairRequest
 from platform_site.quotas import daily_quota_remaining
 
 HEAVY_FIELDS = ("pdf", "latex", "latex_repaired", "compiled_pdf")
@@ -54,7 +54,12 @@ def conversion_find_duplicate(
 
 
 def conversion_quota_remaining(*, user: User) -> int | None:
-    """Conversions the user may still start today (None: no limit). Today is in TIME_ZONE."""
+    """Conversions the user may still start today (None: no limit). Today is in TIME_ZONE.
+
+    A repair round asked for from the result page counts as one conversion.
+    """
     return daily_quota_remaining(
-        Conversion.objects.filter(owner=user), quota=settings.LATEXOCR_DAILY_QUOTA
+        Conversion.objects.filter(owner=user),
+        RepairRequest.objects.filter(owner=user),
+        quota=settings.LATEXOCR_DAILY_QUOTA,
     )

@@ -25,6 +25,7 @@ from latexocr.checking import LatexCheck, latex_check
 from latexocr.compiler import CompileResult
 from latexocr.models import Conversion, InvalidTransition
 from latexocr.selectors import conversion_find_duplicate, conversion_quota_remaining
+from latexocr.version_services import versions_from_check
 
 logger = logging.getLogger(__name__)
 
@@ -211,6 +212,7 @@ def conversion_complete(*, conversion: Conversion, result: ConversionResult) -> 
             *COMPILE_CHECK_FIELDS,
         ]
     )
+    versions_from_check(conversion=conversion, check=check)
 
 
 COMPILE_CHECK_FIELDS = (
@@ -346,5 +348,5 @@ def conversion_reap_stuck(*, stuck_after_s: int, dry_run: bool = False) -> list[
 
 
 def conversion_delete(*, conversion: Conversion) -> None:
-    """Remove the conversion with its PDF and its result."""
+    """Remove the conversion with its PDF, its result, its versions and repair requests."""
     conversion.delete()

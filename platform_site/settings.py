@@ -301,6 +301,10 @@ LATEXOCR_COMPILE_TIMEOUT_S = env.int("LATEXOCR_COMPILE_TIMEOUT_S", default=60)
 # Cap on every file the TeX engine writes (log, PDF...) and on their total: a document
 # that loops on output is stopped there instead of filling the worker's disk.
 LATEXOCR_COMPILE_MAX_OUTPUT_MB = env.int("LATEXOCR_COMPILE_MAX_OUTPUT_MB", default=50)
+# Edits and restores of versions per user and hour (each costs a compilation); 0 = no limit.
+LATEXOCR_RECOMPILES_PER_HOUR = env.int("LATEXOCR_RECOMPILES_PER_HOUR", default=30)
+# Largest LaTeX a student may submit from the editor (then 413).
+LATEXOCR_MAX_LATEX_KB = env.int("LATEXOCR_MAX_LATEX_KB", default=1024)
 
 # --- Logging ---------------------------------------------------------------------------
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").upper()
