@@ -115,7 +115,7 @@ def repair_prompt(*, source: str, errors: list[CompileError]) -> str:
 
 def compile_with_limits(source: str) -> CompileResult:
     """One compilation with the configured engine and limits (the check and every version)."""
-    return latexcompile_with_limits(
+    return latex_compile(
         source=source,
         timeout_s=settings.LATEXOCR_COMPILE_TIMEOUT_S,
         max_output_bytes=settings.LATEXOCR_COMPILE_MAX_OUTPUT_MB * 1024 * 1024,
