@@ -1,4 +1,4 @@
-"""Admin for users and the student roster: CSV import (preview, confirm), export, resets.
+"""Admin for users and the student roster: import (preview, confirm), export, resets.
 
 The import is a small admin view over accounts.services rather than django-import-export:
 our flow creates two rows per student (User + Student) with an unusable password, must never
@@ -8,8 +8,7 @@ thousands of rows; the management command shares the very same service.
 
 from __future__ import annotations
 
-import base64
-import csv
+import datetime
 from typing import Any
 
 from axes.utils import reset as axes_reset
@@ -26,10 +25,12 @@ from django.utils.translation import gettext_lazy
 
 from accounts.forms import RosterConfirmForm, RosterUploadForm
 from accounts.models import Student, User
-from accounts.selectors import student_roster_rows
+from accounts.roster import COLUMN_LABELS, COLUMNS, roster_sign
+from accounts.roster_files import ROSTER_MAX_ROWS
+from accounts.selectors import student_roster_csv, student_roster_xlsx
 from accounts.services import (
     StudentImportInvalid,
-    student_import_apply,
+    student_import_apply_rows,
     student_import_preview,
     student_reset_first_login,
     student_update,
@@ -38,6 +39,7 @@ from accounts.services import (
 # The preview lists every error but only the first rows to create or update: a page of
 # 5,000 table rows helps nobody and takes long to render.
 PREVIEW_ROWS_SHOWN = 200
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @admin.register(User)
@@ -50,6 +52,21 @@ class AccountUserAdmin(UserAdmin):
         self.message_user(request, _("%(count)s tentative(s) effacée(s).") % {"count": count})
 
 
+class FirstLoginFilter(admin.SimpleListFilter):
+    title = gettext_lazy("première connexion faite")
+    parameter_name = "premiere_connexion"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("oui", gettext_lazy("Oui")), ("non", gettext_lazy("Non"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "oui":
+            return queryset.filter(must_change_password=False)
+        if self.value() == "non":
+            return queryset.filter(must_change_password=True)
+        return queryset
+
+
 @admin.register(Student)
 class StudentAdmin(admin.ModelAdmin[Student]):
     list_display = [
@@ -58,14 +75,31 @@ class StudentAdmin(admin.ModelAdmin[Student]):
         "first_name",
         "birth_date",
         "email",
-        "must_change_password",
+        "first_login_done",
+        "last_login",
     ]
-    list_filter = ["must_change_password"]
+    list_filter = [FirstLoginFilter, ("user__last_login", admin.DateFieldListFilter)]
+    list_select_related = ["user"]
     search_fields = ["student_number", "last_name", "first_name", "email"]
     # The student number is the username: changing it would cut the two apart.
     readonly_fields = ["user", "student_number", "must_change_password"]
-    actions = ["reset_first_login", "export_csv", "unlock"]
+    actions = ["reset_first_login", "export_csv", "export_xlsx", "unlock"]
     change_list_template = "admin/accounts/student/change_list.html"
+
+    @admin.display(
+        description=gettext_lazy("première connexion faite"),
+        boolean=True,
+        ordering="must_change_password",
+    )
+    def first_login_done(self, student: Student) -> bool:
+        return not student.must_change_password
+
+    @admin.display(
+        description=gettext_lazy("dernière connexion"),
+        ordering="user__last_login",
+    )
+    def last_login(self, student: Student) -> datetime.datetime | str:
+        return student.user.last_login or _("jamais")
 
     def get_urls(self) -> list[URLPattern]:
         return [
@@ -95,13 +129,17 @@ class StudentAdmin(admin.ModelAdmin[Student]):
             "title": _("Importer des étudiants"),
             "upload_form": RosterUploadForm(),
             "rows_shown": PREVIEW_ROWS_SHOWN,
+            "column_labels": [COLUMN_LABELS[column] for column in COLUMNS],
+            "max_rows": ROSTER_MAX_ROWS,
         }
         status = 200
         if request.method == "POST" and "confirm" in request.POST:
             confirm_form = RosterConfirmForm(request.POST)
             if confirm_form.is_valid():
                 try:
-                    result = student_import_apply(data=confirm_form.cleaned_data["roster_data"])
+                    result = student_import_apply_rows(
+                        rows=confirm_form.cleaned_data["roster_rows"]
+                    )
                 except StudentImportInvalid as invalid:
                     context["errors"] = invalid.errors
                     status = 400
@@ -121,19 +159,21 @@ class StudentAdmin(admin.ModelAdmin[Student]):
                     )
                     return redirect("admin:accounts_student_changelist")
             else:
-                context["upload_form_errors"] = confirm_form.errors
+                context["upload_form_errors"] = confirm_form.errors["roster_rows"]
                 status = 400
         elif request.method == "POST":
             upload_form = RosterUploadForm(request.POST, request.FILES)
             context["upload_form"] = upload_form
             if upload_form.is_valid():
-                data = upload_form.cleaned_data["roster"]
-                preview = student_import_preview(data=data)
+                preview = student_import_preview(
+                    data=upload_form.cleaned_data["roster"],
+                    encoding=upload_form.cleaned_data["encoding"],
+                )
                 context["preview"] = preview
                 context["errors"] = preview.errors
                 if preview.is_valid:
                     context["confirm_form"] = RosterConfirmForm(
-                        initial={"roster_data": base64.b64encode(data).decode("ascii")}
+                        initial={"roster_rows": roster_sign(rows=preview.rows)}
                     )
                 else:
                     status = 400
@@ -156,14 +196,20 @@ class StudentAdmin(admin.ModelAdmin[Student]):
             messages.SUCCESS,
         )
 
-    @admin.action(description=gettext_lazy("Exporter en CSV"))
+    @admin.action(description=gettext_lazy("Exporter en CSV (avec les connexions)"))
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Student]) -> HttpResponse:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        students = queryset.select_related("user").order_by("student_number")
+        response = HttpResponse(
+            student_roster_csv(students=students), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = 'attachment; filename="etudiants.csv"'
-        # A BOM and ";" so that a French spreadsheet program opens it in columns.
-        response.write("\ufeff")
-        writer = csv.writer(response, delimiter=";")
-        writer.writerows(student_roster_rows(students=queryset.order_by("student_number")))
+        return response
+
+    @admin.action(description=gettext_lazy("Exporter en XLSX (avec les connexions)"))
+    def export_xlsx(self, request: HttpRequest, queryset: QuerySet[Student]) -> HttpResponse:
+        students = queryset.select_related("user").order_by("student_number")
+        response = HttpResponse(student_roster_xlsx(students=students), content_type=XLSX_TYPE)
+        response["Content-Disposition"] = 'attachment; filename="etudiants.xlsx"'
         return response
 
     @admin.action(description=gettext_lazy("Débloquer (effacer les échecs de connexion)"))

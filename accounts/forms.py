@@ -1,20 +1,17 @@
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UserCreationForm
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.backends import first_login_password_matches
 from accounts.models import Student, User
-
-# Base64 in the confirm step must stay under DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB); 1.5 MB
-# is ~25,000 students.
-ROSTER_MAX_BYTES = 1536 * 1024
+from accounts.roster import RosterRow, roster_unsign
+from accounts.roster_files import ROSTER_MAX_BYTES
 
 
 class RegisterForm(UserCreationForm[User]):
@@ -74,28 +71,55 @@ class AccountPasswordChangeForm(PasswordChangeForm):
 
 class RosterUploadForm(forms.Form):
     roster = forms.FileField(
-        label=_("Fichier CSV"),
+        label=_("Fichier de la liste"),
         help_text=_(
-            "UTF-8, séparateur « ; » ou « , », en-tête "
-            "student_number;last_name;first_name;birth_date;email"
+            "CSV ou TSV (séparateur « ; », « , » ou tabulation), classeur Excel .xlsx ou "
+            "LibreOffice .ods (première feuille), 5 Mo au plus. En-têtes en français ou en "
+            "anglais : N° étudiant, Nom, Prénom, Date de naissance, E-mail (facultatif) ; "
+            "les autres colonnes sont ignorées."
         ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.tsv,.txt,.xlsx,.ods,text/csv"}),
+    )
+    encoding = forms.ChoiceField(
+        label=_("Encodage (CSV et TSV)"),
+        choices=[
+            ("", _("Détection automatique")),
+            ("utf-8", _("UTF-8")),
+            ("cp1252", _("Windows-1252 (Excel français, « CSV séparateur point-virgule »)")),
+            ("latin-1", _("ISO-8859-1 (Latin-1)")),
+        ],
+        required=False,
+        help_text=_("Changez-le seulement si les accents s’affichent mal dans l’aperçu."),
     )
 
     def clean_roster(self) -> bytes:
         upload = self.cleaned_data["roster"]
         if upload.size > ROSTER_MAX_BYTES:
-            raise ValidationError(_("Fichier trop volumineux (1,5 Mo au plus)."))
+            # Refused before reading a byte of it.
+            raise ValidationError(
+                _("Fichier trop volumineux : %(max)s Mo au plus.")
+                % {"max": ROSTER_MAX_BYTES // (1024 * 1024)}
+            )
         data: bytes = upload.read()
         return data
 
+    def clean_encoding(self) -> str | None:
+        encoding: str = self.cleaned_data["encoding"]
+        return encoding or None
+
 
 class RosterConfirmForm(forms.Form):
-    """Carries the previewed file back (base64) so the confirm step needs no server state."""
+    """Carries the previewed rows back, signed (accounts.roster.roster_sign): the confirm
+    step needs no server state and imports exactly what the teacher saw."""
 
-    roster_data = forms.CharField(widget=forms.HiddenInput)
+    roster_rows = forms.CharField(widget=forms.HiddenInput)
 
-    def clean_roster_data(self) -> bytes:
+    def clean_roster_rows(self) -> list[RosterRow]:
         try:
-            return base64.b64decode(self.cleaned_data["roster_data"], validate=True)
-        except (binascii.Error, ValueError) as error:
-            raise ValidationError(_("Données d'import illisibles : recommencez.")) from error
+            return roster_unsign(token=self.cleaned_data["roster_rows"])
+        except signing.SignatureExpired as error:
+            raise ValidationError(
+                _("L’aperçu date de plus d’une heure : déposez le fichier à nouveau.")
+            ) from error
+        except (signing.BadSignature, ValueError, TypeError) as error:
+            raise ValidationError(_("Données d’import illisibles : recommencez.")) from error

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Student, User
-from accounts.roster import FILE_LINE, RosterError, RosterRow, roster_parse
+from accounts.roster import COLUMN_LABELS, FILE_LINE, RosterError, RosterRow, roster_parse
 
 logger = logging.getLogger(__name__)
 
@@ -82,10 +82,21 @@ class StudentImportPreview:
     to_update: list[RosterRow] = field(default_factory=list)
     unchanged: list[RosterRow] = field(default_factory=list)
     errors: list[RosterError] = field(default_factory=list)
+    # How the file was read, for the preview: "CSV, encodage Windows-1252, séparateur « ; »".
+    description: str = ""
+    # (column letter, header in the file, field) of the columns imported, in file order.
+    columns: list[tuple[str, str, str]] = field(default_factory=list)
+    # The file's other columns ("C « Code étape »"), shown as not imported.
+    ignored: list[str] = field(default_factory=list)
 
     @property
     def is_valid(self) -> bool:
         return not self.errors
+
+    @property
+    def rows(self) -> list[RosterRow]:
+        """Every valid row, in file order: what the confirm step imports."""
+        return sorted(self.to_create + self.to_update + self.unchanged, key=lambda r: r.line)
 
 
 @dataclass(frozen=True)
@@ -105,13 +116,22 @@ def _differs(student: Student, row: RosterRow) -> bool:
     return any(getattr(student, name) != getattr(row, name) for name in STUDENT_FIELDS)
 
 
-def student_import_preview(*, data: bytes) -> StudentImportPreview:
-    """What importing this CSV would do: rows to create, to update, unchanged, and errors.
+def student_import_preview(*, data: bytes, encoding: str | None = None) -> StudentImportPreview:
+    """What importing this file (CSV/TSV, .xlsx, .ods) would do: rows to create, to update,
+    unchanged, and errors. Three queries whatever the file's size."""
+    parsed = roster_parse(data=data, encoding=encoding)
+    preview = student_import_preview_rows(rows=parsed.rows, errors=parsed.errors)
+    preview.description = parsed.description
+    preview.columns = parsed.columns
+    preview.ignored = parsed.ignored
+    return preview
 
-    Three queries whatever the file's size.
-    """
-    rows, errors = roster_parse(data=data)
-    preview = StudentImportPreview(errors=list(errors))
+
+def student_import_preview_rows(
+    *, rows: list[RosterRow], errors: list[RosterError] | None = None
+) -> StudentImportPreview:
+    """The preview of rows already read (the confirm step's signed rows)."""
+    preview = StudentImportPreview(errors=list(errors or []))
     numbers = [row.student_number for row in rows]
     students = {s.student_number: s for s in Student.objects.filter(student_number__in=numbers)}
     # A student number that is already the username of someone who is not a student (an
@@ -128,8 +148,9 @@ def student_import_preview(*, data: bytes) -> StudentImportPreview:
                 RosterError(
                     row.line,
                     "student_number",
-                    _("« %(number)s » est déjà le nom d'un compte qui n'est pas un étudiant.")
+                    _("« %(number)s » est déjà le nom d’un compte qui n’est pas un étudiant.")
                     % {"number": row.student_number},
+                    str(COLUMN_LABELS["student_number"]),
                 )
             )
         elif student is None:
@@ -142,15 +163,24 @@ def student_import_preview(*, data: bytes) -> StudentImportPreview:
     return preview
 
 
+def student_import_apply(*, data: bytes, encoding: str | None = None) -> StudentImportResult:
+    """Import the roster file, all or nothing (see student_import_apply_rows)."""
+    parsed = roster_parse(data=data, encoding=encoding)
+    if parsed.errors:
+        raise StudentImportInvalid(parsed.errors)
+    return student_import_apply_rows(rows=parsed.rows)
+
+
 @transaction.atomic
-def student_import_apply(*, data: bytes) -> StudentImportResult:
-    """Import the roster, all or nothing. Idempotent; never touches a password already chosen.
+def student_import_apply_rows(*, rows: list[RosterRow]) -> StudentImportResult:
+    """Import rows read from a roster, all or nothing. Idempotent; never touches a password
+    already chosen.
 
     New students get an unusable password and `must_change_password`: they log in the first
     time with their birth date (accounts.backends.FirstLoginBackend), so no hash is computed
     here. Existing students only get their names, birth date and e-mail updated.
     """
-    preview = student_import_preview(data=data)
+    preview = student_import_preview_rows(rows=rows)
     if not preview.is_valid:
         raise StudentImportInvalid(preview.errors)
 

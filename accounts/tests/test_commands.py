@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from io import StringIO
 from pathlib import Path
 
@@ -7,8 +8,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import Student, User
+from accounts.roster_files import ROSTER_MAX_BYTES
+from accounts.tests.roster_builders import FRENCH_HEADER, ods_file, xlsx_file
 
 pytestmark = pytest.mark.django_db
+
+LEA = datetime.date(2005, 3, 14)
 
 ROSTER = (
     "student_number;last_name;first_name;birth_date;email\n"
@@ -63,11 +68,56 @@ def test_import_students_with_errors_names_them_and_imports_nothing(tmp_path: Pa
     with pytest.raises(CommandError, match="nothing imported"):
         call_command("import_students", str(path), stdout=StringIO(), stderr=err)
 
-    assert "Ligne 4, champ « last_name »" in err.getvalue()
-    assert "Ligne 4, champ « birth_date »" in err.getvalue()
+    assert "Ligne 4, colonne B « last_name »" in err.getvalue()
+    assert "Ligne 4, colonne D « birth_date »" in err.getvalue()
     assert not Student.objects.exists()
 
 
 def test_import_students_reports_an_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("import_students", str(tmp_path / "absent.csv"))
+
+
+def test_import_students_reads_an_xlsx_and_an_ods_and_lists_the_ignored_columns(
+    tmp_path: Path,
+) -> None:
+    header = [*FRENCH_HEADER, "Code étape"]
+    xlsx = tmp_path / "export-scolarite.xlsx"
+    xlsx.write_bytes(xlsx_file([header, [21900401, "Cœurdacier", "Léa", LEA, None, "L1MAT"]]))
+    ods = tmp_path / "liste.ods"
+    ods.write_bytes(ods_file([header, [21900402, "O'Connor", "Séan", LEA, None, "L1MAT"]]))
+    out = StringIO()
+
+    call_command("import_students", str(xlsx), "--dry-run", stdout=out)
+    call_command("import_students", str(xlsx), stdout=out)
+    call_command("import_students", str(ods), stdout=out)
+
+    assert "Read: Classeur Excel (.xlsx), première feuille « Feuil1 »" in out.getvalue()
+    assert "Ignored columns: F « Code étape »" in out.getvalue()
+    assert "would create 1" in out.getvalue()
+    assert sorted(Student.objects.values_list("student_number", "last_name")) == [
+        ("21900401", "Cœurdacier"),
+        ("21900402", "O'Connor"),
+    ]
+
+
+def test_import_students_encoding_can_be_forced(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes("N° étudiant;Nom;Prénom;Né(e) le\n1;Lefèvre;Zoé;14/03/2005\n".encode("cp1252"))
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="nothing imported"):
+        call_command("import_students", str(path), "--encoding", "utf-8", stderr=err)
+    call_command("import_students", str(path), "--encoding", "cp1252", stdout=StringIO())
+
+    assert "n’est pas encodé en UTF-8" in err.getvalue()
+    assert Student.objects.get().last_name == "Lefèvre"
+
+
+def test_import_students_refuses_a_file_over_the_limit_before_reading_it(tmp_path: Path) -> None:
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as handle:
+        handle.truncate(ROSTER_MAX_BYTES + 1)
+
+    with pytest.raises(CommandError, match="larger than 5 MB"):
+        call_command("import_students", str(path))

@@ -1,20 +1,61 @@
 from __future__ import annotations
 
-import pytest
+import datetime
+import io
 
-from accounts.models import Student
-from accounts.selectors import student_roster_rows
+import pytest
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from accounts.models import Student, User
+from accounts.selectors import student_roster_csv, student_roster_rows, student_roster_xlsx
 from accounts.tests.factories import StudentFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_roster_rows_use_the_import_columns_and_neutralise_formulas() -> None:
+def test_roster_rows_use_the_import_columns_add_the_logins_and_neutralise_formulas() -> None:
     StudentFactory.create(student_number="1", last_name="+33 Dupont", first_name="@Léa", email="")
 
-    rows = list(student_roster_rows(students=Student.objects.all()))
+    rows = list(student_roster_rows(students=Student.objects.select_related("user")))
 
     assert rows == [
-        ["student_number", "last_name", "first_name", "birth_date", "email"],
-        ["1", "'+33 Dupont", "'@Léa", "2005-02-01", ""],
+        [
+            "N° étudiant",
+            "Nom",
+            "Prénom",
+            "Date de naissance",
+            "E-mail",
+            "Première connexion faite",
+            "Dernière connexion",
+        ],
+        ["1", "'+33 Dupont", "'@Léa", datetime.date(2005, 2, 1), "", "non", None],
     ]
+
+
+def test_the_csv_and_xlsx_exports_say_who_has_logged_in_and_when() -> None:
+    done = StudentFactory.create(student_number="21900401", must_change_password=False)
+    StudentFactory.create(student_number="21900402", last_name="=1+1")
+    moment = datetime.datetime(2026, 11, 30, 8, 15, tzinfo=datetime.UTC)
+    User.objects.filter(pk=done.user_id).update(last_login=moment)
+    students = Student.objects.select_related("user").order_by("student_number")
+
+    text = student_roster_csv(students=students)
+    sheet = load_workbook(io.BytesIO(student_roster_xlsx(students=students))).active
+    assert sheet is not None
+    cells = [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+    local = timezone.localtime(moment).replace(tzinfo=None)  # 09:15 in Paris
+    assert text.splitlines()[1] == f"21900401;Durand;Léa;01/02/2005;;oui;30/11/2026 {local:%H:%M}"
+    assert text.splitlines()[2] == "21900402;'=1+1;Léa;01/02/2005;;non;"
+    assert cells[1] == [
+        "21900401",
+        "Durand",
+        "Léa",
+        datetime.datetime(2005, 2, 1),
+        None,
+        "oui",
+        local,
+    ]
+    assert cells[2][1] == "'=1+1"
+    assert sheet["D2"].number_format == "DD/MM/YYYY"

@@ -102,58 +102,59 @@ def test_email_column_is_optional() -> None:
         (b"", "Le fichier est vide."),
         (b"student_number;last_name;first_name;birth_date;email\n", "aucune ligne"),
         (
-            "student_number;nom;first_name;birth_date\n1;Durand;Léa;2005-02-01\n".encode(),
-            "Ligne 1, champ « last_name » : colonne(s) manquante(s)",
+            "student_number;famille;first_name;birth_date\n1;Durand;Léa;2005-02-01\n".encode(),
+            "Ligne 1 : colonne(s) introuvable(s) : Nom.",
         ),
         (
-            b"student_number;last_name;first_name;birth_date\n1;Durand;L\xe9a;2005-02-01\n",
-            "Ligne 2, champ « — » : le fichier n'est pas encodé en UTF-8",
+            b"student_number;last_name;first_name;birth_date\n1;Durand;L\xe9a;2005-02-01\n"
+            b"1;Dupont;Zo\xe9;2005-02-01\n",
+            "Ligne 3, colonne A « student_number » : le numéro 1 apparaît déjà ligne 2.",
         ),
         (
             b"student_number;last_name;first_name;birth_date\n1;;Lea;2005-02-01\n",
-            "Ligne 2, champ « last_name » : champ obligatoire vide.",
+            "Ligne 2, colonne B « last_name » : case vide : elle est obligatoire.",
         ),
         (
             b"student_number;last_name;first_name;birth_date\n1;Durand;Lea;31/02/2005\n",
-            "Ligne 2, champ « birth_date » : date impossible « 31/02/2005 ».",
+            "Ligne 2, colonne D « birth_date » : date impossible « 31/02/2005 ».",
         ),
         (
             b"student_number;last_name;first_name;birth_date\n1;Durand;Lea;demain\n",
-            "Ligne 2, champ « birth_date » : « demain » n'est pas une date",
+            "Ligne 2, colonne D « birth_date » : « demain » n’est pas une date.",
         ),
         (
             b"student_number;last_name;first_name;birth_date\n1;Durand;Lea;2999-01-01\n",
-            "Ligne 2, champ « birth_date » : la date de naissance est dans le futur.",
+            "Ligne 2, colonne D « birth_date » : la date de naissance est dans le futur.",
         ),
         (
             (
                 "student_number;last_name;first_name;birth_date\n" + "1" * 151 + ";D;L;2005-02-01\n"
             ).encode(),
-            "Ligne 2, champ « student_number » : 150 caractères au plus.",
+            "Ligne 2, colonne A « student_number » : 150 caractères au plus.",
         ),
         (
             b"student_number;last_name;first_name;birth_date\n12 34;D;L;2005-02-01\n",
-            "Ligne 2, champ « student_number » : seuls les lettres",
+            "Ligne 2, colonne A « student_number » : seuls les lettres",
         ),
         (
             b"student_number;last_name;first_name;birth_date;email\n1;D;L;2005-02-01;pas-un-mail\n",
-            "Ligne 2, champ « email » : « pas-un-mail » n'est pas une adresse e-mail valide.",
+            "Ligne 2, colonne E « email » : « pas-un-mail » n’est pas une adresse e-mail valide.",
         ),
         (
             b"student_number;last_name;first_name;birth_date\n1;D;L;2005-02-01\n"
             b"2;E;M;2005-02-02\n1;F;N;2005-02-03\n",
-            "Ligne 4, champ « student_number » : le numéro 1 apparaît déjà ligne 2.",
+            "Ligne 4, colonne A « student_number » : le numéro 1 apparaît déjà ligne 2.",
         ),
         (
             b"student_number;last_name;first_name;birth_date\n1;D;L;2005-02-01;extra\n",
-            "Ligne 2, champ « — » : 5 valeurs pour 4 colonnes",
+            "Ligne 2 : une valeur hors des colonnes nommées (colonne E)",
         ),
     ],
     ids=[
         "empty-file",
         "header-only",
         "missing-column",
-        "not-utf8",
+        "windows-1252-duplicate",
         "empty-field",
         "impossible-date",
         "not-a-date",
@@ -190,7 +191,7 @@ def test_a_student_number_that_is_an_existing_non_student_account_is_refused() -
     UserFactory.create(username="prof.dupont")
     data = b"student_number;last_name;first_name;birth_date\nprof.dupont;Root;Eve;2005-02-01\n"
 
-    assert any("n'est pas un étudiant" in message for message in messages(data))
+    assert any("n’est pas un étudiant" in message for message in messages(data))
     with pytest.raises(StudentImportInvalid):
         student_import_apply(data=data)
     assert not Student.objects.exists()
@@ -222,8 +223,8 @@ def test_a_well_known_username_is_refused_as_a_student_number_in_any_case(number
     preview = student_import_preview(data=data)
 
     assert [str(error) for error in preview.errors] == [
-        f"Ligne 3, champ « student_number » : « {number} » est un nom de compte réservé, "
-        "pas un numéro d'étudiant."
+        f"Ligne 3, colonne A « student_number » : « {number} » est un nom de compte réservé, "
+        "pas un numéro d’étudiant."
     ]
     assert [row.student_number for row in preview.to_create] == ["20260001"]
     with pytest.raises(StudentImportInvalid):

@@ -127,9 +127,9 @@ def test_every_answer_carries_the_questions_left_as_the_pages_sentence(
     failed = send(logged_in, {"message": "Moyenne d'une liste"}).json()
 
     assert answered["quota_remaining"] == 2
-    assert answered["quota_text"] == "Il vous reste 2 questions sur 3 aujourd’hui."  # noqa: RUF001
+    assert answered["quota_text"] == "Il vous reste 2 questions sur 3 aujourd’hui."
     assert failed["quota_remaining"] == 1
-    assert failed["quota_text"] == "Il vous reste 1 question sur 3 aujourd’hui."  # noqa: RUF001
+    assert failed["quota_text"] == "Il vous reste 1 question sur 3 aujourd’hui."
 
 
 def test_a_full_in_flight_cap_is_a_429_with_a_message(

@@ -439,7 +439,7 @@ def test_a_repaired_document_says_which_version_compiled_and_offers_both(
     assert f'href="/ocr/{conversion.pk}/download/repaired/"' in page
     assert f'href="/ocr/{conversion.pk}/download/"' in page
     assert "Télécharger le .tex corrigé" in page
-    assert "Télécharger le .tex d’origine" in page  # noqa: RUF001
+    assert "Télécharger le .tex d’origine" in page
     source = page.split('id="latex-source"')[1].split("</code>")[0]
     assert "% repaired" in source
 
@@ -462,7 +462,7 @@ def test_a_document_that_does_not_compile_shows_its_first_errors_and_no_preview(
     assert "ne se compile pas" in page
     assert "ligne 5 : Commande inconnue : \\mathbb" in page
     assert "<li>Erreur sans ligne.</li>" in page
-    assert "La correction automatique n’a pas abouti (Gemini est indisponible" in page  # noqa: RUF001
+    assert "La correction automatique n’a pas abouti (Gemini est indisponible" in page
     assert "! Undefined control sequence." in page
     assert "<iframe" not in page
     assert "/pdf/" not in page

@@ -1,0 +1,521 @@
+"""Reading real roster files: encodings, delimiters, .xlsx, .ods, headers, values, hostile files.
+
+Every file is built here as the teacher's program writes it (accounts/tests/roster_builders).
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime
+import time
+import tracemalloc
+import unicodedata
+
+import pytest
+from django.core import signing
+
+from accounts.roster import (
+    ACCEPTED_DATE_FORMATS,
+    RosterParse,
+    normalize_header,
+    roster_parse,
+    roster_sign,
+    roster_unsign,
+)
+from accounts.roster_files import ROSTER_MAX_BYTES, ROSTER_MAX_ROWS
+from accounts.tests.roster_builders import (
+    FRENCH_HEADER,
+    csv_text,
+    ods_content,
+    ods_file,
+    raw_xlsx,
+    sheet_xml,
+    xlsx_file,
+)
+
+LEA = datetime.date(2005, 3, 14)
+SEAN = datetime.date(2004, 12, 1)
+ENTITY_BOMB = (
+    '<!DOCTYPE lolz [<!ENTITY lol "lollollollollollollollollollol">'
+    + "".join(
+        f'<!ENTITY lol{n} "{("&lol%s;" % ("" if n == 1 else n - 1)) * 10}">' for n in range(1, 10)
+    )
+    + "]>"
+)
+
+
+def messages(result: RosterParse) -> list[str]:
+    return [str(error) for error in result.errors]
+
+
+def values(result: RosterParse) -> list[tuple[object, ...]]:
+    return [
+        (row.line, row.student_number, row.last_name, row.first_name, row.birth_date, row.email)
+        for row in result.rows
+    ]
+
+
+# --- the four kinds of file of the issue, exactly as exported ------------------------------
+
+
+def test_a_french_excel_semicolon_csv_in_windows_1252_is_read_with_its_accents() -> None:
+    data = csv_text(
+        [
+            ["NUMERO ETUDIANT", "Nom", "Prenom", "Date de Naissance", "Code étape", "Régime"],
+            ["21900401", "Cœurdacier", "Léa", "14/03/2005", "L1MAT", "FI"],
+            ["21900402", "O'Connor", "Séan", "01/12/2004", "L1MAT", "FC"],
+        ]
+    ).encode("cp1252")
+
+    result = roster_parse(data=data)
+
+    assert messages(result) == []
+    assert result.description == "CSV, encodage Windows-1252, séparateur « ; »"
+    assert values(result) == [
+        (2, "21900401", "Cœurdacier", "Léa", LEA, ""),
+        (3, "21900402", "O'Connor", "Séan", SEAN, ""),
+    ]
+    assert result.ignored == ["E « Code étape »", "F « Régime »"]
+
+
+def test_a_utf8_csv_with_bom_and_french_headers_is_read() -> None:
+    data = (
+        codecs.BOM_UTF8
+        + csv_text(
+            [
+                ["Numéro étudiant", "Nom", "Prénom", "Date de naissance"],
+                ["21900403", "Nguyễn", "Thị Mai", "1/2/2005"],
+            ]
+        ).encode()
+    )
+
+    result = roster_parse(data=data)
+
+    assert messages(result) == []
+    assert result.description == "CSV, encodage UTF-8, séparateur « ; »"
+    assert values(result) == [(2, "21900403", "Nguyễn", "Thị Mai", datetime.date(2005, 2, 1), "")]
+
+
+def test_a_utf8_csv_with_english_headers_and_commas_is_read() -> None:
+    data = csv_text(
+        [
+            ["student_number", "last_name", "first_name", "birth_date", "email"],
+            ["21900404", "Martin", "Paul", "2004-12-31", "paul@etu.example.org"],
+        ],
+        delimiter=",",
+        newline="\n",
+    ).encode()
+
+    result = roster_parse(data=data)
+
+    assert values(result) == [
+        (2, "21900404", "Martin", "Paul", datetime.date(2004, 12, 31), "paul@etu.example.org")
+    ]
+    assert "séparateur « , »" in result.description
+
+
+def test_a_tab_separated_file_and_excels_utf16_unicode_text_are_read() -> None:
+    rows = [
+        ["N° étudiant", "Nom de famille", "Prénom", "Né(e) le", "Courriel"],
+        ["21900405", "Durand", "Zoé", "14.03.2005", "zoe.durand@etu.example.org"],
+    ]
+    for data in (
+        csv_text(rows, delimiter="\t").encode(),
+        codecs.BOM_UTF16_LE + csv_text(rows, delimiter="\t").encode("utf-16-le"),
+    ):
+        result = roster_parse(data=data)
+
+        assert messages(result) == []
+        assert result.description.startswith("TSV")
+        assert values(result) == [
+            (2, "21900405", "Durand", "Zoé", LEA, "zoe.durand@etu.example.org")
+        ]
+
+
+def test_an_xlsx_reads_integer_cells_as_text_and_date_cells_as_dates() -> None:
+    data = xlsx_file(
+        [
+            ["Liste des inscrits — L1 Mathématiques 2026"],
+            [],
+            [*FRENCH_HEADER, "Code étape", "Groupe"],
+            [21900401, "Cœurdacier", "Léa", LEA, "lea@etu.example.org", "L1MAT", 3],
+            [21900402.0, " O’Connor ", "Séan", datetime.datetime(2004, 12, 1), None, "L1MAT", 1],
+            ["21900406", "N'Diaye", "Awa", "14-03-2005", None, None, None],
+        ],
+        extra_sheet=True,
+    )
+
+    result = roster_parse(data=data)
+
+    assert messages(result) == []
+    assert result.description == "Classeur Excel (.xlsx), première feuille « Feuil1 »"
+    assert values(result) == [
+        (4, "21900401", "Cœurdacier", "Léa", LEA, "lea@etu.example.org"),
+        (5, "21900402", "O’Connor", "Séan", SEAN, ""),
+        (6, "21900406", "N'Diaye", "Awa", LEA, ""),
+    ]
+    assert result.ignored == ["F « Code étape »", "G « Groupe »"]
+
+
+def test_an_ods_from_libreoffice_is_read_with_typed_cells_and_repeated_empties() -> None:
+    data = ods_file(
+        [
+            [*FRENCH_HEADER, None, "Régime"],
+            [21900401, "Cœurdacier", "Léa", LEA, "lea@etu.example.org", None, "FI"],
+            [],
+            [21900402, "O'Connor", "Séan", "01/12/2004", None, None, "FC"],
+        ]
+    )
+
+    result = roster_parse(data=data)
+
+    assert messages(result) == []
+    assert result.description == "Classeur OpenDocument (.ods), première feuille"
+    assert values(result) == [
+        (2, "21900401", "Cœurdacier", "Léa", LEA, "lea@etu.example.org"),
+        (4, "21900402", "O'Connor", "Séan", SEAN, ""),
+    ]
+    assert result.ignored == ["G « Régime »"]
+
+
+def test_a_workbook_named_csv_is_still_read_as_a_workbook() -> None:
+    # Recognised from its bytes: the name a teacher gave it does not matter.
+    data = xlsx_file([FRENCH_HEADER[:4], [21900401, "Durand", "Léa", LEA]])
+
+    assert values(roster_parse(data=data)) == [(2, "21900401", "Durand", "Léa", LEA, "")]
+
+
+# --- encodings ------------------------------------------------------------------------------
+
+
+def test_the_encoding_can_be_forced_and_a_wrong_choice_names_the_line() -> None:
+    rows = [
+        ["N° étudiant", "Nom", "Prénom", "Date de naissance"],
+        ["1", "Lefèvre", "Léa", "14/03/2005"],
+    ]
+    windows = csv_text(rows).encode("cp1252")
+
+    forced_utf8 = roster_parse(data=windows, encoding="utf-8")
+    forced_latin1 = roster_parse(data=windows, encoding="latin-1")
+
+    assert messages(forced_utf8) == [
+        "Ligne 1 : ce fichier n’est pas encodé en UTF-8. Choisissez « Détection automatique » "
+        "ou un autre encodage."
+    ]
+    assert values(forced_latin1)[0][2] == "Lefèvre"
+    assert "ISO-8859-1" in forced_latin1.description
+
+
+# --- headers --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("student_number", "studentnumber"),
+        ("N° étudiant", "numeroetudiant"),
+        ("n°  Étudiant", "numeroetudiant"),
+        ("Nº ÉTUDIANT", "numeroetudiant"),
+        ("NUMERO ETUDIANT", "numeroetudiant"),
+        ("Numéro d'étudiant", "numerodetudiant"),
+        ("Né(e) le", "neele"),
+        ("E-mail", "email"),
+        ("Adresse électronique", "adresseelectronique"),
+    ],
+)
+def test_headers_are_compared_without_case_accents_spaces_punctuation_or_n_degree(
+    header: str, expected: str
+) -> None:
+    assert normalize_header(header) == expected
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["student_number", "last_name", "first_name", "birth_date", "email"],
+        ["Numéro étudiant", "Nom", "Prénom", "Date de naissance", "E-mail"],
+        ["N° étudiant", "Nom de famille", "PRÉNOM", "Né(e) le", "Courriel"],
+        ["Numéro", "nom", "prenom", "Date naissance", "Mail"],
+        ["Identifiant", "NOM", "Prénom", "date_de_naissance", "Adresse électronique"],
+    ],
+)
+def test_french_and_english_header_spellings_all_find_the_columns(header: list[str]) -> None:
+    data = csv_text([header, ["21900401", "Durand", "Léa", "14/03/2005", "lea@etu.example.org"]])
+
+    result = roster_parse(data=data.encode())
+
+    assert values(result) == [(2, "21900401", "Durand", "Léa", LEA, "lea@etu.example.org")]
+
+
+def test_a_missing_column_names_the_columns_that_were_read() -> None:
+    data = csv_text(
+        [["N° INE", "Nom", "Prénom", "Date de naissance"], ["1", "D", "L", "14/03/2005"]]
+    )
+
+    result = roster_parse(data=data.encode())
+
+    assert messages(result) == [
+        "Ligne 1 : colonne(s) introuvable(s) : N° étudiant. La première ligne doit nommer les "
+        "colonnes, par exemple : N° étudiant, Nom, Prénom, Date de naissance, E-mail (ou "
+        "student_number, last_name, first_name, birth_date, email). Colonnes lues : « N° INE », "
+        "« Nom », « Prénom », « Date de naissance »."
+    ]
+
+
+def test_two_columns_for_one_field_are_an_error() -> None:
+    data = csv_text(
+        [
+            ["N° étudiant", "Nom", "Nom de famille", "Prénom", "Date de naissance"],
+            ["1", "D", "D", "L", "14/03/2005"],
+        ]
+    )
+
+    assert messages(roster_parse(data=data.encode())) == [
+        "Ligne 1, colonne C « Nom de famille » : deux colonnes pour « Nom » (B « Nom » et "
+        "C « Nom de famille ») : gardez-en une."
+    ]
+
+
+# --- values ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["14/03/2005", "14/3/2005", "14.03.2005", "14-03-2005", "2005-03-14", "14/03/2005 00:00:00"],
+)
+def test_every_accepted_text_date_format_is_read(text: str) -> None:
+    data = csv_text([FRENCH_HEADER[:4], ["1", "Durand", "Léa", text]]).encode()
+
+    assert values(roster_parse(data=data))[0][4] == LEA
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("14/03/05", "« 14/03/05 » : l’année doit avoir quatre chiffres."),
+        ("31/02/2005", "date impossible « 31/02/2005 »."),
+        ("2005-13-01", "date impossible « 2005-13-01 »."),
+        ("mars 2005", "« mars 2005 » n’est pas une date."),
+    ],
+)
+def test_a_two_digit_year_or_an_impossible_date_is_a_row_error_listing_the_formats(
+    text: str, expected: str
+) -> None:
+    data = csv_text([FRENCH_HEADER[:4], ["1", "Durand", "Léa", text]]).encode()
+
+    assert messages(roster_parse(data=data)) == [
+        f"Ligne 2, colonne D « Date de naissance » : {expected} Formats acceptés : "
+        f"{ACCEPTED_DATE_FORMATS}."
+    ]
+
+
+def test_names_keep_accents_and_apostrophes_and_spaces_are_trimmed() -> None:
+    decomposed = unicodedata.normalize("NFD", "Nguyễn")
+    data = csv_text(
+        [
+            FRENCH_HEADER[:4],
+            ["  21900401 ", " Cœurdacier ", "Léa-Marie", " 14/03/2005 "],
+            ["21900402", "O'Connor", "Séan", "01/12/2004"],
+            ["21900403", "N’Diaye", "Awa", "01/12/2004"],
+            ["21900404", decomposed, "Thị Mai", "01/12/2004"],
+        ]
+    ).encode()
+
+    rows = values(roster_parse(data=data))
+
+    assert [(row[1], row[2], row[3]) for row in rows] == [
+        ("21900401", "Cœurdacier", "Léa-Marie"),
+        ("21900402", "O'Connor", "Séan"),
+        ("21900403", "N’Diaye", "Awa"),
+        ("21900404", "Nguyễn", "Thị Mai"),
+    ]
+    assert rows[3][2] == unicodedata.normalize("NFC", "Nguyễn")
+
+
+def test_a_number_the_spreadsheet_wrote_in_scientific_notation_is_an_error() -> None:
+    data = csv_text([FRENCH_HEADER[:4], ["2,19E+07", "Durand", "Léa", "14/03/2005"]]).encode(
+        "cp1252"
+    )
+
+    assert messages(roster_parse(data=data)) == [
+        "Ligne 2, colonne A « Numéro étudiant » : « 2,19E+07 » : le tableur a abrégé ce numéro "
+        "en notation scientifique. Mettez la colonne au format Texte, ou importez le classeur "
+        ".xlsx lui-même."
+    ]
+
+
+# --- errors a teacher can act on -------------------------------------------------------------
+
+
+def test_errors_in_a_workbook_name_the_spreadsheet_line_and_column() -> None:
+    data = xlsx_file(
+        [
+            ["Promotion 2026"],
+            FRENCH_HEADER,
+            [21900401, "Durand", "Léa", LEA, "lea@etu.example.org"],
+            [21900402, None, "Paul", "30/02/2005", "pas-une-adresse"],
+        ]
+    )
+
+    assert messages(roster_parse(data=data)) == [
+        "Ligne 4, colonne B « Nom » : case vide : elle est obligatoire.",
+        "Ligne 4, colonne D « Date de naissance » : date impossible « 30/02/2005 ». Formats "
+        f"acceptés : {ACCEPTED_DATE_FORMATS}.",
+        "Ligne 4, colonne E « Adresse électronique » : « pas-une-adresse » n’est pas une adresse "
+        "e-mail valide.",
+    ]
+
+
+def test_duplicates_inside_the_file_are_flagged_numbers_and_shared_emails() -> None:
+    data = ods_file(
+        [
+            FRENCH_HEADER,
+            [21900401, "Durand", "Léa", LEA, "lea@etu.example.org"],
+            [21900402, "Martin", "Paul", LEA, "LEA@etu.example.org"],
+            [21900401, "Durand", "Léa", LEA, None],
+        ]
+    )
+
+    assert messages(roster_parse(data=data)) == [
+        "Ligne 3, colonne E « Adresse électronique » : l’adresse LEA@etu.example.org est déjà "
+        "celle d’un autre étudiant, ligne 2.",
+        "Ligne 4, colonne A « Numéro étudiant » : le numéro 21900401 apparaît déjà ligne 2.",
+    ]
+
+
+def test_a_value_outside_the_named_columns_is_flagged_as_a_shifted_row() -> None:
+    data = csv_text([FRENCH_HEADER[:4], ["1", "Durand; Léa", "Léa", "14/03/2005"]]).encode()
+
+    assert messages(roster_parse(data=data)) == [
+        "Ligne 2 : une valeur hors des colonnes nommées (colonne E) : un séparateur dans un nom, "
+        "ou une case à vider ?"
+    ]
+
+
+# --- files refused with a clear message, memory and time bounded ----------------------------
+
+
+def _parse_bounded(data: bytes, *, max_seconds: float = 5, max_mib: float = 60) -> RosterParse:
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        result = roster_parse(data=data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - started < max_seconds
+    assert peak < max_mib * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB"
+    return result
+
+
+def test_an_xlsx_zip_bomb_is_refused_before_it_is_inflated() -> None:
+    bomb = raw_xlsx(sheet_xml([FRENCH_HEADER]), padding_member_bytes=200 * 1024 * 1024)
+    assert len(bomb) < 1024 * 1024
+
+    result = _parse_bounded(bomb, max_seconds=1, max_mib=10)
+
+    assert messages(result) == [
+        "Ce classeur se décompresse en plus de 64 Mo : il est refusé. Exportez seulement la "
+        "liste des étudiants (CSV, .xlsx ou .ods)."
+    ]
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "ods"])
+def test_an_xml_entity_bomb_is_refused(kind: str) -> None:
+    if kind == "xlsx":
+        sheet = sheet_xml(
+            [FRENCH_HEADER[:4], ["&lol9;", "D", "L", "14/03/2005"]], doctype=ENTITY_BOMB
+        )
+        data = raw_xlsx(sheet)
+    else:
+        data = ods_file(
+            content=ods_content([["&lol9;"]], doctype=ENTITY_BOMB).replace("&amp;", "&")
+        )
+
+    result = _parse_bounded(data, max_seconds=2, max_mib=20)
+
+    assert messages(result) == [
+        "Ce classeur est illisible ou abîmé. Ouvrez-le dans votre tableur, enregistrez-le à "
+        "nouveau et recommencez."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8, "contenu binaire"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "Ce fichier est un PDF"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "Excel 97-2003 (.xls)"),
+        (b"PK\x03\x04 truncated", "abîmé"),
+        (b"", "Le fichier est vide."),
+        (b" \r\n\r\n", "Le fichier est vide."),
+    ],
+    ids=["binary-renamed-csv", "pdf", "xls", "broken-zip", "empty", "blank"],
+)
+def test_a_file_that_is_not_a_roster_gets_a_clear_message(data: bytes, expected: str) -> None:
+    result = roster_parse(data=data)
+
+    assert len(result.errors) == 1
+    assert expected in str(result.errors[0])
+    assert result.rows == []
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "ods"])
+def test_an_empty_sheet_is_refused(kind: str) -> None:
+    data = xlsx_file([]) if kind == "xlsx" else ods_file([])
+
+    assert messages(roster_parse(data=data)) == ["La feuille est vide."]
+
+
+def test_a_file_over_the_size_limit_is_refused_without_parsing() -> None:
+    data = b"x" * (ROSTER_MAX_BYTES + 1)
+
+    assert messages(roster_parse(data=data)) == ["Fichier trop volumineux : 5 Mo au plus."]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx", "ods"])
+def test_a_hundred_thousand_rows_are_refused_without_reading_them_all(kind: str) -> None:
+    count = 100_000
+    if kind == "csv":
+        lines = ["n;nom;prenom;naissance"] + [f"{n};D;L;01/01/2005" for n in range(count)]
+        data = "\n".join(lines).encode()
+    elif kind == "xlsx":
+        rows_xml = "".join(
+            f'<row r="{n}"><c r="A{n}"><v>{n}</v></c>'
+            f'<c r="B{n}" t="inlineStr"><is><t>D</t></is></c></row>'
+            for n in range(2, count + 2)
+        )
+        data = raw_xlsx(
+            sheet_xml([FRENCH_HEADER[:4]], rows_xml=rows_xml, dimension=f"A1:D{count + 1}")
+        )
+    else:
+        # One row element "repeated 100,000 times": expanded only as far as the limit.
+        content = ods_content([FRENCH_HEADER[:4]]).replace(
+            '<table:table-row table:number-rows-repeated="1048000">',
+            '<table:table-row table:number-rows-repeated="100000"><table:table-cell '
+            'office:value-type="string"><text:p>1</text:p></table:table-cell></table:table-row>'
+            '<table:table-row table:number-rows-repeated="1048000">',
+        )
+        data = ods_file(content=content)
+    assert len(data) <= ROSTER_MAX_BYTES
+
+    result = _parse_bounded(data, max_seconds=15, max_mib=80)
+
+    assert messages(result) == [
+        f"Le fichier a plus de {ROSTER_MAX_ROWS:,} lignes d’étudiants : découpez-le en "
+        "plusieurs fichiers.".replace(",", "\u202f")
+    ]
+
+
+# --- the confirm step -----------------------------------------------------------------------
+
+
+def test_signed_rows_come_back_identical_and_a_tampered_token_is_refused() -> None:
+    data = xlsx_file([FRENCH_HEADER, [21900401, "Cœurdacier", "Léa", LEA, "lea@etu.example.org"]])
+    rows = roster_parse(data=data).rows
+
+    token = roster_sign(rows=rows)
+
+    assert roster_unsign(token=token) == rows
+    with pytest.raises(signing.BadSignature):
+        roster_unsign(token=token[:-2] + "xx")
