@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import secrets
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from accounts.tests.roster_builders import FRENCH_HEADER, xlsx_file
 from tests.e2e.conftest import LiveSite, screenshot
 from tests.e2e.helpers import (
     PASSWORD,
@@ -73,15 +75,22 @@ def test_a_wrong_password_says_so_and_repeated_failures_show_the_lockout_page(
         live_site.manage("axes_reset")
 
 
-def test_an_admin_imports_a_roster_and_a_student_first_logs_in_with_the_birth_date(
+def test_an_admin_imports_an_xlsx_roster_and_a_student_first_logs_in_with_the_birth_date(
     page: Page, browser: Browser, live_site: LiveSite, tmp_path: Path
 ) -> None:
-    number = f"2026{secrets.randbelow(10**6):06d}"
-    roster = tmp_path / "promo.csv"
-    roster.write_text(
-        "student_number;last_name;first_name;birth_date;email\n"
-        f"{number};Martin;Inès;14/03/2005;ines.martin@example.org\n",
-        encoding="utf-8",
+    number = secrets.randbelow(10**6) + 21_000_000
+    # The student information system's export: a title row, French headers, an integer
+    # student number, a date cell, and columns the import does not use.
+    roster = tmp_path / "export-scolarite.xlsx"
+    roster.write_bytes(
+        xlsx_file(
+            [
+                ["Liste des inscrits — L1 Mathématiques"],
+                [*FRENCH_HEADER, "Code étape", "Régime"],
+                [number, "Martin", "Inès", datetime.date(2005, 3, 14), None, "L1MAT", "FI"],
+                [number + 1, "O’Connor", "Séan", datetime.date(2004, 12, 1), None, "L1MAT", "FC"],
+            ]
+        )
     )
 
     page.goto("/admin/login/")
@@ -90,17 +99,32 @@ def test_an_admin_imports_a_roster_and_a_student_first_logs_in_with_the_birth_da
     page.locator("input[type=submit]").click()
     page.goto("/admin/accounts/student/")
     page.get_by_role("link", name="Importer des étudiants").click()
-    page.get_by_label("Fichier CSV").set_input_files(roster)
+    breadcrumbs = page.get_by_role("navigation", name="Fil d'Ariane")
+    expect(breadcrumbs.get_by_role("listitem")).to_have_text(
+        ["Accueil", "Comptes", "Étudiants", "Importer"]
+    )
+    expect(breadcrumbs.locator("ol.breadcrumbs")).to_have_css("background-color", "rgb(38, 75, 93)")
+    assert_fields_labelled(page)
+    screenshot(page, "3-admin-import-form")
+    page.get_by_label("Fichier de la liste").set_input_files(roster)
     page.get_by_role("button", name="Prévisualiser").click()
-    expect(page.locator(".import-preview")).to_contain_text(number)
+    preview = page.locator(".import-preview")
+    expect(preview).to_contain_text(str(number))
+    expect(preview).to_contain_text("14/03/2005")
+    expect(preview.get_by_role("columnheader", name="Date de naissance")).to_be_visible()
+    expect(page.locator(".roster-source")).to_contain_text("F « Code étape », G « Régime »")
+    screenshot(page, "3-admin-import-preview")
+    assert_fits_narrow_screen(page)
+    screenshot(page, "3-admin-import-preview-at-360px")
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.get_by_role("button", name="Confirmer").click()
-    expect(page.locator(".messagelist")).to_contain_text("Import terminé : 1 créé(s)")
+    expect(page.locator(".messagelist")).to_contain_text("Import terminé : 2 créé(s)")
     screenshot(page, "3-admin-roster-imported")
 
     student_context = browser.new_context(base_url=live_site.base_url, locale="fr-FR")
     student = student_context.new_page()
     try:
-        log_in(student, number, "14032005")
+        log_in(student, str(number), "14032005")
         expect(student).to_have_url("/accounts/password_change/")
         expect(student.locator(".notice")).to_contain_text("Première connexion")
         assert_fields_labelled(student)
@@ -115,3 +139,11 @@ def test_an_admin_imports_a_roster_and_a_student_first_logs_in_with_the_birth_da
         screenshot(student, "3-student-first-login-home")
     finally:
         student_context.close()
+
+    # The teacher sees who has completed the first login, and who has not yet.
+    page.goto(f"/admin/accounts/student/?premiere_connexion=oui&q={number}")
+    expect(page.locator("#result_list")).to_contain_text("Martin")
+    page.goto(f"/admin/accounts/student/?premiere_connexion=non&q={number + 1}")
+    expect(page.locator("#result_list")).to_contain_text("O’Connor")
+    expect(page.locator("#result_list")).to_contain_text("jamais")
+    screenshot(page, "3-admin-students-not-logged-in")
