@@ -245,7 +245,7 @@ def repair_run(*, request_id: int) -> None:
         elif check.original.compiled:
             error = _("cette version se compile déjà")
         elif check.repaired is None:
-            error = check.repair_error or _("la correction n’a rien donné")  # noqa: RUF001
+            error = check.repair_error or _("la correction n’a rien donné")
         else:
             with transaction.atomic():
                 locked = Conversion.objects.select_for_update().only("pk").get(pk=conversion.pk)
