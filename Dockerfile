@@ -40,10 +40,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_STATIC_ROOT=/app/staticfiles \
     DJANGO_LOG_FORMAT=json \
     PORT=8000 \
-    MALLOC_MMAP_THRESHOLD_=131072
+    MALLOC_MMAP_THRESHOLD_=131072 \
+    MALLOC_ARENA_MAX=2
 # MALLOC_MMAP_THRESHOLD_: glibc otherwise raises its mmap threshold after the first large
 # free, so the next 20 MB upload buffers come from per-thread arenas and stay in the RSS
 # after the request (docs/performance.md). A fixed threshold returns them to the system.
+# MALLOC_ARENA_MAX: 2 arenas instead of up to 8 per core for 16 threads per worker, so freed
+# memory is not spread over arenas that are never trimmed. gunicorn.conf.py and manage.py
+# apply both with mallopt() too (platform_site/malloc.py), for runs outside the image.
 # A fixed uid/gid so Kubernetes' runAsUser and file ownership agree (k8s/base).
 RUN groupadd --system --gid 10001 app \
     && useradd --uid 10001 --gid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin app

@@ -8,6 +8,18 @@ from __future__ import annotations
 
 import os
 
+from platform_site.malloc import malloc_tune
+
+# Fewer glibc arenas and a fixed mmap threshold (docs/performance.md): applied in the master
+# now, so the workers it forks inherit them, and again in each worker (post_fork), so the
+# settings hold even where the image's environment is not set (a run outside the container).
+malloc_tune()
+
+
+def post_fork(server: object, worker: object) -> None:
+    malloc_tune()
+
+
 wsgi_app = "platform_site.wsgi:application"
 bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"]  # noqa: S104 (inside the pod; the mesh decides who reaches it)
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))

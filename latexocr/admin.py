@@ -67,7 +67,7 @@ class ConversionAdmin(admin.ModelAdmin[Conversion]):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conversion]:
-        return super().get_queryset(request).defer("pdf", "latex", "latex_repaired", "compiled_pdf")
+        return super().get_queryset(request).defer("latex", "latex_repaired", "compiled_pdf")
 
     @admin.display(description=_("durée (s)"))
     def duration(self, conversion: Conversion) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -103,16 +104,34 @@ class _Range:
         return _Range(self.start, middle), _Range(middle, self.stop)
 
 
+def range_size(*, page_count: int) -> int:
+    """Pages per range: as few waves of LATEXOCR_PARALLEL_CALLS calls as the largest range
+    allows, the pages spread evenly over every call of those waves.
+
+    Fixed ranges of 10 pages made 6 ranges of a 60-page PDF over 4 parallel calls: two waves,
+    the second one half empty, so the conversion took two ranges' time (docs/performance.md).
+    Ranges of 15 pages make one wave of 4, with fewer calls (and preambles) in all. A range
+    never has fewer than LATEXOCR_PAGES_PER_CALL pages (more calls cost more prompts and
+    preambles) nor more than LATEXOCR_MAX_PAGES_PER_CALL (a longer answer risks the output
+    limit, which costs a split and a redo); a PDF beyond parallel x largest goes in waves.
+    """
+    smallest = max(1, settings.LATEXOCR_PAGES_PER_CALL)
+    largest = max(smallest, settings.LATEXOCR_MAX_PAGES_PER_CALL)
+    parallel = max(1, settings.LATEXOCR_PARALLEL_CALLS)
+    waves = max(1, math.ceil(math.ceil(page_count / largest) / parallel))
+    return min(largest, max(smallest, math.ceil(page_count / (waves * parallel))))
+
+
 def convert_with_gemini(
     *, pdf: bytes, page_count: int, model: str, on_progress: ProgressCallback
 ) -> ConversionResult:
-    """Convert in ranges of LATEXOCR_PAGES_PER_CALL pages, LATEXOCR_PARALLEL_CALLS at a time.
+    """Convert in page ranges (range_size()), LATEXOCR_PARALLEL_CALLS at a time.
 
     A range whose answer was cut by the output limit is split in two and both halves are
     redone; the answers are merged in page order. `on_progress` is called (from this thread)
     with the number of pages done.
     """
-    size = max(1, settings.LATEXOCR_PAGES_PER_CALL)
+    size = range_size(page_count=page_count)
     ranges = [_Range(start, min(start + size, page_count)) for start in range(0, page_count, size)]
     answers: dict[int, str] = {}
     input_tokens: int | None = None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import io
-from typing import Any
+import hashlib
+from typing import IO, Any, cast
 
 from django import forms
 from django.conf import settings
@@ -28,18 +28,28 @@ class UploadForm(forms.Form):
         self.fields["pdf"].help_text = _(
             "PDF de %(max_mb)d Mo et %(max_pages)d pages au plus, même manuscrit ou scanné."
         ) % {"max_mb": settings.LATEXOCR_MAX_UPLOAD_MB, "max_pages": settings.LATEXOCR_MAX_PAGES}
-        self.pdf_bytes = b""
         self.page_count = 0
+        self.sha256 = ""
 
     def clean_pdf(self) -> UploadedFile:
         upload: UploadedFile = self.cleaned_data["pdf"]
-        # The upload handler's in-memory buffer gives its bytes without a copy (a 20 MB PDF
-        # is held once, not twice); any other file is read.
-        buffer = getattr(upload, "file", None)
-        data = buffer.getvalue() if isinstance(buffer, io.BytesIO) else upload.read()
+        # Checked from the upload's (spooled) file: pypdf reads what it needs, the PDF is
+        # never read whole into memory here (docs/performance.md).
         try:
-            self.page_count = pdf_page_count(data, max_pages=settings.LATEXOCR_MAX_PAGES)
+            self.page_count = pdf_page_count(
+                cast(IO[bytes], upload), max_pages=settings.LATEXOCR_MAX_PAGES
+            )
         except PdfInvalid as invalid:
             raise forms.ValidationError(str(invalid), code="invalid_pdf") from invalid
-        self.pdf_bytes = data
+        self.sha256 = getattr(upload, "sha256", "") or _sha256(upload)
+        upload.seek(0)
         return upload
+
+
+def _sha256(upload: UploadedFile) -> str:
+    """The SHA-256 of a file another upload handler gave, read chunk by chunk."""
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    return digest.hexdigest()

@@ -3,6 +3,10 @@
 The PDF is kept in PostgreSQL (not on a volume) so any web or worker replica can read it; the
 user's file name is kept for display only and never used as a path. So is the PDF compiled
 from the result, while the conversion exists.
+
+The uploaded PDF is stored in 1 MiB chunks (`PdfChunk`, written and read by
+latexocr.storage), so neither the web process storing it nor a process reading it back ever
+holds a 20 MB value in one query (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -60,7 +64,6 @@ class Conversion(models.Model):
     size_bytes = models.PositiveIntegerField(_("taille (octets)"))
     page_count = models.PositiveIntegerField(_("pages"))
     sha256 = models.CharField(_("empreinte SHA-256"), max_length=64)
-    pdf = models.BinaryField(_("PDF"))
 
     backend = models.CharField(_("moteur"), max_length=16, choices=Backend.choices)
     model = models.CharField(_("modèle"), max_length=100, blank=True)
@@ -280,3 +283,26 @@ class RepairRequest(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class PdfChunk(models.Model):
+    """One slice of a conversion's uploaded PDF; `seq` orders them from 0."""
+
+    conversion = models.ForeignKey(
+        Conversion,
+        on_delete=models.CASCADE,
+        related_name="pdf_chunks",
+        verbose_name=_("conversion"),
+    )
+    seq = models.PositiveIntegerField(_("rang"))
+    data = models.BinaryField(_("données"))
+
+    class Meta:
+        verbose_name = _("morceau de PDF")
+        verbose_name_plural = _("morceaux de PDF")
+        constraints = [
+            models.UniqueConstraint(fields=["conversion", "seq"], name="latexocr_pdfchunk_seq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversion_id} #{self.seq}"

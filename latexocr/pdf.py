@@ -17,6 +17,7 @@ import logging
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
 from django.utils.translation import gettext as _
 from pypdf import Configuration, PdfReader, PdfWriter, apply_configuration
@@ -72,13 +73,20 @@ def _check_content_streams(reader: PdfReader) -> None:
                 raise LimitReachedError(f"content streams inflate beyond {total} bytes")
 
 
-def pdf_page_count(data: bytes, *, max_pages: int) -> int:
-    """The number of pages of an acceptable PDF, or PdfInvalid saying why it is refused."""
-    if not data.startswith(PDF_MAGIC):
+def pdf_page_count(data: bytes | IO[bytes], *, max_pages: int) -> int:
+    """The number of pages of an acceptable PDF, or PdfInvalid saying why it is refused.
+
+    `data` may be an open file: pypdf then reads from it what it needs (the cross-reference
+    table, the page tree, each page's content streams), never the whole file at once.
+    """
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    stream.seek(0)
+    if stream.read(len(PDF_MAGIC)) != PDF_MAGIC:
         raise PdfInvalid(_("Ce fichier n'est pas un PDF."))
+    stream.seek(0)
     try:
         with _bounded_decompression():
-            reader = PdfReader(io.BytesIO(data))
+            reader = PdfReader(stream)
             if reader.is_encrypted:
                 raise PdfInvalid(
                     _(

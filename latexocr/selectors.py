@@ -10,7 +10,7 @@ from accounts.models import User
 from latexocr.models import Conversion, RepairRequest
 from platform_site.quotas import daily_quota_remaining
 
-HEAVY_FIELDS = ("pdf", "latex", "latex_repaired", "compiled_pdf")
+HEAVY_FIELDS = ("latex", "latex_repaired", "compiled_pdf")
 
 
 def conversion_list_recent(*, user: User, limit: int = 5) -> list[Conversion]:
@@ -31,9 +31,10 @@ def conversion_get_owned(
 ) -> Conversion:
     """The user's conversion, or Http404 — also when it exists but belongs to someone else.
 
-    The uploaded PDF is never loaded; the LaTeX versions and the compiled PDF only on request.
+    The uploaded PDF (latexocr.storage) is never loaded; the LaTeX versions and the compiled
+    PDF only on request.
     """
-    deferred = {"pdf"}
+    deferred: set[str] = set()
     if not with_latex:
         deferred |= {"latex", "latex_repaired"}
     if not with_compiled_pdf:

@@ -6,10 +6,11 @@ claim (an UPDATE conditioned on the status), so a task delivered twice runs once
 
 from __future__ import annotations
 
-import hashlib
+import io
 import logging
 from dataclasses import asdict
 from datetime import timedelta
+from typing import IO
 
 from django.conf import settings
 from django.db import transaction
@@ -25,6 +26,7 @@ from latexocr.checking import LatexCheck, latex_check
 from latexocr.compiler import CompileResult
 from latexocr.models import Conversion, InvalidTransition
 from latexocr.selectors import conversion_find_duplicate, conversion_quota_remaining
+from latexocr.storage import pdf_read, pdf_sha256, pdf_store
 from latexocr.version_services import versions_from_check
 
 logger = logging.getLogger(__name__)
@@ -57,19 +59,25 @@ def conversion_model_and_prompt(*, backend: str, page_count: int) -> tuple[str, 
 def conversion_create(
     *,
     owner: User,
-    pdf: bytes,
+    pdf: bytes | IO[bytes],
     original_filename: str,
     page_count: int,
+    sha256: str = "",
     allow_duplicate: bool = False,
 ) -> Conversion:
     """Store a validated PDF as a queued conversion; its task is enqueued once committed.
 
+    `pdf` is best an open file (the upload's spooled file): it is copied to the database one
+    chunk at a time (latexocr.storage), never held whole; `sha256`, when the caller has it
+    already (the upload handler hashes as the body arrives), saves reading it twice.
+
     Raises DuplicateConversion, unless `allow_duplicate`, when an earlier conversion of the
     same PDF would give the same result (a conversion costs Gemini calls and quota).
     """
+    source = io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf
     backend = settings.LATEXOCR_BACKEND
     model, prompt_sha256 = conversion_model_and_prompt(backend=backend, page_count=page_count)
-    sha256 = hashlib.sha256(pdf).hexdigest()
+    sha256 = sha256 or pdf_sha256(source)
     if not allow_duplicate:
         earlier = conversion_find_duplicate(
             user=owner, sha256=sha256, backend=backend, model=model, prompt_sha256=prompt_sha256
@@ -81,16 +89,21 @@ def conversion_create(
     conversion = Conversion(
         owner=owner,
         original_filename=original_filename[:255],
-        size_bytes=len(pdf),
+        # Known once the chunks are written, in this same transaction.
+        size_bytes=0,
         page_count=page_count,
         sha256=sha256,
-        pdf=pdf,
         backend=backend,
         model=model,
         prompt_sha256=prompt_sha256,
     )
-    conversion.full_clean()
+    conversion.full_clean(exclude=["size_bytes"])
     conversion.save()
+    conversion.size_bytes, stored_sha256 = pdf_store(conversion=conversion, pdf=source)
+    if stored_sha256 != sha256:
+        # The file changed between its hash and its storage: never record a wrong hash.
+        raise ValueError("the PDF changed while it was stored")
+    conversion.save(update_fields=["size_bytes"])
     _enqueue_on_commit(conversion)
     return conversion
 
@@ -117,7 +130,9 @@ def conversion_run(*, conversion_id: str) -> None:
     if not claimed:
         logger.info("conversion %s not queued any more: nothing to do", conversion_id)
         return
-    conversion = Conversion.objects.get(pk=conversion_id)
+    conversion = Conversion.objects.defer("latex", "latex_repaired", "compiled_pdf").get(
+        pk=conversion_id
+    )
 
     def record_progress(pages_done: int) -> None:
         Conversion.objects.filter(pk=conversion_id, status=Conversion.Status.RUNNING).update(
@@ -125,11 +140,13 @@ def conversion_run(*, conversion_id: str) -> None:
         )
 
     try:
+        # One copy of the PDF in the worker, assembled from its chunks.
+        pdf = pdf_read(conversion_id=conversion.pk)
         if conversion.backend == Conversion.Backend.LOCAL:
-            result = backends.convert_locally(pdf=bytes(conversion.pdf))
+            result = backends.convert_locally(pdf=pdf)
         else:
             result = backends.convert_with_gemini(
-                pdf=bytes(conversion.pdf),
+                pdf=pdf,
                 page_count=conversion.page_count,
                 model=conversion.model,
                 on_progress=record_progress,
@@ -323,7 +340,7 @@ def conversion_reap_stuck(*, stuck_after_s: int, dry_run: bool = False) -> list[
             Conversion.objects.select_for_update(skip_locked=True)
             .alias(last_sign_of_life=Coalesce("heartbeat_at", "started_at"))
             .filter(status=Conversion.Status.RUNNING, last_sign_of_life__lt=cutoff)
-            .defer("pdf", "latex")
+            .defer("latex", "latex_repaired", "compiled_pdf")
         )
         for conversion in stuck:
             reaped.append(conversion)

@@ -31,7 +31,6 @@ def version_get_owned(
 ) -> Version:
     """Version `number` of the user's conversion, or Http404 (also for someone else's)."""
     versions = Version.objects.select_related("conversion").defer(
-        "conversion__pdf",
         "conversion__latex",
         "conversion__latex_repaired",
         "conversion__compiled_pdf",

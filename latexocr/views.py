@@ -36,7 +36,7 @@ from latexocr.services import (
     conversion_delete,
     conversion_retry,
 )
-from latexocr.uploads import SizeLimitedMemoryUploadHandler, upload_slots
+from latexocr.uploads import SizeLimitedUploadHandler, upload_slots
 
 OVERLEAF_DOCS_URL = "https://www.overleaf.com/docs"
 # The compiled PDF is shown in an <iframe> of its own page. Browsers' PDF viewers are plugin
@@ -80,7 +80,7 @@ def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _upload_read(request: AuthenticatedHttpRequest) -> HttpResponse:
-    handler = SizeLimitedMemoryUploadHandler(
+    handler = SizeLimitedUploadHandler(
         request, max_bytes=settings.LATEXOCR_MAX_UPLOAD_MB * 1024 * 1024
     )
     request.upload_handlers = [handler]
@@ -108,7 +108,8 @@ def _upload_checked(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
         conversion = conversion_create(
             owner=request.user,
-            pdf=form.pdf_bytes,
+            pdf=form.cleaned_data["pdf"].file,
+            sha256=form.sha256,
             original_filename=form.cleaned_data["pdf"].name or "document.pdf",
             page_count=form.page_count,
             allow_duplicate=form.cleaned_data["force"],

@@ -284,11 +284,14 @@ LATEXOCR_CALL_TIMEOUT_S = env.float("LATEXOCR_CALL_TIMEOUT_S", default=300.0)
 LATEXOCR_GEMINI_MODEL = env.str("LATEXOCR_GEMINI_MODEL", default="gemini-3.8-flash")
 LATEXOCR_MAX_UPLOAD_MB = env.int("LATEXOCR_MAX_UPLOAD_MB", default=20)
 LATEXOCR_MAX_PAGES = env.int("LATEXOCR_MAX_PAGES", default=200)
-# Uploads read and stored at once per process (each holds its PDF in memory a few times
-# over), and how long one more waits for its turn before a 429.
+# Uploads read, checked and stored at once per process (pypdf's parse and the database
+# writes; the PDF itself is spooled to /tmp), and how long one more waits before a 429.
 LATEXOCR_MAX_CONCURRENT_UPLOADS = env.int("LATEXOCR_MAX_CONCURRENT_UPLOADS", default=2)
 LATEXOCR_UPLOAD_WAIT_S = env.float("LATEXOCR_UPLOAD_WAIT_S", default=30.0)
+# Pages per Gemini call: at least LATEXOCR_PAGES_PER_CALL, more (up to the max) so that the
+# ranges fit in one wave of LATEXOCR_PARALLEL_CALLS calls (latexocr.backends.range_size).
 LATEXOCR_PAGES_PER_CALL = env.int("LATEXOCR_PAGES_PER_CALL", default=10)
+LATEXOCR_MAX_PAGES_PER_CALL = env.int("LATEXOCR_MAX_PAGES_PER_CALL", default=20)
 LATEXOCR_PARALLEL_CALLS = env.int("LATEXOCR_PARALLEL_CALLS", default=4)
 LATEXOCR_MAX_ATTEMPTS = env.int("LATEXOCR_MAX_ATTEMPTS", default=4)
 # Runs of one conversion at most (user retries and reaper requeues together): each run can

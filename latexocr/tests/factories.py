@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
 
 import factory
 
 from accounts.tests.factories import UserFactory
 from latexocr.models import Conversion
+from latexocr.storage import pdf_store
 from tests.pdfs import blank_pdf
 
 
@@ -22,3 +24,12 @@ class ConversionFactory(factory.django.DjangoModelFactory[Conversion]):
     backend = Conversion.Backend.GEMINI
     model = "gemini-3.8-flash"
     status = Conversion.Status.QUEUED
+
+    @classmethod
+    def _create(cls, model_class: type[Conversion], *args: object, **kwargs: object) -> Conversion:
+        # The PDF is not a column: it goes to its chunks once the conversion exists.
+        pdf = kwargs.pop("pdf")
+        assert isinstance(pdf, bytes)
+        conversion = super()._create(model_class, *args, **kwargs)
+        pdf_store(conversion=conversion, pdf=io.BytesIO(pdf))
+        return conversion

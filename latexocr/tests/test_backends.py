@@ -194,3 +194,34 @@ def test_the_local_backend_builds_a_document_from_the_text_layer() -> None:
 def test_the_local_backend_explains_that_a_scan_needs_gemini() -> None:
     with pytest.raises(ConversionFailed, match=r"pas de couche texte.*Gemini"):
         backends.convert_locally(pdf=HANDWRITTEN_FIXTURE.read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("page_count", "expected"),
+    [
+        (1, 10),  # never below LATEXOCR_PAGES_PER_CALL: one call
+        (30, 10),  # 3 ranges of 10 already fit in one wave of 4
+        (60, 15),  # 6 ranges of 10 would make two waves; 4 of 15 make one
+        (80, 20),  # the largest range: 4 of 20, one wave
+        (200, 17),  # beyond 4 x 20: 3 full waves of 4 ranges of 17, not 10 ranges of 20
+    ],
+)
+def test_ranges_grow_to_fit_in_one_wave_of_parallel_calls_up_to_the_largest(
+    settings: Any, page_count: int, expected: int
+) -> None:
+    settings.LATEXOCR_PAGES_PER_CALL = 10
+    settings.LATEXOCR_MAX_PAGES_PER_CALL = 20
+    settings.LATEXOCR_PARALLEL_CALLS = 4
+
+    assert backends.range_size(page_count=page_count) == expected
+
+
+def test_a_60_page_pdf_is_converted_in_one_wave_of_4_ranges(
+    fake_gemini: FakeGemini, settings: Any
+) -> None:
+    settings.LATEXOCR_MAX_PAGES_PER_CALL = 20
+
+    result = convert(numbered_pdf(60), 60)
+
+    assert sorted(r.pdf_pages or 0 for r in fake_gemini.generate_requests()) == [15] * 4
+    assert pages_in_order(result.latex) == list(range(1, 61))

@@ -216,8 +216,9 @@ def test_the_reaper_leaves_a_long_conversion_that_still_shows_signs_of_life() ->
 
 
 def test_progress_is_a_sign_of_life(gemini_backend: FakeGemini) -> None:
-    conversion = ConversionFactory.create(page_count=2, heartbeat_at=None)
-    Conversion.objects.filter(pk=conversion.pk).update(pdf=pdf_with_text(["page un", "page deux"]))
+    conversion = ConversionFactory.create(
+        page_count=2, heartbeat_at=None, pdf=pdf_with_text(["page un", "page deux"])
+    )
 
     conversion_run(conversion_id=str(conversion.pk))
 
