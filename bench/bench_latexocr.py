@@ -8,6 +8,7 @@ import statistics
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import cast
 
 import psutil
 import requests
@@ -193,6 +194,7 @@ def _traced_upload_peak(pdfs: list[bytes], *, username: str) -> int:
 
     from django.test import RequestFactory
 
+    from accounts.http import AuthenticatedHttpRequest
     from accounts.models import User
     from latexocr.views import upload
 
@@ -208,7 +210,7 @@ def _traced_upload_peak(pdfs: list[bytes], *, username: str) -> int:
         if traced:
             tracemalloc.start()
         try:
-            response = upload(request)
+            response = upload(cast(AuthenticatedHttpRequest, request))
             if traced:
                 peak = tracemalloc.get_traced_memory()[1]
         finally:
