@@ -1,9 +1,11 @@
 """The one door to the Make.com webhook (a Make scenario that asks an LLM).
 
 Only this module builds the webhook request. It owns the timeouts (connect 5 s, the whole
-answer within CODEGEN_TIMEOUT_S), the single retry, the reading of Make's reply shapes and
-its own exceptions, which the views map to 503 (not configured), 504 (timeout) and 502
-(anything else the other side did wrong). A question is never sent twice once it may have
+answer within CODEGEN_TIMEOUT_S: a total deadline on connect plus every read, so a
+trickling upstream is cut, see platform_site.deadline), the single retry, the reading of
+Make's reply shapes (an HTML page or cut JSON is an upstream fault) and its own exceptions,
+which the views map to 503 (not configured), 504 (timeout) and 502 (anything else the other
+side did wrong). A question is never sent twice once it may have
 reached the scenario: no retry after a read timeout or a connection lost mid-answer.
 """
 
@@ -23,6 +25,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
+
+from platform_site.deadline import call_deadline
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +108,23 @@ def _attempt(url: str, message: str, headers: dict[str, str], deadline: float) -
     remaining_s = deadline - time.monotonic()
     if remaining_s <= 0:
         raise _timeout()
+    with call_deadline(remaining_s) as watch:
+        try:
+            status, response_headers, body = _exchange(url, message, headers, deadline)
+        except (WebhookError, _Retryable) as error:
+            if watch.expired:
+                raise _timeout() from error
+            raise
+    if watch.expired:
+        # The connection was cut mid-body: what arrived is not the whole answer.
+        raise _timeout()
+    return _text_from(status, response_headers, body)
+
+
+def _exchange(
+    url: str, message: str, headers: dict[str, str], deadline: float
+) -> tuple[int, requests.structures.CaseInsensitiveDict[str], bytes]:
+    remaining_s = deadline - time.monotonic()
     try:
         response = requests.post(
             url,
@@ -128,8 +149,7 @@ def _attempt(url: str, message: str, headers: dict[str, str], deadline: float) -
             _("Le webhook n'a pas pu être appelé : %(error)s") % {"error": error}
         ) from error
     with response:
-        body = _read_body(response, deadline)
-        return _text_from(response, body)
+        return response.status_code, response.headers, _read_body(response, deadline)
 
 
 def _unreachable(error: Exception) -> WebhookError:
@@ -170,19 +190,26 @@ def _read_body(response: requests.Response, deadline: float) -> bytes:
     except requests.ConnectionError as error:
         if isinstance(error.args[0] if error.args else None, ReadTimeoutError):
             raise _timeout() from error
-        raise WebhookError(
-            _("La connexion au webhook a été coupée pendant sa réponse."),
-            status_code=response.status_code,
-        ) from error
+        raise _cut_during_answer(response.status_code) from error
+    except requests.RequestException as error:
+        # A body shorter than its Content-Length or a broken chunk: an upstream fault.
+        raise _cut_during_answer(response.status_code) from error
     return b"".join(chunks)
 
 
-def _text_from(response: requests.Response, body: bytes) -> str:
-    status = response.status_code
-    content_type = response.headers.get("Content-Type", "")
+def _cut_during_answer(status: int) -> WebhookError:
+    return WebhookError(
+        _("La connexion au webhook a été coupée pendant sa réponse."), status_code=status
+    )
+
+
+def _text_from(
+    status: int, headers: requests.structures.CaseInsensitiveDict[str], body: bytes
+) -> str:
+    content_type = headers.get("Content-Type", "")
     text = body.decode(_charset(content_type), errors="replace").strip()
     if status == 429:
-        wait_s = _retry_after_s(response.headers.get("Retry-After"))
+        wait_s = _retry_after_s(headers.get("Retry-After"))
         final = WebhookError(
             _("Le webhook refuse temporairement les questions (trop de requêtes)."),
             status_code=status,
@@ -236,7 +263,16 @@ def _text_from(response: requests.Response, body: bytes) -> str:
             ),
             status_code=status,
         )
-    answer = _answer_text(text, is_json="json" in content_type.lower())
+    try:
+        answer = _answer_text(text, content_type=content_type.lower())
+    except ValueError as error:
+        # A proxy's page or a body cut short, not the scenario's answer: retried like a 502.
+        raise _Retryable(
+            WebhookError(
+                _("Le webhook a renvoyé une réponse illisible (page HTML ou JSON incomplet)."),
+                status_code=status,
+            )
+        ) from error
     if not answer:
         raise WebhookError(_("Le webhook a répondu sans aucun texte."), status_code=status)
     return answer
@@ -253,14 +289,25 @@ def _charset(content_type: str) -> str:
     return "utf-8"
 
 
-def _answer_text(text: str, *, is_json: bool) -> str:
-    """The LLM's text: the body itself, or the first text field when it is JSON."""
-    if not (is_json or text.startswith(("{", "["))):
+def _answer_text(text: str, *, content_type: str) -> str:
+    """The LLM's text: the body itself, or the first text field when it is JSON.
+
+    Raises ValueError for what cannot be an answer: an HTML page (a proxy's error page
+    answered with 200) or JSON that does not parse (cut short).
+    """
+    if "html" in content_type or text[:15].lower().startswith(("<!doctype html", "<html")):
+        raise ValueError("an HTML page, not an answer")
+    declared_json = "json" in content_type
+    looks_json = text.startswith(("{", "["))
+    if not (declared_json or looks_json):
         return text
     try:
         payload = json.loads(text)
     except ValueError:
-        # Declared JSON but is not: a scenario answering plain text with the wrong header.
+        if declared_json and looks_json:
+            raise  # declared JSON, starts as JSON, does not parse: cut short
+        # Plain text declared JSON (a scenario with the wrong header), or text that happens
+        # to start with a bracket.
         return text
     return _text_in(payload).strip()
 

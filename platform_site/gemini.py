@@ -6,6 +6,11 @@ they cannot tell a per-minute 429 from a daily-quota 429, and they ignore the se
 RetryInfo), chooses between inline PDF data and the Files API, and turns every outcome into
 either a `GeminiAnswer` or one of the `GeminiError` subclasses below, which views and tasks
 map to their own statuses and messages.
+
+Each SDK call has a total deadline (connect plus every read, `timeout_s`): the SDK's timeout
+bounds each read only, so an upstream trickling bytes would never be cut (see
+platform_site.deadline). A 200 whose body is not Gemini's JSON (a proxy's HTML page, JSON cut
+short) is an upstream fault, retried like a 5xx.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import httpx2
 from django.conf import settings
 from google import genai
 from google.genai import errors, types
+
+from platform_site.deadline import call_deadline
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +148,9 @@ def generate(
     if pdf is None or len(pdf) <= settings.GEMINI_INLINE_PDF_MAX_MB * 1024 * 1024:
         parts = [] if pdf is None else [types.Part.from_bytes(data=pdf, mime_type=PDF_MIME_TYPE)]
         return _with_retries(
-            lambda: _generate_once(client, model, [*parts, types.Part(text=prompt)], config),
+            lambda: _generate_once(
+                client, model, [*parts, types.Part(text=prompt)], config, timeout_s
+            ),
             attempts=attempts,
         )
 
@@ -149,7 +158,9 @@ def generate(
     try:
         file_part = types.Part.from_uri(file_uri=uploaded.uri or "", mime_type=PDF_MIME_TYPE)
         return _with_retries(
-            lambda: _generate_once(client, model, [file_part, types.Part(text=prompt)], config),
+            lambda: _generate_once(
+                client, model, [file_part, types.Part(text=prompt)], config, timeout_s
+            ),
             attempts=attempts,
         )
     finally:
@@ -161,7 +172,7 @@ def file_upload(*, pdf: bytes, timeout_s: float, attempts: int = 1) -> types.Fil
     client = _client()
 
     def upload_once() -> types.File:
-        with _translated_errors():
+        with _translated_errors(timeout_s):
             uploaded = client.files.upload(
                 file=io.BytesIO(pdf),
                 config=types.UploadFileConfig(
@@ -187,7 +198,7 @@ def file_upload(*, pdf: bytes, timeout_s: float, attempts: int = 1) -> types.Fil
 def file_delete(*, name: str, timeout_s: float) -> None:
     """Delete an uploaded file; a failure is logged, not raised (files expire after 48 h)."""
     try:
-        with _translated_errors():
+        with _translated_errors(timeout_s):
             _client().files.delete(
                 name=name, config=types.DeleteFileConfig(http_options=_http_options(timeout_s))
             )
@@ -203,8 +214,16 @@ def _client() -> genai.Client:
 
 @lru_cache(maxsize=4)
 def _cached_client(api_key: str, base_url: str | None) -> genai.Client:
-    # One client (one connection pool) per key and address, shared by every thread.
-    return genai.Client(api_key=api_key, http_options=types.HttpOptions(base_url=base_url))
+    # One client per key and address, shared by every thread. No keep-alive: each call opens
+    # its own connection, which its total deadline can watch and cut (a handshake is small
+    # beside a call of several seconds).
+    return genai.Client(
+        api_key=api_key,
+        http_options=types.HttpOptions(
+            base_url=base_url,
+            client_args={"limits": httpx2.Limits(max_keepalive_connections=0)},
+        ),
+    )
 
 
 def _http_options(timeout_s: float) -> types.HttpOptions:
@@ -217,8 +236,9 @@ def _generate_once(
     model: str,
     parts: list[types.Part],
     config: types.GenerateContentConfig,
+    timeout_s: float,
 ) -> GeminiAnswer:
-    with _translated_errors():
+    with _translated_errors(timeout_s):
         response = client.models.generate_content(
             model=model, contents=types.Content(role="user", parts=parts), config=config
         )
@@ -260,18 +280,44 @@ def _answer_from(response: types.GenerateContentResponse, model: str) -> GeminiA
 
 
 @contextmanager
-def _translated_errors() -> Iterator[None]:
-    """Turn the SDK's and the HTTP client's exceptions into ours, marking the retryable ones."""
-    try:
-        yield
-    except errors.APIError as error:
-        raise _translated_api_error(error) from error
-    except httpx2.TimeoutException as error:
-        raise _Retryable(GeminiTimeout("Gemini did not answer in time.")) from error
-    except httpx2.TransportError as error:
-        raise _Retryable(
+def _translated_errors(timeout_s: float) -> Iterator[None]:
+    """Turn the SDK's and the HTTP client's exceptions into ours, marking the retryable ones;
+    cut the call once `timeout_s` have passed since it started, however the bytes trickle."""
+    with call_deadline(timeout_s) as watch:
+        try:
+            yield
+        except (GeminiError, _Retryable):
+            if watch.expired:
+                raise _Retryable(GeminiTimeout("Gemini did not answer in time.")) from None
+            raise
+        except Exception as error:
+            if watch.expired:
+                raise _Retryable(GeminiTimeout("Gemini did not answer in time.")) from error
+            translated = _translated(error)
+            if translated is error:
+                raise
+            raise translated from error
+    if watch.expired:
+        # Cut mid-body: whatever was parsed is not the whole answer.
+        raise _Retryable(GeminiTimeout("Gemini did not answer in time."))
+
+
+def _translated(error: Exception) -> Exception:
+    if isinstance(error, errors.APIError):
+        return _translated_api_error(error)
+    if isinstance(error, httpx2.TimeoutException):
+        return _Retryable(GeminiTimeout("Gemini did not answer in time."))
+    if isinstance(error, httpx2.TransportError):
+        return _Retryable(
             GeminiUpstreamError(f"Connection to Gemini failed: {error}", status_code=None)
-        ) from error
+        )
+    if isinstance(error, ValueError):
+        # json.JSONDecodeError and pydantic's ValidationError: a 200 whose body is not
+        # Gemini's JSON (a proxy's HTML page, a body cut short).
+        return _Retryable(
+            GeminiUpstreamError(f"Gemini answered an unreadable body: {error}", status_code=200)
+        )
+    return error
 
 
 def _translated_api_error(error: errors.APIError) -> Exception:

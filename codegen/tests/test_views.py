@@ -493,3 +493,29 @@ def test_the_timeout_message_says_how_long_was_waited(
     fake_webhook.delay_s = 2.0
 
     assert "0.5 secondes" in send(logged_in, {"message": "x"}).json()["error"]
+
+
+@pytest.mark.parametrize("backend", ["webhook", "gemini"])
+def test_an_unreadable_200_is_a_502_and_the_question_can_be_resent_at_once(
+    logged_in: Client,
+    settings: Any,
+    fake_webhook: FakeWebhook,
+    fake_gemini: FakeGemini,
+    backend: str,
+) -> None:
+    from tests.fakes.gemini import Reply as GeminiReply
+
+    settings.CODEGEN_BACKEND = backend
+    fake_webhook.queue(Reply.html_page(), Reply.truncated_json())
+    fake_gemini.queue(GeminiReply.html_page())
+
+    response = send(logged_in, {"message": "x"})
+
+    assert response.status_code == 502
+    assert response["Content-Type"] == "application/json"
+    question = Question.objects.get()
+    assert question.status == Question.Status.FAILED
+    assert response.json()["retry_url"] == f"/codegen/{question.pk}/retry/"
+    page = logged_in.get(f"/codegen/{question.pk}/")
+    assert page.status_code == 200
+    assert question.error in page.content.decode()

@@ -255,3 +255,40 @@ def test_no_url_means_not_configured(settings: Any) -> None:
 
     with pytest.raises(WebhookNotConfigured, match="CODEGEN_WEBHOOK_URL"):
         webhook.send(message="x")
+
+
+@pytest.mark.parametrize(
+    "fault", [Reply.html_page(), Reply.truncated_json()], ids=["html page", "cut json"]
+)
+def test_a_200_that_is_not_an_answer_is_an_upstream_error_retried_once(
+    fake_webhook: FakeWebhook, fault: Reply
+) -> None:
+    fake_webhook.queue(fault, fault)
+
+    with pytest.raises(webhook.WebhookError) as raised:
+        webhook.send(message="x")
+
+    assert not isinstance(raised.value, webhook.WebhookTimeout)
+    assert raised.value.status_code == 200
+    assert fake_webhook.request_count == 2
+
+
+def test_a_body_shorter_than_its_length_is_an_upstream_error(fake_webhook: FakeWebhook) -> None:
+    fake_webhook.queue(Reply(body="abc", headers={"Content-Length": "10"}))
+
+    with pytest.raises(webhook.WebhookError):
+        webhook.send(message="x")
+
+
+def test_a_trickling_answer_is_cut_at_codegen_timeout_s(
+    fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    settings.CODEGEN_TIMEOUT_S = 1.0
+    # A byte every 100 ms: each read gets data in time, the whole body would take 20 s.
+    fake_webhook.queue(Reply(body="x" * 200, trickle_s=0.1))
+    started = time.monotonic()
+
+    with pytest.raises(webhook.WebhookTimeout):
+        webhook.send(message="x")
+
+    assert time.monotonic() - started < 2.5

@@ -225,3 +225,22 @@ def test_a_60_page_pdf_is_converted_in_one_wave_of_4_ranges(
 
     assert sorted(r.pdf_pages or 0 for r in fake_gemini.generate_requests()) == [15] * 4
     assert pages_in_order(result.latex) == list(range(1, 61))
+
+
+def test_an_unreadable_200_is_retried_like_a_503_and_reported_as_gemini_failing(
+    fake_gemini: FakeGemini, settings: Any
+) -> None:
+    settings.LATEXOCR_MAX_ATTEMPTS = 2
+    fake_gemini.queue(Reply.html_page(), Reply.truncated_json())
+
+    with pytest.raises(ConversionFailed) as raised:
+        convert(numbered_pdf(1), 1)
+
+    assert "interne" not in str(raised.value)
+    assert len(fake_gemini.generate_requests()) == 2
+
+
+def test_an_unreadable_200_then_a_good_answer_converts(fake_gemini: FakeGemini) -> None:
+    fake_gemini.queue(Reply.truncated_json())
+
+    assert pages_in_order(convert(numbered_pdf(1), 1).latex) == [1]

@@ -248,3 +248,46 @@ def test_retries_through_the_files_api_upload_the_pdf_once(
     starts = [r for r in fake_gemini.requests if r.path.endswith("/files") and r.body is not None]
     assert len([s for s in starts if "command" not in s.body]) == 1
     assert len(fake_gemini.generate_requests()) == 3
+
+
+@pytest.mark.parametrize("fault", [Reply.html_page(), Reply.truncated_json()], ids=["html", "cut"])
+def test_a_200_whose_body_is_not_geminis_json_is_an_upstream_error_retried(
+    fake_gemini: FakeGemini, fault: Reply
+) -> None:
+    fake_gemini.queue(fault, fault)
+
+    with pytest.raises(gemini.GeminiUpstreamError) as raised:
+        ask(attempts=2)
+
+    assert raised.value.status_code == 200
+    assert len(fake_gemini.generate_requests()) == 2
+
+
+def test_a_body_that_is_not_json_then_a_good_one_is_an_answer(fake_gemini: FakeGemini) -> None:
+    fake_gemini.queue(Reply.html_page())
+
+    assert ask(attempts=2).text
+
+
+def test_a_trickling_answer_is_cut_at_the_total_deadline(fake_gemini: FakeGemini) -> None:
+    # A byte every 50 ms: no single read ever waits long, the whole answer would take ~20 s.
+    fake_gemini.queue(Reply(text="x" * 200, trickle_s=0.05))
+    started = time.monotonic()
+
+    with pytest.raises(gemini.GeminiTimeout):
+        ask(timeout_s=1.0, attempts=1)
+
+    assert time.monotonic() - started < 3.0
+
+
+def test_a_trickling_files_api_upload_is_cut_at_the_total_deadline(
+    fake_gemini: FakeGemini, settings: Any
+) -> None:
+    settings.GEMINI_INLINE_PDF_MAX_MB = 0
+    fake_gemini.queue(Reply(text="x" * 200, trickle_s=0.05))
+    started = time.monotonic()
+
+    with pytest.raises(gemini.GeminiTimeout):
+        ask(pdf=pdf_with_text(["Bonjour"]), timeout_s=1.0, attempts=1)
+
+    assert time.monotonic() - started < 4.0

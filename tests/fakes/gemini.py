@@ -8,7 +8,9 @@ By default it answers with a plausible LaTeX document built from the PDF it rece
 `\\section*` per page, echoing the page's text layer, so that tests can check that page
 ranges come back merged in order. Its answer time grows with the answer's length
 (`seconds_per_1000_chars`), like a real model's. Tests script it with `FakeGemini.queue(...)`
-(errors, finish reasons, token counts, delays) and read what it received in `.requests`.
+(errors, finish reasons, token counts, delays; the faults of a proxy or a broken upstream:
+`raw_body` answered with 200 as is, e.g. `Reply.html_page()` or `Reply.truncated_json()`,
+and `trickle_s`, the body one byte at a time) and read what it received in `.requests`.
 
 Used two ways: the `fake_gemini` pytest fixture (a thread in the test process, settings
 pointed at it) and `python -m tests.fakes.gemini --port P` (prints `READY <port>`).
@@ -59,6 +61,22 @@ class Reply:
     quota_id: str | None = None
     retry_delay: str | None = None
     delay_s: float = 0.0
+    # Answered with 200 as is, instead of Google's JSON (a proxy's page, a cut body).
+    raw_body: str | None = None
+    raw_content_type: str = "application/json; charset=UTF-8"
+    # Seconds between two bytes of the body (0: all at once).
+    trickle_s: float = 0.0
+
+    @classmethod
+    def html_page(cls) -> Reply:
+        return cls(
+            raw_body="<html><body><h1>502 Bad Gateway</h1></body></html>",
+            raw_content_type="text/html",
+        )
+
+    @classmethod
+    def truncated_json(cls) -> Reply:
+        return cls(raw_body='{"candidates": [{"content": {"role": "model", "parts": [{"te')
 
 
 @dataclass
@@ -200,16 +218,28 @@ def _handler_for(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
         # --- plumbing ---------------------------------------------------------------
 
         def _send(
-            self, status: int, payload: Any = None, headers: dict[str, str] | None = None
+            self,
+            status: int,
+            payload: Any = None,
+            headers: dict[str, str] | None = None,
+            *,
+            raw: bytes | None = None,
+            content_type: str = "application/json; charset=UTF-8",
+            trickle_s: float = 0.0,
         ) -> None:
-            data = b"" if payload is None else json.dumps(payload).encode()
+            data = (
+                raw if raw is not None else b"" if payload is None else json.dumps(payload).encode()
+            )
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(data)
+            if trickle_s:
+                self.write_trickling(data, seconds_per_byte=trickle_s, stopping=fake.stopping)
+            else:
+                self.wfile.write(data)
 
         def _key_refused(self) -> bool:
             key = self.headers.get("x-goog-api-key", "")
@@ -357,6 +387,14 @@ def _handler_for(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
             if reply.status != 200:
                 self._send(reply.status, _error_body(reply))
                 return
+            if reply.raw_body is not None:
+                self._send(
+                    200,
+                    raw=reply.raw_body.encode(),
+                    content_type=reply.raw_content_type,
+                    trickle_s=reply.trickle_s,
+                )
+                return
             if reply.text is None:
                 text, finish_reason = fake.default_answer(pdf, prompt)
                 if reply.finish_reason != "STOP":
@@ -387,6 +425,7 @@ def _handler_for(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
                     "modelVersion": model,
                     "responseId": uuid.uuid4().hex,
                 },
+                trickle_s=reply.trickle_s,
             )
 
         def _pdf_and_prompt(self, body: dict[str, Any]) -> tuple[bytes | None, str, bool]:

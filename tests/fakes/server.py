@@ -22,6 +22,20 @@ class QuietHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
+    def write_trickling(
+        self, data: bytes, *, seconds_per_byte: float, stopping: threading.Event
+    ) -> None:
+        """Send `data` one byte at a time, like an upstream that trickles its answer: each
+        read on the client's side gets a byte well within its per-read timeout."""
+        try:
+            for index in range(len(data)):
+                self.wfile.write(data[index : index + 1])
+                self.wfile.flush()
+                if stopping.wait(seconds_per_byte):
+                    return
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client cut the answer: what a total deadline does
+
 
 class FakeServer[ReplyT, RequestT]:
     def __init__(
@@ -94,3 +108,7 @@ class FakeServer[ReplyT, RequestT]:
     def wait(self, seconds: float) -> None:
         """Sleep like a slow upstream, but wake up at once when the server stops."""
         self._stopping.wait(seconds)
+
+    @property
+    def stopping(self) -> threading.Event:
+        return self._stopping

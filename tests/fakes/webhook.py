@@ -5,8 +5,11 @@ Make scenario whose LLM module feeds a "Webhook response" module: plain text hol
 ```python block followed by "**Explication :**". Tests script other answers with
 `FakeWebhook.queue(Reply(...))` — Make's real failure shapes are ready-made: `Accepted`
 (no response module), 429 with Retry-After, 410 (deactivated webhook), 500 "Scenario
-failed to complete." — and read what it received in `.requests`. With `api_key` set it
-refuses (401) a request without the right `x-make-apikey` header, as Make does.
+failed to complete." — and the faults of a proxy or a broken upstream: `Reply.html_page()`
+(200 with an HTML page), `Reply.truncated_json()` (200, JSON cut in the middle) and
+`trickle_s` (the body sent one byte at a time) — and read what it received in `.requests`.
+With `api_key` set it refuses (401) a request without the right `x-make-apikey` header, as
+Make does.
 
 Used two ways: the `fake_webhook` pytest fixture (a thread in the test process, settings
 pointed at it) and `python -m tests.fakes.webhook --port P [--delay-s S]` (prints
@@ -39,6 +42,8 @@ class Reply:
     content_type: str = TEXT_PLAIN
     delay_s: float | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # Seconds between two bytes of the body (0: all at once).
+    trickle_s: float = 0.0
 
     @classmethod
     def accepted(cls) -> Reply:
@@ -58,6 +63,20 @@ class Reply:
     @classmethod
     def scenario_failed(cls) -> Reply:
         return cls(status=500, body="Scenario failed to complete.")
+
+    @classmethod
+    def html_page(cls) -> Reply:
+        """A proxy's error page answered with 200, in place of the scenario's answer."""
+        return cls(
+            body="<!DOCTYPE html><html><head><title>Bad gateway</title></head>"
+            "<body><h1>Upstream unavailable</h1></body></html>",
+            content_type="text/html; charset=utf-8",
+        )
+
+    @classmethod
+    def truncated_json(cls) -> Reply:
+        """JSON cut in the middle (a proxy's buffer limit), with a matching length."""
+        return cls(body='{"answer": "```python\\nprint(1', content_type="application/json")
 
     @classmethod
     def json(cls, payload: Any, *, status: int = 200) -> Reply:
@@ -137,7 +156,12 @@ def _handler_for(fake: FakeWebhook) -> type[BaseHTTPRequestHandler]:
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(payload)
+                if reply.trickle_s:
+                    self.write_trickling(
+                        payload, seconds_per_byte=reply.trickle_s, stopping=fake.stopping
+                    )
+                else:
+                    self.wfile.write(payload)
             except (BrokenPipeError, ConnectionResetError):
                 # The client gave up (its read timeout): what a slow scenario sees too.
                 pass
