@@ -10,7 +10,7 @@ from django.test import Client
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 
-pytest_plugins = ["tests.fakes.gemini", "tests.fakes.webhook"]
+pytest_plugins = ["tests.fakes.gemini", "tests.fakes.webhook", "tests.fakes.openai_compatible"]
 
 
 @pytest.fixture(autouse=True)

@@ -35,6 +35,7 @@ class Question(models.Model):
     class Backend(models.TextChoices):
         WEBHOOK = "webhook", _("webhook Make.com")
         GEMINI = "gemini", _("Gemini")
+        OPENAI = "openai", _("serveur de modèles (compatible OpenAI)")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -25,6 +25,7 @@ from codegen.rendering import explanation_render
 from codegen.selectors import question_quota_remaining
 from codegen.webhook import WebhookError
 from platform_site.gemini import GeminiError
+from platform_site.openai_client import ModelServerError
 from platform_site.slots import ProcessSlots
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def question_send(*, question: Question) -> Question:
 
     Raises TooManyInFlight (the question is saved failed, never sent, so the daily quota
     does not count it), or the backend wrapper's own exception (`WebhookError`,
-    `GeminiError` families) after the question has been saved as failed.
+    `GeminiError`, `ModelServerError` families) after the question has been saved as failed.
     """
     if not in_flight.try_acquire():
         _question_finish(question, status=Question.Status.FAILED, error=_busy_error())
@@ -143,7 +144,7 @@ def _call(question: Question) -> tuple[str, int]:
     started = time.monotonic()
     try:
         reply = backends.reply_fetch(backend=question.backend, message=question.message)
-    except (WebhookError, GeminiError) as error:
+    except (WebhookError, GeminiError, ModelServerError) as error:
         logger.warning("codegen question %s failed: %r", question.pk, error)
         _question_finish(
             question,

@@ -45,8 +45,13 @@ from codegen.services import (
 )
 from codegen.webhook import WebhookError, WebhookNotConfigured, WebhookTimeout
 from platform_site.gemini import GeminiError, GeminiNotConfigured, GeminiTimeout
+from platform_site.openai_client import (
+    ModelServerError,
+    ModelServerNotConfigured,
+    ModelServerTimeout,
+)
 
-UPSTREAM_ERRORS = (WebhookError, GeminiError)
+UPSTREAM_ERRORS = (WebhookError, GeminiError, ModelServerError)
 
 
 class _BadMessage(Exception):
@@ -56,9 +61,9 @@ class _BadMessage(Exception):
 
 
 def upstream_status(error: Exception) -> int:
-    if isinstance(error, WebhookNotConfigured | GeminiNotConfigured):
+    if isinstance(error, WebhookNotConfigured | GeminiNotConfigured | ModelServerNotConfigured):
         return 503
-    if isinstance(error, WebhookTimeout | GeminiTimeout):
+    if isinstance(error, WebhookTimeout | GeminiTimeout | ModelServerTimeout):
         return 504
     return 502
 

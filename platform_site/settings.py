@@ -254,11 +254,20 @@ GEMINI_INLINE_PDF_MAX_MB = env.int("GEMINI_INLINE_PDF_MAX_MB", default=20)
 # honoured up to the cap).
 GEMINI_RETRY_BASE_S = env.float("GEMINI_RETRY_BASE_S", default=1.0)
 GEMINI_RETRY_MAX_S = env.float("GEMINI_RETRY_MAX_S", default=60.0)
+# An OpenAI-compatible model server the university runs (vLLM, Ollama...), with the SDK's own
+# variable names; the key is optional (servers without one get a placeholder).
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_RETRY_BASE_S = env.float("OPENAI_RETRY_BASE_S", default=1.0)
+OPENAI_RETRY_MAX_S = env.float("OPENAI_RETRY_MAX_S", default=60.0)
 
 CODEGEN_BACKEND = env.str("CODEGEN_BACKEND", default="webhook")
 CODEGEN_WEBHOOK_URL = env.str("CODEGEN_WEBHOOK_URL", default="")
 CODEGEN_WEBHOOK_API_KEY = env.str("CODEGEN_WEBHOOK_API_KEY", default="")
 CODEGEN_GEMINI_MODEL = env.str("CODEGEN_GEMINI_MODEL", default="gemini-3.8-flash")
+CODEGEN_OPENAI_MODEL = env.str("CODEGEN_OPENAI_MODEL", default="")
+# Stream the model server's answer to the page as it comes (every server named above can).
+CODEGEN_OPENAI_STREAM = env.bool("CODEGEN_OPENAI_STREAM", default=True)
 CODEGEN_TIMEOUT_S = env.float("CODEGEN_TIMEOUT_S", default=90.0)
 CODEGEN_MAX_MESSAGE_CHARS = env.int("CODEGEN_MAX_MESSAGE_CHARS", default=8000)
 CODEGEN_DAILY_QUOTA = env.int("CODEGEN_DAILY_QUOTA", default=100)
@@ -269,9 +278,9 @@ CODEGEN_RETRY_BACKOFF_S = env.float("CODEGEN_RETRY_BACKOFF_S", default=1.0)
 # Sends of one question at most (the first included): each is a paid LLM call, and the daily
 # quota counts a question once however often it is resent.
 CODEGEN_MAX_SENDS = env.int("CODEGEN_MAX_SENDS", default=3)
-if CODEGEN_BACKEND not in ("webhook", "gemini"):
+if CODEGEN_BACKEND not in ("webhook", "gemini", "openai"):
     raise ImproperlyConfigured(
-        f"CODEGEN_BACKEND must be 'webhook' or 'gemini', not {CODEGEN_BACKEND!r}."
+        f"CODEGEN_BACKEND must be 'webhook', 'gemini' or 'openai', not {CODEGEN_BACKEND!r}."
     )
 
 LATEXOCR_BACKEND = env.str("LATEXOCR_BACKEND", default="gemini" if GEMINI_API_KEY else "local")

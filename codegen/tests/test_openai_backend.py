@@ -1,0 +1,146 @@
+"""The self-hosted backend (CODEGEN_BACKEND=openai): same instructions, parser, statuses and
+quota as the others, against the loopback fake through the real `openai` SDK."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from codegen.backends import GEMINI_SYSTEM_INSTRUCTION
+from codegen.models import Question
+from codegen.services import question_ask
+from platform_site.openai_client import ModelServerTimeout
+from tests.fakes.openai_compatible import FakeOpenAI, Reply
+
+pytestmark = pytest.mark.django_db
+
+SEND = "/codegen/send/"
+
+
+@pytest.fixture
+def openai_backend(settings: Any, fake_openai: FakeOpenAI) -> FakeOpenAI:
+    settings.CODEGEN_BACKEND = "openai"
+    return fake_openai
+
+
+def send(client: Client, message: str) -> Any:
+    return client.post(SEND, data=json.dumps({"message": message}), content_type="application/json")
+
+
+def test_the_question_goes_with_the_gemini_instructions_and_is_parsed_the_same_way(
+    user: User, openai_backend: FakeOpenAI
+) -> None:
+    openai_backend.queue(Reply(text="```python\nprint(42)\n```\nExplication : affiche 42."))
+
+    question = question_ask(user=user, message="Affiche 42")
+
+    assert question.backend == Question.Backend.OPENAI
+    assert question.status == Question.Status.ANSWERED
+    assert question.code == "print(42)"
+    assert question.explanation == "affiche 42."
+    sent = openai_backend.chat_requests()[0]
+    assert sent.body["model"] == "fake-coder"
+    assert sent.messages == [
+        {"role": "system", "content": GEMINI_SYSTEM_INSTRUCTION},
+        {"role": "user", "content": "Affiche 42"},
+    ]
+
+
+def test_the_json_api_answers_through_the_model_server(
+    logged_in: Client, openai_backend: FakeOpenAI
+) -> None:
+    response = send(logged_in, "Somme d'une liste")
+
+    assert response.status_code == 200
+    assert "def resoudre" in response.json()["code"]
+    assert response.json()["syntax_valid"] is True
+
+
+def test_without_a_server_address_the_api_says_503_in_student_words(
+    logged_in: Client, settings: Any
+) -> None:
+    settings.CODEGEN_BACKEND = "openai"
+    settings.OPENAI_BASE_URL = ""
+
+    response = send(logged_in, "x")
+
+    assert response.status_code == 503
+    assert "OPENAI" not in response.json()["error"]
+    assert Question.objects.get().status == Question.Status.FAILED
+
+
+def test_a_server_error_is_a_502_after_one_retry(
+    logged_in: Client, openai_backend: FakeOpenAI
+) -> None:
+    openai_backend.queue(Reply(status=500), Reply(status=503))
+
+    response = send(logged_in, "x")
+
+    assert response.status_code == 502
+    assert "503" in response.json()["error"]
+    assert len(openai_backend.chat_requests()) == 2
+
+
+def test_a_429_then_an_answer_is_an_answer(logged_in: Client, openai_backend: FakeOpenAI) -> None:
+    openai_backend.queue(Reply.rate_limited("0"))
+
+    assert send(logged_in, "x").status_code == 200
+    assert len(openai_backend.chat_requests()) == 2
+
+
+def test_a_slow_server_is_a_504_without_a_second_call(
+    user: User, settings: Any, openai_backend: FakeOpenAI
+) -> None:
+    settings.CODEGEN_TIMEOUT_S = 1.0
+    openai_backend.queue(Reply(text="trop tard", delay_s=3.0))
+
+    with pytest.raises(ModelServerTimeout):
+        question_ask(user=user, message="x")
+
+    assert len(openai_backend.chat_requests()) == 1
+    assert "1 secondes" in Question.objects.get().error
+
+
+def test_a_cut_answer_is_a_failure_not_an_answer(
+    logged_in: Client, openai_backend: FakeOpenAI
+) -> None:
+    openai_backend.queue(Reply(text="```python\nprint(", finish_reason="length"))
+
+    response = send(logged_in, "x")
+
+    assert response.status_code == 502
+    assert "coupée" in response.json()["error"]
+    assert Question.objects.get().status == Question.Status.FAILED
+
+
+def test_a_malformed_body_is_a_502(logged_in: Client, openai_backend: FakeOpenAI) -> None:
+    openai_backend.queue(Reply(raw_body="<html>proxy error</html>"), Reply(raw_body="{}"))
+
+    assert send(logged_in, "x").status_code == 502
+
+
+def test_the_quota_counts_self_hosted_questions_too(
+    logged_in: Client, settings: Any, openai_backend: FakeOpenAI
+) -> None:
+    settings.CODEGEN_DAILY_QUOTA = 1
+
+    assert send(logged_in, "x").status_code == 200
+    assert send(logged_in, "y").status_code == 429
+    assert len(openai_backend.chat_requests()) == 1
+
+
+def test_the_page_without_a_model_name_explains_without_setting_names(
+    logged_in: Client, settings: Any
+) -> None:
+    settings.CODEGEN_BACKEND = "openai"
+    settings.OPENAI_BASE_URL = "http://127.0.0.1:9/v1"
+    settings.CODEGEN_OPENAI_MODEL = ""
+
+    page = logged_in.get("/codegen/").content.decode()
+
+    assert "serveur de modèles" in page
+    assert "CODEGEN_OPENAI_MODEL" not in page
