@@ -12,7 +12,7 @@ from django.test import Client
 from accounts.models import User
 from codegen.backends import GEMINI_SYSTEM_INSTRUCTION
 from codegen.models import Question
-from codegen.services import question_ask
+from codegen.services import question_create, question_send
 from platform_site.openai_client import ModelServerTimeout
 from tests.fakes.openai_compatible import FakeOpenAI, Reply
 
@@ -36,7 +36,7 @@ def test_the_question_goes_with_the_gemini_instructions_and_is_parsed_the_same_w
 ) -> None:
     openai_backend.queue(Reply(text="```python\nprint(42)\n```\nExplication : affiche 42."))
 
-    question = question_ask(user=user, message="Affiche 42")
+    question = question_send(question=question_create(user=user, message="Affiche 42"))
 
     assert question.backend == Question.Backend.OPENAI
     assert question.status == Question.Status.ANSWERED
@@ -99,7 +99,7 @@ def test_a_slow_server_is_a_504_without_a_second_call(
     openai_backend.queue(Reply(text="trop tard", delay_s=3.0))
 
     with pytest.raises(ModelServerTimeout):
-        question_ask(user=user, message="x")
+        question_send(question=question_create(user=user, message="x"))
 
     assert len(openai_backend.chat_requests()) == 1
     assert "1 secondes" in Question.objects.get().error
