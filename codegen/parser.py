@@ -1,9 +1,8 @@
 r"""Cut an LLM's reply into the Python code and its explanation.
 
-The old service cut at the first "```python" and after "**Explication :**" and produced
-garbage for any other shape. Models vary: other fence tags, several blocks, no fence, CRLF,
-a fence left open when the answer was cut, the marker spelt a dozen ways. This is one pure
-function over the text, so every shape is a line in a table test.
+Replies come in every shape: other fence tags than "```python", several blocks, no fence,
+CRLF, a fence left open when the answer was cut, the "**Explication :**" marker spelt a dozen
+ways. This is one pure function over the text, so every shape is a line in a table test.
 
 Every step is linear in the length of the reply: the patterns use possessive quantifiers
 (no backtracking between neighbouring `\s*`) and nothing rescans the text per block, so a

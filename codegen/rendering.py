@@ -1,8 +1,8 @@
 """Turn an answer into safe HTML: highlighted code, sanitised explanation, syntax check.
 
-The old service inserted the LLM's explanation into the page as HTML. Here the code is
-highlighted by Pygments (which escapes it) and the explanation goes through Markdown then
-nh3 with a short allow-list, so no markup written by the LLM reaches the page as markup.
+The code is highlighted by Pygments (which escapes it) and the explanation goes through
+Markdown then nh3 with a short allow-list, so no markup written by the LLM reaches the page
+as markup.
 
 The Markdown parser is markdown-it-py (CommonMark) under a size bound: python-markdown took
 17 to 23 s of CPU on an explanation ending in 8,000 `[`, and minutes on 24,000. The

@@ -1,8 +1,10 @@
 """Requeue conversions whose worker died: django-tasks-db leaves their task running forever.
 
-Run it periodically (a Kubernetes CronJob every few minutes). A conversion counts as stuck
-once it has been running longer than LATEXOCR_STUCK_AFTER_S, which must exceed the longest
-real conversion (attempts x LATEXOCR_CALL_TIMEOUT_S per range, ranges in waves).
+Run it periodically (a Kubernetes CronJob every few minutes). A running conversion counts as
+stuck once it has shown no sign of life (its claim, a page range done, a compile step) for
+LATEXOCR_STUCK_AFTER_S, which must exceed the longest silence of a live one: one wave of
+Gemini calls (LATEXOCR_MAX_ATTEMPTS x LATEXOCR_CALL_TIMEOUT_S, plus back-off) or the compile
+check with its repair round. One that has run LATEXOCR_MAX_RUNS times fails instead.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from latexocr.services import conversion_reap_stuck
 
 
 class Command(BaseCommand):
-    help = "Requeue conversions stuck in 'running' longer than LATEXOCR_STUCK_AFTER_S."
+    help = (
+        "Requeue running conversions without a sign of life for LATEXOCR_STUCK_AFTER_S "
+        "(fail those out of runs)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
