@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from latexocr.models import Conversion, RepairRequest, Version
+from latexocr.storage import pdf_chunks
 
 HEAVY_FIELDS = ("latex", "compiled_pdf", "compile_log_excerpt")
 # Versions that cost a compilation (or a copy of one): what the hourly rate counts.
@@ -60,3 +62,15 @@ def version_recompiles_left(*, user: User) -> int | None:
 
 def repair_request_latest(*, conversion: Conversion) -> RepairRequest | None:
     return conversion.repair_requests.order_by("-created_at").first()
+
+
+def conversion_source_pdf(
+    *, user: User, conversion_id: object
+) -> tuple[Conversion, Iterator[bytes]]:
+    """The user's conversion (name and size only) and its uploaded PDF's chunks, or Http404."""
+    conversion = get_object_or_404(
+        Conversion.objects.only("pk", "owner", "original_filename", "size_bytes"),
+        pk=conversion_id,
+        owner=user,
+    )
+    return conversion, pdf_chunks(conversion_id=conversion.pk)

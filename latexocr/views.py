@@ -123,23 +123,6 @@ def _upload_checked(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def detail(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
-    conversion = conversion_get_owned(
-        user=request.user, conversion_id=conversion_id, with_latex=True
-    )
-    return render(
-        request,
-        "latexocr/detail.html",
-        {
-            "conversion": conversion,
-            "overleaf_url": OVERLEAF_DOCS_URL,
-            "tex_filename": _filename(conversion, ".tex"),
-        },
-    )
-
-
-@login_required
-@require_GET
 @never_cache
 def status(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> JsonResponse:
     conversion = conversion_get_owned(user=request.user, conversion_id=conversion_id)

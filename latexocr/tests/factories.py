@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from importlib import import_module
 
 import factory
 
@@ -33,3 +34,12 @@ class ConversionFactory(factory.django.DjangoModelFactory[Conversion]):
         conversion = super()._create(model_class, *args, **kwargs)
         pdf_store(conversion=conversion, pdf=io.BytesIO(pdf))
         return conversion
+
+
+def with_versions(conversion: Conversion) -> Conversion:
+    """Give a done conversion made by the factory its versions, as the migration would."""
+    from django.apps import apps
+
+    backfill = import_module("latexocr.migrations.0004_versions").backfill_versions
+    backfill(apps, None)
+    return conversion

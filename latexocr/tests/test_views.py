@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from latexocr.models import Conversion
-from latexocr.tests.factories import ConversionFactory
+from latexocr.tests.factories import ConversionFactory, with_versions
 from latexocr.uploads import upload_slots
 from tests.fakes.gemini import FakeGemini
 from tests.pdfs import HANDWRITTEN_FIXTURE, blank_pdf, encrypted_pdf, pdf_with_text
@@ -231,11 +231,12 @@ def test_a_done_conversion_shows_the_latex_download_and_overleaf(
     conversion = ConversionFactory.create(
         owner=user, status="done", latex="\\documentclass{article}<x>", original_filename="a b.pdf"
     )
+    with_versions(conversion)
 
     page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
 
-    assert "\\documentclass{article}&lt;x&gt;" in page
-    assert f"/ocr/{conversion.pk}/download/" in page
+    assert "\\documentclass{article}&lt;x&gt;</textarea>" in page
+    assert f"/ocr/{conversion.pk}/versions/1/tex/download/" in page
     assert 'action="https://www.overleaf.com/docs"' in page
     assert 'name="snip"' in page
     overleaf_form = page.split('action="https://www.overleaf.com/docs"')[1].split("</form>")[0]
@@ -398,7 +399,7 @@ def compiled_conversion(owner: User, **fields: Any) -> Conversion:
         "compiled_page_count": 2,
         **fields,
     }
-    return ConversionFactory.create(**values)
+    return with_versions(ConversionFactory.create(**values))
 
 
 def repaired_conversion(owner: User) -> Conversion:
@@ -417,14 +418,13 @@ def test_a_document_that_compiles_shows_the_badge_the_preview_and_the_pdf_downlo
 
     page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
 
-    assert "se compile" in page
+    assert 'id="compile-badge">se compile</span>' in page
     assert "ne se compile pas" not in page
-    assert "Le document se compile tel quel." in page
     assert "PDF de 2 pages." in page
-    assert f'<iframe class="pdf-preview" src="/ocr/{conversion.pk}/pdf/"' in page
-    assert f'href="/ocr/{conversion.pk}/pdf/download/"' in page
+    assert f'<iframe class="pdf-preview" src="/ocr/{conversion.pk}/versions/1/pdf/"' in page
+    assert f'href="/ocr/{conversion.pk}/versions/1/pdf/download/"' in page
     assert "Télécharger le PDF" in page
-    assert "Télécharger le .tex corrigé" not in page
+    assert "Restaurer" not in page
 
 
 def test_a_repaired_document_says_which_version_compiled_and_offers_both(
@@ -434,13 +434,15 @@ def test_a_repaired_document_says_which_version_compiled_and_offers_both(
 
     page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
 
-    assert "la version corrigée automatiquement par Gemini se compile" in page
-    assert "ligne 5 : Commande inconnue : \\mathbb" in page
-    assert f'href="/ocr/{conversion.pk}/download/repaired/"' in page
-    assert f'href="/ocr/{conversion.pk}/download/"' in page
-    assert "Télécharger le .tex corrigé" in page
-    assert "Télécharger le .tex d’origine" in page
-    source = page.split('id="latex-source"')[1].split("</code>")[0]
+    # Version 2 (the repair round's) is the current one; version 1 stays listed.
+    assert "LaTeX (version 2)" in page
+    assert 'id="compile-badge">se compile</span>' in page
+    assert f'<iframe class="pdf-preview" src="/ocr/{conversion.pk}/versions/2/pdf/"' in page
+    for number in (1, 2):
+        assert f'href="/ocr/{conversion.pk}/versions/{number}/tex/download/"' in page
+    assert f'action="/ocr/{conversion.pk}/versions/1/restore/"' in page
+    assert "corrigée par Gemini" in page
+    source = page.split('id="latex-editor"')[1].split("</textarea>")[0]
     assert "% repaired" in source
 
 
@@ -456,16 +458,20 @@ def test_a_document_that_does_not_compile_shows_its_first_errors_and_no_preview(
         compile_log_excerpt="! Undefined control sequence.",
         repair_error="Gemini est indisponible pour le moment",
     )
+    with_versions(conversion)
 
     page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
 
-    assert "ne se compile pas" in page
-    assert "ligne 5 : Commande inconnue : \\mathbb" in page
+    assert 'id="compile-badge">ne se compile pas</span>' in page
+    # A click on the line number puts the editor on that line.
+    assert (
+        '<a href="#latex-editor" data-editor-line="5">ligne 5</a> : Commande inconnue : \\mathbb'
+        in page
+    )
     assert "<li>Erreur sans ligne.</li>" in page
-    assert "La correction automatique n’a pas abouti (Gemini est indisponible" in page
     assert "! Undefined control sequence." in page
-    assert "<iframe" not in page
-    assert "/pdf/" not in page
+    assert "/versions/1/pdf/" not in page
+    assert 'class="pdf-preview" src="/ocr/' in page  # the uploaded PDF only
     assert "Télécharger le .tex" in page
 
 
@@ -481,13 +487,15 @@ def test_a_repair_that_failed_too_shows_the_errors_of_both_versions(
         compile_errors=ORIGINAL_ERRORS,
         repaired_compile_errors=[{"line": 7, "message": "Double exposant."}],
     )
+    with_versions(conversion)
 
     page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
 
-    assert "ligne 5 : Commande inconnue" in page
-    assert "La version corrigée par Gemini ne se compile pas non plus" in page
-    assert "ligne 7 : Double exposant." in page
-    assert f'href="/ocr/{conversion.pk}/download/repaired/"' in page
+    # The current version is the repaired one: its errors are shown; both are listed.
+    assert 'data-editor-line="7">ligne 7</a> : Double exposant.' in page
+    assert "ligne 5" not in page
+    assert page.count('<span class="badge badge-danger">ne se compile pas</span>') == 2
+    assert f'href="/ocr/{conversion.pk}/versions/1/tex/"' in page
 
 
 def test_a_skipped_check_says_so_with_its_reason(logged_in: Client, user: User) -> None:
@@ -498,6 +506,7 @@ def test_a_skipped_check_says_so_with_its_reason(logged_in: Client, user: User) 
         compile_status=Conversion.CompileStatus.SKIPPED,
         compile_skipped_reason="Vérification désactivée : aucun compilateur LaTeX configuré.",
     )
+    with_versions(conversion)
 
     page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
 
@@ -506,7 +515,7 @@ def test_a_skipped_check_says_so_with_its_reason(logged_in: Client, user: User) 
         "(Vérification désactivée : aucun compilateur LaTeX configuré.)" in page
     )
     assert "se compile" not in page
-    assert "<iframe" not in page
+    assert "/versions/1/pdf/" not in page
 
 
 def test_the_pdf_is_served_inline_to_its_owner_with_its_content_type(
@@ -641,9 +650,11 @@ def test_compile_errors_are_shown_as_text_not_html(logged_in: Client, user: User
         owner=user,
         status="done",
         compile_status=Conversion.CompileStatus.FAILS,
+        latex="\\documentclass{article}",
         compile_errors=[{"line": 3, "message": "Erreur TeX : <script>alert(1)</script>"}],
         compile_log_excerpt="! <img src=x onerror=alert(2)>",
     )
+    with_versions(conversion)
 
     page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
 
