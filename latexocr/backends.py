@@ -1,4 +1,5 @@
-"""The two ways a PDF becomes LaTeX: Gemini (page ranges in parallel) or the PDF's text layer.
+"""The ways a PDF becomes LaTeX: Gemini (page ranges in parallel), a self-hosted vision model
+(the same ranges, as page images) or the PDF's text layer.
 
 No database here: the service hands in the PDF and a progress callback, and gets back a
 `ConversionResult` or a `ConversionFailed` whose message is meant for the user.
@@ -12,14 +13,16 @@ import math
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from latexocr.latex import latex_from_text_pages, latex_merge
+from latexocr.page_images import ImageFormat, PageRenderFailed, PdfPageImages
 from latexocr.pdf import pdf_pages, pdf_text_pages
-from platform_site import gemini
+from platform_site import gemini, openai_client
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +31,9 @@ PROMPT_TEMPLATE = "latexocr/prompt.txt"
 MAX_OUTPUT_TOKENS = 65_536
 # Transcription needs little reasoning; LOW keeps thinking from eating the output budget.
 THINKING_LEVEL = "LOW"
+# Pixel bound of a page image for a vision model: an A4 page at 150 dpi (2.2 megapixels)
+# passes whole; a huge page is drawn smaller rather than sent as gigapixels.
+OPENAI_MAX_PIXELS = 4_000_000
 
 
 class ConversionFailed(Exception):
@@ -46,16 +52,22 @@ class ConversionResult:
 ProgressCallback = Callable[[int], None]
 
 
-def prompt_text(*, first_page: int, last_page: int, page_count: int) -> str:
+def prompt_text(*, first_page: int, last_page: int, page_count: int, images: bool = False) -> str:
+    """The transcription request; `images`: the pages come as images, not as a PDF."""
     return render_to_string(
         PROMPT_TEMPLATE,
-        {"first_page": first_page, "last_page": last_page, "page_count": page_count},
+        {
+            "first_page": first_page,
+            "last_page": last_page,
+            "page_count": page_count,
+            "images": images,
+        },
     ).strip()
 
 
-def prompt_fingerprint(*, page_count: int) -> str:
+def prompt_fingerprint(*, page_count: int, images: bool = False) -> str:
     """Identifies the instructions a whole document is converted with (duplicate detection)."""
-    prompt = prompt_text(first_page=1, last_page=page_count, page_count=page_count)
+    prompt = prompt_text(first_page=1, last_page=page_count, page_count=page_count, images=images)
     return hashlib.sha256(prompt.encode()).hexdigest()
 
 
@@ -122,6 +134,30 @@ def range_size(*, page_count: int) -> int:
     return min(largest, max(smallest, math.ceil(page_count / (waves * parallel))))
 
 
+class _Answer(Protocol):
+    """What both wrappers' answers have (GeminiAnswer, openai_client.ChatAnswer)."""
+
+    @property
+    def text(self) -> str: ...
+    @property
+    def truncated(self) -> bool: ...
+    @property
+    def input_tokens(self) -> int | None: ...
+    @property
+    def output_tokens(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class _Engine:
+    """One model behind the range loop: its call, its errors and their user wording."""
+
+    call: Callable[[_Range], _Answer]
+    errors: tuple[type[Exception], ...]
+    failure_message: Callable[[Exception, _Range], str]
+    too_long_message: Callable[[int], str]
+    empty_message: Callable[[str], str]
+
+
 def convert_with_gemini(
     *, pdf: bytes, page_count: int, model: str, on_progress: ProgressCallback
 ) -> ConversionResult:
@@ -131,15 +167,8 @@ def convert_with_gemini(
     redone; the answers are merged in page order. `on_progress` is called (from this thread)
     with the number of pages done.
     """
-    size = range_size(page_count=page_count)
-    ranges = [_Range(start, min(start + size, page_count)) for start in range(0, page_count, size)]
-    answers: dict[int, str] = {}
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    calls = 0
-    pages_done = 0
 
-    def convert_range(pages: _Range) -> gemini.GeminiAnswer:
+    def convert_range(pages: _Range) -> _Answer:
         whole = pages.start == 0 and pages.stop == page_count
         return gemini_generate(
             model=model,
@@ -149,12 +178,106 @@ def convert_with_gemini(
             pdf=pdf if whole else pdf_pages(pdf, start=pages.start, stop=pages.stop),
         )
 
+    engine = _Engine(
+        call=convert_range,
+        errors=(gemini.GeminiError,),
+        failure_message=_gemini_failure_message,
+        too_long_message=lambda page: (
+            _(
+                "La page %(page)d donne une transcription trop longue pour une seule réponse de "
+                "Gemini."
+            )
+            % {"page": page}
+        ),
+        empty_message=lambda label: (
+            _("Gemini a renvoyé une réponse vide pour les pages %(range)s.") % {"range": label}
+        ),
+    )
+    size = range_size(page_count=page_count)
+    return _convert_in_ranges(
+        engine, page_count=page_count, size=size, model=model, on_progress=on_progress
+    )
+
+
+def convert_with_openai(
+    *, pdf: bytes, page_count: int, model: str, on_progress: ProgressCallback
+) -> ConversionResult:
+    """Convert through a self-hosted vision model: each page rendered to an image
+    (latexocr.page_images), LATEXOCR_OPENAI_PAGES_PER_CALL images per call, sent as
+    `image_url` parts with the transcription prompt; split, merged and reported exactly as
+    the Gemini path."""
+
+    def convert_range(pages: _Range) -> _Answer:
+        return openai_client.chat(
+            model=model,
+            prompt=prompt_text(
+                first_page=pages.start + 1,
+                last_page=pages.stop,
+                page_count=page_count,
+                images=True,
+            ),
+            images=page_images(pdf, start=pages.start, stop=pages.stop),
+            max_tokens=settings.LATEXOCR_OPENAI_MAX_TOKENS,
+            timeout_s=settings.LATEXOCR_CALL_TIMEOUT_S,
+            attempts=settings.LATEXOCR_MAX_ATTEMPTS,
+        )
+
+    engine = _Engine(
+        call=convert_range,
+        errors=(openai_client.ModelServerError, PageRenderFailed),
+        failure_message=_openai_failure_message,
+        too_long_message=lambda page: (
+            _(
+                "La page %(page)d donne une transcription trop longue pour une seule réponse du "
+                "modèle."
+            )
+            % {"page": page}
+        ),
+        empty_message=lambda label: (
+            _("Le modèle a renvoyé une réponse vide pour les pages %(range)s.") % {"range": label}
+        ),
+    )
+    size = max(1, settings.LATEXOCR_OPENAI_PAGES_PER_CALL)
+    return _convert_in_ranges(
+        engine, page_count=page_count, size=size, model=model, on_progress=on_progress
+    )
+
+
+def page_images(pdf: bytes, *, start: int, stop: int) -> list[openai_client.Image]:
+    """Pages `start`..`stop` (0-based, stop excluded) as images for a vision model."""
+    image_format: ImageFormat = "JPEG" if settings.LATEXOCR_OPENAI_IMAGE_FORMAT == "jpeg" else "PNG"
+    with PdfPageImages(pdf) as document:
+        return [
+            openai_client.Image(
+                data=document.render_bytes(
+                    index,
+                    dpi=settings.LATEXOCR_OPENAI_IMAGE_DPI,
+                    grey=False,
+                    max_pixels=OPENAI_MAX_PIXELS,
+                    image_format=image_format,
+                ),
+                mime_type=f"image/{image_format.lower()}",
+            )
+            for index in range(start, stop)
+        ]
+
+
+def _convert_in_ranges(
+    engine: _Engine, *, page_count: int, size: int, model: str, on_progress: ProgressCallback
+) -> ConversionResult:
+    ranges = [_Range(start, min(start + size, page_count)) for start in range(0, page_count, size)]
+    answers: dict[int, str] = {}
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    calls = 0
+    pages_done = 0
+
     executor = ThreadPoolExecutor(
         max_workers=max(1, settings.LATEXOCR_PARALLEL_CALLS), thread_name_prefix="latexocr"
     )
     try:
-        pending: dict[Future[gemini.GeminiAnswer], _Range] = {
-            executor.submit(convert_range, pages): pages for pages in ranges
+        pending: dict[Future[_Answer], _Range] = {
+            executor.submit(engine.call, pages): pages for pages in ranges
         }
         while pending:
             finished, _still_running = wait(pending, return_when=FIRST_COMPLETED)
@@ -162,8 +285,8 @@ def convert_with_gemini(
                 pages = pending.pop(future)
                 try:
                     answer = future.result()
-                except gemini.GeminiError as error:
-                    raise ConversionFailed(_gemini_failure_message(error, pages)) from error
+                except engine.errors as error:
+                    raise ConversionFailed(engine.failure_message(error, pages)) from error
                 calls += 1
                 if answer.input_tokens is not None:
                     input_tokens = (input_tokens or 0) + answer.input_tokens
@@ -171,22 +294,15 @@ def convert_with_gemini(
                     output_tokens = (output_tokens or 0) + answer.output_tokens
                 if answer.truncated:
                     if pages.pages == 1:
-                        raise ConversionFailed(
-                            _(
-                                "La page %(page)d donne une transcription trop longue pour "
-                                "une seule réponse de Gemini."
-                            )
-                            % {"page": pages.start + 1}
-                        )
-                    logger.info("pages %d-%d cut by MAX_TOKENS: splitting", pages.start, pages.stop)
+                        raise ConversionFailed(engine.too_long_message(pages.start + 1))
+                    logger.info(
+                        "pages %d-%d cut by the output limit: splitting", pages.start, pages.stop
+                    )
                     for half in pages.halves():
-                        pending[executor.submit(convert_range, half)] = half
+                        pending[executor.submit(engine.call, half)] = half
                     continue
                 if not answer.text.strip():
-                    raise ConversionFailed(
-                        _("Gemini a renvoyé une réponse vide pour les pages %(range)s.")
-                        % {"range": _pages_label(pages)}
-                    )
+                    raise ConversionFailed(engine.empty_message(_pages_label(pages)))
                 answers[pages.start] = answer.text
                 pages_done += pages.pages
                 on_progress(pages_done)
@@ -209,7 +325,24 @@ def _pages_label(pages: _Range) -> str:
     return f"{pages.start + 1}-{pages.stop}"
 
 
-def _gemini_failure_message(error: gemini.GeminiError, pages: _Range) -> str:
+def _openai_failure_message(error: Exception, pages: _Range) -> str:
+    logger.warning("model server failed on pages %s: %r", _pages_label(pages), error)
+    if isinstance(error, PageRenderFailed):
+        return _("Les pages %(range)s de ce PDF n'ont pas pu être converties en images.") % {
+            "range": _pages_label(pages)
+        }
+    retried = openai_client.ModelServerTimeout | openai_client.ModelServerUpstreamError
+    if isinstance(error, retried) and not isinstance(error, openai_client.ModelServerRejected):
+        return _(
+            "Le serveur de modèles est indisponible pour le moment, même après plusieurs "
+            "essais. Relancez la conversion dans quelques minutes."
+        )
+    if isinstance(error, openai_client.ModelServerError):
+        return error.user_message()
+    return _("Le serveur de modèles n'a pas pu répondre.")
+
+
+def _gemini_failure_message(error: Exception, pages: _Range) -> str:
     logger.warning("gemini failed on pages %s: %r", _pages_label(pages), error)
     if isinstance(error, gemini.GeminiNotConfigured):
         return _("La conversion par Gemini n'est pas configurée sur ce serveur (clé absente).")

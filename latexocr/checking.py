@@ -20,7 +20,7 @@ from latexocr.backends import gemini_generate
 from latexocr.compiler import CompileResult, latex_compile
 from latexocr.latex import latex_strip_fences
 from latexocr.tex_errors import CompileError
-from platform_site import gemini
+from platform_site import gemini, openai_client
 
 logger = logging.getLogger(__name__)
 
@@ -50,30 +50,56 @@ class LatexCheck:
         return self.original.duration_s + (self.repaired.duration_s if self.repaired else 0.0)
 
 
-def latex_check(*, latex: str, repair: bool) -> LatexCheck:
-    """Compile `latex`; if it fails and `repair` is set, ask Gemini once for a fix, compile that."""
+def latex_check(*, latex: str, repair: bool, backend: str = "gemini") -> LatexCheck:
+    """Compile `latex`; if it fails and `repair` is set, ask the model once for a fix (Gemini,
+    or the self-hosted model when `backend` is "openai"), compile that."""
     original = compile_with_limits(latex)
     if original.compiled or original.skipped_reason is not None or not repair:
         return _without_repair(original)
 
-    try:
-        answer = gemini_generate(
-            model=settings.LATEXOCR_GEMINI_MODEL,
-            prompt=repair_prompt(source=latex, errors=original.errors),
-        )
-    except gemini.GeminiError as error:
-        logger.warning("repair round: gemini failed: %r", error)
-        return _without_repair(original, repair_error=_repair_failure_message(error))
+    prompt = repair_prompt(source=latex, errors=original.errors)
+    answer: gemini.GeminiAnswer | openai_client.ChatAnswer
+    if backend == "openai":
+        try:
+            answer = openai_client.chat(
+                model=settings.LATEXOCR_OPENAI_MODEL,
+                prompt=prompt,
+                max_tokens=settings.LATEXOCR_OPENAI_MAX_TOKENS,
+                timeout_s=settings.LATEXOCR_CALL_TIMEOUT_S,
+                attempts=settings.LATEXOCR_MAX_ATTEMPTS,
+            )
+        except openai_client.ModelServerError as error:
+            logger.warning("repair round: the model server failed: %r", error)
+            return _without_repair(original, repair_error=_openai_repair_failure_message(error))
+    else:
+        try:
+            answer = gemini_generate(model=settings.LATEXOCR_GEMINI_MODEL, prompt=prompt)
+        except gemini.GeminiError as error:
+            logger.warning("repair round: gemini failed: %r", error)
+            return _without_repair(original, repair_error=_repair_failure_message(error))
+    by_gemini = backend != "openai"
 
     repaired_latex = latex_strip_fences(answer.text)
     repair_error = ""
     if answer.truncated:
-        repair_error = _("la réponse de Gemini a été coupée avant la fin du document")
+        repair_error = (
+            _("la réponse de Gemini a été coupée avant la fin du document")
+            if by_gemini
+            else _("la réponse du modèle a été coupée avant la fin du document")
+        )
     elif r"\begin{document}" not in repaired_latex or r"\end{document}" not in repaired_latex:
-        repair_error = _("Gemini n'a pas renvoyé de document complet")
+        repair_error = (
+            _("Gemini n'a pas renvoyé de document complet")
+            if by_gemini
+            else _("le modèle n'a pas renvoyé de document complet")
+        )
     elif repaired_latex.strip() == latex.strip():
         # Compiling it again would only repeat the same errors.
-        repair_error = _("Gemini a renvoyé le document sans le modifier")
+        repair_error = (
+            _("Gemini a renvoyé le document sans le modifier")
+            if by_gemini
+            else _("le modèle a renvoyé le document sans le modifier")
+        )
     if repair_error:
         return LatexCheck(
             original=original,
@@ -144,3 +170,13 @@ def _repair_failure_message(error: gemini.GeminiError) -> str:
     if isinstance(error, gemini.GeminiBlocked | gemini.GeminiRejected):
         return _("Gemini a refusé la demande")
     return _("Gemini est indisponible pour le moment")
+
+
+def _openai_repair_failure_message(error: openai_client.ModelServerError) -> str:
+    if isinstance(error, openai_client.ModelServerNotConfigured):
+        return _("le serveur de modèles n'est pas configuré sur ce site")
+    if isinstance(error, openai_client.ModelServerTimeout):
+        return _("le serveur de modèles n'a pas répondu à temps")
+    if isinstance(error, openai_client.ModelServerBlocked | openai_client.ModelServerRejected):
+        return _("le serveur de modèles a refusé la demande")
+    return _("le serveur de modèles est indisponible pour le moment")

@@ -42,6 +42,7 @@ class Conversion(models.Model):
     class Backend(models.TextChoices):
         GEMINI = "gemini", _("Gemini")
         LOCAL = "local", _("texte du PDF (sans Gemini)")
+        OPENAI = "openai", _("serveur de modèles (compatible OpenAI)")
 
     class CompileStatus(models.TextChoices):
         NOT_CHECKED = "not_checked", _("non vérifiée")

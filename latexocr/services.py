@@ -52,6 +52,9 @@ def conversion_model_and_prompt(*, backend: str, page_count: int) -> tuple[str, 
     """The model and prompt fingerprint a new conversion of `page_count` pages would use."""
     if backend == Conversion.Backend.LOCAL:
         return "", ""
+    if backend == Conversion.Backend.OPENAI:
+        fingerprint = backends.prompt_fingerprint(page_count=page_count, images=True)
+        return settings.LATEXOCR_OPENAI_MODEL, fingerprint
     return settings.LATEXOCR_GEMINI_MODEL, backends.prompt_fingerprint(page_count=page_count)
 
 
@@ -144,6 +147,13 @@ def conversion_run(*, conversion_id: str) -> None:
         pdf = pdf_read(conversion_id=conversion.pk)
         if conversion.backend == Conversion.Backend.LOCAL:
             result = backends.convert_locally(pdf=pdf)
+        elif conversion.backend == Conversion.Backend.OPENAI:
+            result = backends.convert_with_openai(
+                pdf=pdf,
+                page_count=conversion.page_count,
+                model=conversion.model,
+                on_progress=record_progress,
+            )
         else:
             result = backends.convert_with_gemini(
                 pdf=pdf,
@@ -194,8 +204,11 @@ def conversion_complete(*, conversion: Conversion, result: ConversionResult) -> 
         heartbeat_at=timezone.now()
     )
     try:
+        # The repair round goes to the model that made the document.
         check = latex_check(
-            latex=result.latex, repair=conversion.backend == Conversion.Backend.GEMINI
+            latex=result.latex,
+            repair=conversion.backend in (Conversion.Backend.GEMINI, Conversion.Backend.OPENAI),
+            backend=conversion.backend,
         )
     except Exception:
         # The conversion itself succeeded (and was paid for): never lose it to the check.

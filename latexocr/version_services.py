@@ -233,7 +233,12 @@ def repair_run(*, request_id: int) -> None:
     source = Version.objects.only("latex").get(conversion=conversion, number=request.source_number)
     error = ""
     try:
-        check = latex_check(latex=source.latex, repair=True)
+        # The self-hosted model repairs its own documents, and every document on a site that
+        # runs on it (no Gemini there).
+        on_openai = Conversion.Backend.OPENAI in (conversion.backend, settings.LATEXOCR_BACKEND)
+        check = latex_check(
+            latex=source.latex, repair=True, backend="openai" if on_openai else "gemini"
+        )
     except Exception:
         logger.exception("repair request %s crashed", request_id)
         check = None

@@ -284,10 +284,24 @@ if CODEGEN_BACKEND not in ("webhook", "gemini", "openai"):
     )
 
 LATEXOCR_BACKEND = env.str("LATEXOCR_BACKEND", default="gemini" if GEMINI_API_KEY else "local")
-if LATEXOCR_BACKEND not in ("gemini", "local"):
+if LATEXOCR_BACKEND not in ("gemini", "local", "openai"):
     raise ImproperlyConfigured(
-        f"LATEXOCR_BACKEND must be 'gemini' or 'local', not {LATEXOCR_BACKEND!r}."
+        f"LATEXOCR_BACKEND must be 'gemini', 'local' or 'openai', not {LATEXOCR_BACKEND!r}."
     )
+# The vision model of the `openai` backend (OPENAI_BASE_URL), how its page images are made
+# (150 dpi: an A4 page is 1240 x 1754 pixels, what Qwen2.5-VL-class models read well), how
+# many go in one request (vLLM's --limit-mm-per-prompt must allow it) and its output budget
+# (a range cut by it is split in two, as with Gemini; it must fit the server's context).
+LATEXOCR_OPENAI_MODEL = env.str("LATEXOCR_OPENAI_MODEL", default="")
+LATEXOCR_OPENAI_IMAGE_DPI = env.int("LATEXOCR_OPENAI_IMAGE_DPI", default=150)
+LATEXOCR_OPENAI_IMAGE_FORMAT = env.str("LATEXOCR_OPENAI_IMAGE_FORMAT", default="png").lower()
+if LATEXOCR_OPENAI_IMAGE_FORMAT not in ("png", "jpeg"):
+    raise ImproperlyConfigured(
+        "LATEXOCR_OPENAI_IMAGE_FORMAT must be 'png' or 'jpeg', "
+        f"not {LATEXOCR_OPENAI_IMAGE_FORMAT!r}."
+    )
+LATEXOCR_OPENAI_PAGES_PER_CALL = env.int("LATEXOCR_OPENAI_PAGES_PER_CALL", default=4)
+LATEXOCR_OPENAI_MAX_TOKENS = env.int("LATEXOCR_OPENAI_MAX_TOKENS", default=16384)
 # Time allowed to one Gemini call (one page range); each retry gets the same again.
 LATEXOCR_CALL_TIMEOUT_S = env.float("LATEXOCR_CALL_TIMEOUT_S", default=300.0)
 LATEXOCR_GEMINI_MODEL = env.str("LATEXOCR_GEMINI_MODEL", default="gemini-3.8-flash")

@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("-o", "--output", type=Path, help="Write the LaTeX to this file.")
         parser.add_argument(
             "--backend",
-            choices=["gemini", "local"],
+            choices=["gemini", "local", "openai"],
             default=None,
             help="Default: LATEXOCR_BACKEND.",
         )
@@ -41,6 +41,13 @@ class Command(BaseCommand):
         try:
             if backend == "local":
                 result = backends.convert_locally(pdf=pdf)
+            elif backend == "openai":
+                result = backends.convert_with_openai(
+                    pdf=pdf,
+                    page_count=page_count,
+                    model=settings.LATEXOCR_OPENAI_MODEL,
+                    on_progress=lambda done: self.stderr.write(f"{done}/{page_count} pages"),
+                )
             else:
                 result = backends.convert_with_gemini(
                     pdf=pdf,
@@ -56,7 +63,7 @@ class Command(BaseCommand):
             self.stderr.write(
                 self.style.SUCCESS(
                     f"{page_count} page(s) -> {options['output']}"
-                    f" ({result.gemini_calls} Gemini call(s), tokens in/out:"
+                    f" ({result.gemini_calls} model call(s), tokens in/out:"
                     f" {result.input_tokens}/{result.output_tokens})"
                 )
             )
