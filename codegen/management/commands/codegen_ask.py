@@ -16,6 +16,7 @@ from codegen.parser import reply_parse
 from codegen.rendering import syntax_check
 from codegen.webhook import WebhookError
 from platform_site.gemini import GeminiError
+from platform_site.openai_client import ModelServerError
 
 
 class Command(BaseCommand):
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         backend = settings.CODEGEN_BACKEND
         try:
             reply = backends.reply_fetch(backend=backend, message=message)
-        except (WebhookError, GeminiError) as error:
+        except (WebhookError, GeminiError, ModelServerError) as error:
             raise CommandError(f"{backend}: {backends.error_message(error)}") from error
         parsed = reply_parse(reply)
         if options["raw"]:
