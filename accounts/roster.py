@@ -24,7 +24,14 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.roster_files import Cell, RosterFileError, read_table
+from accounts.roster_files import (
+    HEADER_SEARCH_ROWS,
+    ROSTER_MAX_ROWS,
+    Cell,
+    RosterFileError,
+    read_table,
+    too_many_rows,
+)
 
 REQUIRED_COLUMNS = ("student_number", "last_name", "first_name", "birth_date")
 OPTIONAL_COLUMNS = ("email",)
@@ -85,8 +92,6 @@ HEADER_ALIASES: dict[str, frozenset[str]] = {
 }
 ACCEPTED_DATE_FORMATS = "JJ/MM/AAAA, J/M/AAAA, JJ.MM.AAAA, JJ-MM-AAAA, AAAA-MM-JJ"
 NAME_MAX_LENGTH = 150
-# How many opening rows may come before the header (a title, a date, a blank line).
-HEADER_SEARCH_ROWS = 10
 EMAIL_MAX_LENGTH = 254
 # The whole file is one form: the first line names the file itself, not a row.
 FILE_LINE = 0
@@ -416,6 +421,8 @@ def roster_parse(*, data: bytes, encoding: str | None = None) -> RosterParse:
         ),
         0,
     )
+    if len(table.rows) - header_index - 1 > ROSTER_MAX_ROWS:
+        return RosterParse(errors=[RosterError(FILE_LINE, "—", too_many_rows().message)])
     header_line, header = table.rows[header_index]
     columns = _Columns(header)
     result.columns = [

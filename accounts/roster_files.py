@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 ROSTER_MAX_BYTES = 5 * 1024 * 1024
 # A year group of a large university; the confirm step carries the rows (signed, compressed).
 ROSTER_MAX_ROWS = 20_000
+# How many opening rows may come before the header (a title, a date, a blank line).
+HEADER_SEARCH_ROWS = 10
 # Columns beyond this are never read (a row with a cell in column XFD must not make 16,384).
 MAX_COLUMNS = 100
 # A workbook's parts, as declared in the zip directory (zipfile enforces the declared sizes).
@@ -116,16 +118,20 @@ def _limited(rows: Iterator[tuple[int, list[Cell]]]) -> list[tuple[int, list[Cel
                 break
             continue
         empty_run = 0
+        # Workbook rows come padded to MAX_COLUMNS: drop the empty tail once, here.
+        while cells and (cells[-1] is None or cells[-1] == ""):
+            cells.pop()
         kept.append((line, cells))
-        if len(kept) > ROSTER_MAX_ROWS + 1:
-            raise RosterFileError(
-                _(
-                    "Le fichier a plus de %(max)s lignes d’étudiants : découpez-le en plusieurs "
-                    "fichiers."
-                )
-                % {"max": f"{ROSTER_MAX_ROWS:,}".replace(",", "\u202f")}
-            )
+        if len(kept) > ROSTER_MAX_ROWS + HEADER_SEARCH_ROWS:
+            raise too_many_rows()
     return kept
+
+
+def too_many_rows() -> RosterFileError:
+    return RosterFileError(
+        _("Le fichier a plus de %(max)s lignes d’étudiants : découpez-le en plusieurs fichiers.")
+        % {"max": f"{ROSTER_MAX_ROWS:,}".replace(",", "\u202f")}
+    )
 
 
 # --- text files -------------------------------------------------------------------------
@@ -269,9 +275,30 @@ def _read_workbook(data: bytes) -> Table:
     )
 
 
+def _unsized_sheets() -> None:
+    """Make openpyxl's read-only sheets skip their sizing pass.
+
+    On opening, each read-only sheet looks for its <dimension> element, and a sheet without
+    one (openpyxl's own write-only files, some exporters) is parsed in full just for that,
+    every sheet of the workbook, before a row is read. We never use the size (the declared
+    one may be wrong: reset_dimensions() below), so the pass is skipped: the first sheet is
+    parsed once, the others not at all.
+    """
+    from openpyxl.reader import excel
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    class UnsizedReadOnlyWorksheet(ReadOnlyWorksheet):
+        def _get_size(self) -> None:
+            return None
+
+    if excel.ReadOnlyWorksheet is ReadOnlyWorksheet:
+        excel.ReadOnlyWorksheet = UnsizedReadOnlyWorksheet
+
+
 def _read_xlsx(data: bytes) -> Table:
     import openpyxl  # Imported here: only .xlsx imports pay for it.
 
+    _unsized_sheets()
     with warnings.catch_warnings():
         # "Workbook contains no default style": harmless, and about the file, not us.
         warnings.simplefilter("ignore")

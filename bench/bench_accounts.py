@@ -4,11 +4,16 @@ of students logging in on one worker pinned to one core, and the 5,000-row roste
 from __future__ import annotations
 
 import datetime
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from bench.load import locust_run
-from bench.report import Row, percentile, spread, verdict
+from bench.report import INFO, Row, percentile, spread, verdict
 from bench.stack import PASSWORD, Stack, users_create
 
 HASHER_GOAL_RATIO = 15
@@ -173,44 +178,152 @@ def _roster_csv(rows: int) -> bytes:
     return ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")
 
 
-def roster(stack: Stack, quick: bool) -> list[Row]:
-    from accounts.models import User
-    from accounts.services import student_import_apply, student_import_preview
+def _roster_xlsx(rows: int) -> bytes:
+    """A student information system's export: a title row, French headers, integer student
+    numbers, date cells, and two columns the import ignores."""
+    import io
 
-    data = _roster_csv(ROSTER_ROWS)
-    repetitions = 1 if quick else 3
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Inscrits")
+    sheet.append(["Liste des inscrits 2026"])
+    sheet.append(
+        [
+            "Numéro étudiant",
+            "Nom",
+            "Prénom",
+            "Date de naissance",
+            "Courriel",
+            "Code étape",
+            "Régime",
+        ]
+    )
+    start = datetime.date(2004, 1, 1)
+    for number in range(rows):
+        sheet.append(
+            [
+                39_500_000 + number,
+                f"Nom{number}",
+                f"Prénom{number}",
+                start + datetime.timedelta(days=number % 1500),
+                f"etudiant{number}@example.org",
+                "L1MAT",
+                "FI",
+            ]
+        )
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _import_rounds(
+    data: bytes, prefix: str, repetitions: int
+) -> tuple[list[float], list[float], list[float]]:
+    from accounts.models import User
+    from accounts.services import student_import_apply_rows, student_import_preview
+
     previews, applies, totals = [], [], []
     for _ in range(repetitions):
-        User.objects.filter(username__startswith="BENCH").delete()
+        User.objects.filter(username__startswith=prefix).delete()
         started = time.perf_counter()
         preview = student_import_preview(data=data)
         previewed = time.perf_counter()
         if not preview.is_valid or len(preview.to_create) != ROSTER_ROWS:
             raise RuntimeError(f"unexpected preview: {preview.errors[:3]}")
-        result = student_import_apply(data=data)
+        # The admin's confirm step imports the previewed rows (signed in the page).
+        result = student_import_apply_rows(rows=preview.rows)
         finished = time.perf_counter()
         if result.created != ROSTER_ROWS:
             raise RuntimeError(f"created {result.created} students, not {ROSTER_ROWS}")
         previews.append(previewed - started)
         applies.append(finished - previewed)
         totals.append(finished - started)
-    User.objects.filter(username__startswith="BENCH").delete()
-    total = statistics.median(totals)
-    return [
+    User.objects.filter(username__startswith=prefix).delete()
+    return previews, applies, totals
+
+
+PARSE_CHILD = """
+import json, resource, sys, time
+import django
+import psutil
+django.setup()
+from accounts.roster import roster_parse
+data = open(sys.argv[1], "rb").read()
+before = psutil.Process().memory_info().rss // 1024
+started = time.perf_counter()
+parsed = roster_parse(data=data)
+elapsed = time.perf_counter() - started
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"s": elapsed, "before": before, "after": after, "errors": len(parsed.errors)}))
+"""
+
+
+def _parse_peak(data: bytes, workdir: Path) -> tuple[float, float, float]:
+    """Seconds, peak RSS and its growth over the RSS just before (MiB) of reading a roster
+    file in a fresh process."""
+    path = workdir / "roster-largest.xlsx"
+    path.write_bytes(data)
+    result = subprocess.run(
+        [sys.executable, "-c", PARSE_CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "platform_site.settings"},
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    if figures["errors"]:
+        raise RuntimeError(f"{figures['errors']} unexpected error(s) reading the roster")
+    return figures["s"], figures["after"] / 1024, (figures["after"] - figures["before"]) / 1024
+
+
+def roster(stack: Stack, quick: bool) -> list[Row]:
+    from accounts.roster_files import ROSTER_MAX_ROWS
+
+    repetitions = 1 if quick else 3
+    rows = []
+    for label, data, prefix in (
+        ("", _roster_csv(ROSTER_ROWS), "BENCH"),
+        (" from .xlsx", _roster_xlsx(ROSTER_ROWS), "3950"),
+    ):
+        previews, applies, totals = _import_rounds(data, prefix, repetitions)
+        total = statistics.median(totals)
+        rows.append(
+            Row(
+                scenario=f"{ROSTER_ROWS:,}-row roster{label} preview + import",
+                figure=(
+                    f"{total:.2f} s (preview {statistics.median(previews):.2f} s + import "
+                    f"{statistics.median(applies):.2f} s)"
+                ),
+                value=round(total, 3),
+                unit="s",
+                goal=f"< {ROSTER_GOAL_S} s",
+                verdict=verdict(total < ROSTER_GOAL_S),
+                note=(
+                    f"accounts.services student_import_preview (reads the {len(data) // 1024} KiB "
+                    f"file) then student_import_apply_rows (the admin's two steps) on a fresh "
+                    f"year group, in the harness process against PostgreSQL; median of "
+                    f"{repetitions} run(s): {spread(totals)} s."
+                ),
+            )
+        )
+    if quick:
+        return rows  # The largest file's row: full runs only (it keeps the smoke test short).
+    largest = _roster_xlsx(ROSTER_MAX_ROWS)
+    seconds, peak, growth = _parse_peak(largest, stack.workdir)
+    rows.append(
         Row(
-            scenario=f"{ROSTER_ROWS:,}-row roster preview + import",
-            figure=(
-                f"{total:.2f} s (preview {statistics.median(previews):.2f} s + import "
-                f"{statistics.median(applies):.2f} s)"
-            ),
-            value=round(total, 3),
-            unit="s",
-            goal=f"< {ROSTER_GOAL_S} s",
-            verdict=verdict(total < ROSTER_GOAL_S),
+            scenario=f"{ROSTER_MAX_ROWS:,}-row .xlsx (the largest accepted) read",
+            figure=f"{seconds:.2f} s; process peak RSS {peak:.0f} MiB (+{growth:.0f} MiB)",
+            value=round(growth, 1),
+            unit="MiB",
+            verdict=INFO,
             note=(
-                f"accounts.services student_import_preview then student_import_apply (the "
-                f"admin's two steps) on a fresh year group, in the harness process against "
-                f"PostgreSQL; median of {repetitions} run(s): {spread(totals)} s."
+                f"accounts.roster.roster_parse alone on a {len(largest) // 1024} KiB workbook "
+                "(openpyxl read-only, defusedxml), in a fresh Python process with Django set "
+                "up: the memory and time a preview needs at the row limit."
             ),
         )
-    ]
+    )
+    return rows

@@ -519,3 +519,15 @@ def test_signed_rows_come_back_identical_and_a_tampered_token_is_refused() -> No
     assert roster_unsign(token=token) == rows
     with pytest.raises(signing.BadSignature):
         roster_unsign(token=token[:-2] + "xx")
+
+
+@pytest.mark.parametrize(
+    ("count", "accepted"), [(ROSTER_MAX_ROWS, True), (ROSTER_MAX_ROWS + 1, False)]
+)
+def test_the_row_limit_counts_students_not_the_title_or_header(count: int, accepted: bool) -> None:
+    lines = ["Liste des inscrits", "", "n°;nom;prénom;né le"]
+    lines += [f"{n};D;L;01/01/2005" for n in range(count)]
+
+    result = roster_parse(data="\n".join(lines).encode())
+
+    assert (len(result.rows), not result.errors) == ((count, True) if accepted else (0, False))
