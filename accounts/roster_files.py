@@ -178,11 +178,12 @@ def _looks_binary(text: str) -> bool:
     return controls > BINARY_CONTROL_SHARE * len(sample)
 
 
-def _sniff_delimiter(first_line: str) -> str:
-    """The delimiter that splits the header line into the most fields (ties: ; then tab)."""
+def _sniff_delimiter(lines: list[str]) -> str:
+    """The delimiter that splits one of the opening lines (the header, below a possible title)
+    into the most fields; ties: ";" then tab then ","."""
     best, best_count = ",", 1
     for delimiter in DELIMITERS:
-        count = len(next(csv.reader([first_line], delimiter=delimiter), []))
+        count = max((len(fields) for fields in csv.reader(lines, delimiter=delimiter)), default=1)
         if count > best_count:
             best, best_count = delimiter, count
     return best
@@ -199,8 +200,8 @@ def _read_text(data: bytes, encoding: str | None) -> Table:
                 "exportez la liste depuis votre tableur et recommencez."
             )
         )
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = _sniff_delimiter(first_line)
+    opening = [line for line in text[:65536].splitlines() if line.strip()][:HEADER_SEARCH_ROWS]
+    delimiter = _sniff_delimiter(opening)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
 
     def rows() -> Iterator[tuple[int, list[Cell]]]:

@@ -531,3 +531,22 @@ def test_the_row_limit_counts_students_not_the_title_or_header(count: int, accep
     result = roster_parse(data="\n".join(lines).encode())
 
     assert (len(result.rows), not result.errors) == ((count, True) if accepted else (0, False))
+
+
+def test_an_ods_cell_repeated_across_columns_fills_each_of_them() -> None:
+    # Calc writes two adjacent equal cells as one element "repeated twice".
+    martin = (
+        '<table:table-cell office:value-type="string" calcext:value-type="string">'
+        "<text:p>Martin</text:p></table:table-cell>"
+    )
+    content = ods_content([FRENCH_HEADER[:4], [21900401, "Martin", "Martin", LEA]]).replace(
+        martin + martin,
+        martin.replace(
+            "<table:table-cell ", '<table:table-cell table:number-columns-repeated="2" '
+        ),
+    )
+    assert 'number-columns-repeated="2"' in content
+
+    assert values(roster_parse(data=ods_file(content=content))) == [
+        (2, "21900401", "Martin", "Martin", LEA, "")
+    ]
