@@ -14,7 +14,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.session_policy import LOGIN_AT_KEY, MUST_CHANGE_PASSWORD_KEY
+from accounts.session_policy import LOGIN_AT_KEY, MUST_CHANGE_PASSWORD_KEY, RENEWED_AT_KEY
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -23,11 +23,15 @@ def wants_json(request: HttpRequest) -> bool:
 
 
 class SessionLifetimeMiddleware:
-    """Ends a session SESSION_MAX_AGE_S after login, however active it has been.
+    """Ends a session SESSION_MAX_AGE_S after login, however active it has been, and renews
+    its inactivity timeout (SESSION_COOKIE_AGE) at most once every SESSION_RENEW_AFTER_S.
 
-    The inactivity timeout is Django's own (SESSION_COOKIE_AGE renewed on every request by
-    SESSION_SAVE_EVERY_REQUEST); without this absolute limit a session kept busy would
-    live for ever.
+    Renewing costs a write of the session row (and a new cookie): Django's
+    SESSION_SAVE_EVERY_REQUEST did it on every request, ~1 ms of each question through
+    gunicorn (docs/performance.md). Marking the session modified once a minute renews it
+    the same way, so a session ends between SESSION_COOKIE_AGE minus a minute and
+    SESSION_COOKIE_AGE after its last request. Without the absolute limit a session kept
+    busy would live for ever.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -44,6 +48,9 @@ class SessionLifetimeMiddleware:
                     return JsonResponse({"error": expired}, status=401)
                 messages.info(request, expired)
                 return redirect_to_login(request.get_full_path())
+            renewed_at = int(request.session.get(RENEWED_AT_KEY, 0))
+            if now - renewed_at >= settings.SESSION_RENEW_AFTER_S:
+                request.session[RENEWED_AT_KEY] = now  # saved, with a new expiry and cookie
         return self.get_response(request)
 
 

@@ -147,10 +147,13 @@ ACCOUNTS_REGISTRATION_OPEN = env.bool("ACCOUNTS_REGISTRATION_OPEN", default=True
 # ingress gateway: 1). The client address is counted from the right, never the left.
 TRUSTED_PROXY_HOPS = env.int("DJANGO_TRUSTED_PROXY_HOPS", default=0)
 
-# Database sessions work across replicas. Inactivity timeout: 2 h, renewed on each request.
+# Database sessions work across replicas. Inactivity timeout: 2 h, renewed by a request at
+# most once a minute (accounts.middleware.SessionLifetimeMiddleware): saving the session on
+# every request cost a database write per request (docs/performance.md).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_IDLE_S", default=2 * 60 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_RENEW_AFTER_S = env.int("DJANGO_SESSION_RENEW_AFTER_S", default=60)
 # Absolute lifetime: 12 h after login the session ends however active it is
 # (accounts.middleware.SessionLifetimeMiddleware).
 SESSION_MAX_AGE_S = env.int("DJANGO_SESSION_MAX_AGE_S", default=12 * 60 * 60)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 from unittest import mock
 
@@ -387,10 +388,31 @@ def test_session_within_the_absolute_lifetime_stays_open(client: Client) -> None
     assert client.get("/home/").status_code == 200
 
 
-def test_inactivity_timeout_is_the_session_cookie_age_renewed_on_every_request() -> None:
+def test_inactivity_timeout_is_the_session_cookie_age_renewed_at_most_once_a_minute() -> None:
     assert settings.SESSION_COOKIE_AGE == 2 * 60 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_RENEW_AFTER_S == 60
+    assert not settings.SESSION_SAVE_EVERY_REQUEST
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+
+
+def test_a_request_within_the_minute_writes_no_session_but_a_later_one_renews_it(
+    client: Client,
+) -> None:
+    UserFactory.create(username="alice")
+    post_login(client, "alice", PASSWORD)
+    client.get("/home/")
+    session = Session.objects.get()
+    first_expiry = session.expire_date
+
+    with mock.patch("accounts.middleware.time.time", return_value=time.time() + 30):
+        response = client.get("/home/")
+    assert settings.SESSION_COOKIE_NAME not in response.cookies
+    assert Session.objects.get().expire_date == first_expiry
+
+    with mock.patch("accounts.middleware.time.time", return_value=time.time() + 90):
+        response = client.get("/home/")
+    assert settings.SESSION_COOKIE_NAME in response.cookies
+    assert Session.objects.get().expire_date > first_expiry
 
 
 # --- Password change -------------------------------------------------------------------
