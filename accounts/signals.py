@@ -6,6 +6,7 @@ import logging
 import time
 from typing import Any
 
+from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
@@ -27,8 +28,11 @@ def on_user_logged_in(sender: Any, request: HttpRequest | None, user: User, **kw
     request.session[LOGIN_AT_KEY] = int(time.time())
     if Student.objects.filter(user=user, must_change_password=True).exists():
         request.session[MUST_CHANGE_PASSWORD_KEY] = True
-    # Forgive only this user's own failures from this same address (see AXES_RESET_ON_SUCCESS).
-    axes_reset(ip=address, username=user.get_username())
+    # Forgive only this user's own failures from this same address (see AXES_RESET_ON_SUCCESS);
+    # most logins have none, and a look costs less than axes' delete (a select, then a
+    # transaction).
+    if AccessAttempt.objects.filter(ip_address=address, username=user.get_username()).exists():
+        axes_reset(ip=address, username=user.get_username())
 
 
 @receiver(user_login_failed)

@@ -150,7 +150,7 @@ TRUSTED_PROXY_HOPS = env.int("DJANGO_TRUSTED_PROXY_HOPS", default=0)
 # Database sessions work across replicas. Inactivity timeout: 2 h, renewed by a request at
 # most once a minute (accounts.middleware.SessionLifetimeMiddleware): saving the session on
 # every request cost a database write per request (docs/performance.md).
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "accounts.sessions"  # the database backend, one write per login
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_IDLE_S", default=2 * 60 * 60)
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_RENEW_AFTER_S = env.int("DJANGO_SESSION_RENEW_AFTER_S", default=60)
@@ -207,6 +207,11 @@ AXES_RESET_ON_SUCCESS = False
 # A refused attempt writes nothing: hammering during the lockout neither costs a database
 # write nor stretches the cool-off (the lockout ends 15 minutes after the last counted failure).
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Axes' AccessLog (a row per successful login) is not written: accounts.signals logs every
+# login, succeeded or failed, to the "accounts.login" logger (the audit trail, with the
+# request logs); the row was one more write transaction per login (docs/performance.md).
+# Failures are still counted in AccessAttempt, which the lockout needs.
+AXES_DISABLE_ACCESS_LOG = True
 
 # --- Internationalisation --------------------------------------------------------------
 LANGUAGE_CODE = "fr"

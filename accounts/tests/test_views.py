@@ -9,7 +9,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.hashers import Argon2idHasher
@@ -392,7 +394,7 @@ def test_inactivity_timeout_is_the_session_cookie_age_renewed_at_most_once_a_min
     assert settings.SESSION_COOKIE_AGE == 2 * 60 * 60
     assert settings.SESSION_RENEW_AFTER_S == 60
     assert not settings.SESSION_SAVE_EVERY_REQUEST
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    assert settings.SESSION_ENGINE == "accounts.sessions"
 
 
 def test_a_request_within_the_minute_writes_no_session_but_a_later_one_renews_it(
@@ -416,6 +418,29 @@ def test_a_request_within_the_minute_writes_no_session_but_a_later_one_renews_it
 
 
 # --- Password change -------------------------------------------------------------------
+
+
+def test_a_login_writes_its_session_once_under_a_new_key(client: Client) -> None:
+    UserFactory.create(username="alice")
+    client.get("/accounts/login/")
+    session = client.session
+    session["before_login"] = True
+    session.save()
+    anonymous_key = session.session_key
+
+    with CaptureQueriesContext(connection) as queries:
+        post_login(client, "alice", PASSWORD)
+
+    session_writes = [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].startswith(('INSERT INTO "django_session"', 'UPDATE "django_session"'))
+    ]
+    assert len(session_writes) == 1 and session_writes[0].startswith("INSERT")
+    [stored] = Session.objects.all()
+    assert stored.session_key != anonymous_key
+    assert stored.get_decoded()["before_login"] is True
+    assert client.get("/home/").status_code == 200
 
 
 def test_password_change_asks_the_current_password(client: Client) -> None:

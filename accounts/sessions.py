@@ -1,0 +1,25 @@
+"""Django's database sessions, with a login that writes the session row once, not twice.
+
+`login()` calls `cycle_key()`, which in Django's database backend INSERTs the session under
+its new key at once (still empty), then the response UPDATEs it with the login's data: two
+write transactions, each waiting for its commit to reach the disk. Here `cycle_key()` only
+forgets the old key (and deletes the old row); the SessionMiddleware saves the session at
+the end of the request, and a session without a key is created then, with all its data, in
+one INSERT (docs/performance.md). The key still changes at login (no session fixation):
+the new one is made at that save.
+"""
+
+from __future__ import annotations
+
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+
+
+class SessionStore(DatabaseSessionStore):
+    def cycle_key(self) -> None:
+        data = self._get_session()
+        old_key = self.session_key
+        self._session_key = None
+        self._session_cache = data
+        self.modified = True
+        if old_key:
+            self.delete(old_key)
