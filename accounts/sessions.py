@@ -16,7 +16,7 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 
 class SessionStore(DatabaseSessionStore):
     def cycle_key(self) -> None:
-        data = self._get_session()
+        data = dict(self.items())
         old_key = self.session_key
         self._session_key = None
         self._session_cache = data
