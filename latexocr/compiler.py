@@ -9,8 +9,13 @@ through a language model, so the engine runs contained:
   `openin_any=p` / `openout_any=p`, read from the environment before texmf.cnf): no absolute
   paths, no `..`, no dotfiles;
 - a wall-clock limit that kills the whole process group (latexmk, pdflatex, mktexpk...);
-- a cap on every file it writes, enforced by the kernel (`prlimit --fsize`), and on their
-  total, checked while it runs;
+- a CPU-time limit of its own, enforced by the kernel (`prlimit --cpu`, a little above the
+  wall-clock limit), so an endless loop stops even when nobody is left to kill it;
+- death with its parent (`setpriv --pdeathsig KILL`): a worker killed with SIGKILL (OOM,
+  node loss) takes its engine along; what the engine started itself (pdflatex under
+  latexmk) is stopped by its own CPU-time limit at the latest;
+- a cap on every file it writes, enforced by the kernel (`prlimit --fsize`), on their
+  total and on their number (LATEXOCR_COMPILE_MAX_FILES), checked while it runs;
 - an environment holding no secret of ours (it is built from scratch, not inherited);
 - nothing that needs the network: TeX Live reads only its local trees.
 
@@ -42,6 +47,9 @@ from latexocr.tex_errors import MAX_ERRORS, CompileError, log_errors, log_excerp
 JOB_NAME = "document"
 # How often the running engine is checked against the time limit and the output cap.
 POLL_INTERVAL_S = 0.05
+# CPU seconds granted beyond the wall-clock limit: the wall clock normally stops the engine
+# first; the kernel's limit is for when the process that would stop it is dead.
+CPU_LIMIT_MARGIN_S = 5
 
 # kpathsea reads these from the environment before texmf.cnf. The line lengths keep an
 # error's context ("l.12 \foo") and its message on whole lines instead of TeX's 79 columns.
@@ -75,6 +83,7 @@ class _Stop:
 
     TIMEOUT = "timeout"
     OVERSIZE = "oversize"
+    TOO_MANY_FILES = "too_many_files"
 
 
 @dataclass(frozen=True)
@@ -94,8 +103,19 @@ def latex_compile(*, source: str, timeout_s: int, max_output_bytes: int) -> Comp
     if isinstance(found, CompileResult):
         return found
     prlimit, engine_command = found
+    setpriv = shutil.which("setpriv")
+    # setpriv (util-linux, like prlimit) sets the parent-death signal, kept through exec.
+    dies_with_parent = [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
     run = _run_in_sandbox(
-        [prlimit, f"--fsize={max_output_bytes}", "--core=0", "--", *engine_command],
+        [
+            *dies_with_parent,
+            prlimit,
+            f"--fsize={max_output_bytes}",
+            f"--cpu={timeout_s + CPU_LIMIT_MARGIN_S}",
+            "--core=0",
+            "--",
+            *engine_command,
+        ],
         source=source,
         timeout_s=timeout_s,
         max_output_bytes=max_output_bytes,
@@ -192,6 +212,8 @@ def _run_in_sandbox(
         if stop is None and max(_written_sizes(workdir), default=0) >= max_output_bytes:
             # The kernel cut a file at the cap (SIGXFSZ): the engine stopped on its own.
             stop = _Stop.OVERSIZE
+        if stop is None and len(_written_sizes(workdir)) > settings.LATEXOCR_COMPILE_MAX_FILES:
+            stop = _Stop.TOO_MANY_FILES
         pdf_path = workdir / f"{JOB_NAME}.pdf"
         return _Run(
             stop=stop,
@@ -246,8 +268,12 @@ def _run_contained(
             pass
         if time.monotonic() >= deadline:
             stop = _Stop.TIMEOUT
-        elif sum(_written_sizes(cwd)) > max_output_bytes:
-            stop = _Stop.OVERSIZE
+        else:
+            sizes = _written_sizes(cwd)
+            if len(sizes) > settings.LATEXOCR_COMPILE_MAX_FILES:
+                stop = _Stop.TOO_MANY_FILES
+            elif sum(sizes) > max_output_bytes:
+                stop = _Stop.OVERSIZE
         if stop is not None:
             # The group leader is not reaped yet, so its group id cannot have been reused.
             with contextlib.suppress(ProcessLookupError):
@@ -256,11 +282,21 @@ def _run_contained(
 
 
 def _written_sizes(directory: Path) -> list[int]:
-    """Sizes of the files the engine wrote (the source we wrote does not count)."""
+    """Sizes of the files the engine wrote (the source we wrote does not count).
+
+    Stops listing one past LATEXOCR_COMPILE_MAX_FILES: a document writing files in a loop
+    must not make each check slower than the last.
+    """
     source = directory / f"{JOB_NAME}.tex"
-    return [
-        path.stat().st_size for path in directory.rglob("*") if path.is_file() and path != source
-    ]
+    limit = settings.LATEXOCR_COMPILE_MAX_FILES
+    sizes: list[int] = []
+    for path in directory.rglob("*"):
+        with contextlib.suppress(OSError):  # removed between the listing and the stat
+            if path.is_file() and path != source:
+                sizes.append(path.stat().st_size)
+        if len(sizes) > limit:
+            break
+    return sizes
 
 
 def _read_capped(path: Path, limit: int) -> str:
@@ -287,5 +323,10 @@ def _stop_errors(stop: str | None, *, timeout_s: int, max_output_bytes: int) -> 
         message = gettext(
             "Compilation arrêtée : ce qu'elle écrit dépasse %(size)s (boucle sans fin ?)."
         ) % {"size": filesizeformat(max_output_bytes)}
+        return [CompileError(line=None, message=message)]
+    if stop == _Stop.TOO_MANY_FILES:
+        message = gettext(
+            "Compilation arrêtée : elle écrit plus de %(count)d fichiers (boucle sans fin ?)."
+        ) % {"count": settings.LATEXOCR_COMPILE_MAX_FILES}
         return [CompileError(line=None, message=message)]
     return []

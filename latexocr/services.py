@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import timedelta
 from typing import IO
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -142,6 +145,46 @@ def conversion_run(*, conversion_id: str) -> None:
             pages_done=pages_done, heartbeat_at=timezone.now()
         )
 
+    with _heartbeat(conversion_id):
+        _conversion_convert(conversion, record_progress)
+
+
+@contextmanager
+def _heartbeat(conversion_id: str) -> Iterator[None]:
+    """Write a sign of life every LATEXOCR_HEARTBEAT_S while the block runs.
+
+    Progress alone is not enough: one range may spend minutes in Gemini's retries, and the
+    compile check is silent. With a beat every 20 s the reaper can requeue a conversion
+    silent for 90 s (its worker died) without ever taking a slow one that is alive.
+    """
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.LATEXOCR_HEARTBEAT_S):
+                try:
+                    Conversion.objects.filter(
+                        pk=conversion_id, status=Conversion.Status.RUNNING
+                    ).update(heartbeat_at=timezone.now())
+                except Exception:
+                    # A missed beat is no reason to stop the conversion; the next may pass.
+                    logger.warning("heartbeat of conversion %s not written", conversion_id)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{conversion_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _conversion_convert(
+    conversion: Conversion, record_progress: Callable[[int], None]
+) -> None:
+    conversion_id = str(conversion.pk)
     try:
         # One copy of the PDF in the worker, assembled from its chunks.
         pdf = pdf_read(conversion_id=conversion.pk)

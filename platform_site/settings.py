@@ -328,13 +328,20 @@ LATEXOCR_MAX_ATTEMPTS = env.int("LATEXOCR_MAX_ATTEMPTS", default=4)
 # Runs of one conversion at most (user retries and reaper requeues together): each run can
 # cost up to one Gemini call per page range, and the daily quota counts a conversion once.
 LATEXOCR_MAX_RUNS = env.int("LATEXOCR_MAX_RUNS", default=3)
-LATEXOCR_STUCK_AFTER_S = env.int("LATEXOCR_STUCK_AFTER_S", default=1800)
+# A running conversion writes a heartbeat every LATEXOCR_HEARTBEAT_S; the reaper (a CronJob
+# every minute) requeues one silent for LATEXOCR_STUCK_AFTER_S: a dead worker's conversion
+# is requeued within 90 + 60 s of the death, a slow one that is alive never.
+LATEXOCR_HEARTBEAT_S = env.float("LATEXOCR_HEARTBEAT_S", default=20.0)
+LATEXOCR_STUCK_AFTER_S = env.int("LATEXOCR_STUCK_AFTER_S", default=90)
 LATEXOCR_DAILY_QUOTA = env.int("LATEXOCR_DAILY_QUOTA", default=30)
 LATEXOCR_COMPILER = env.str("LATEXOCR_COMPILER", default="")
 LATEXOCR_COMPILE_TIMEOUT_S = env.int("LATEXOCR_COMPILE_TIMEOUT_S", default=60)
 # Cap on every file the TeX engine writes (log, PDF...) and on their total: a document
 # that loops on output is stopped there instead of filling the worker's disk.
 LATEXOCR_COMPILE_MAX_OUTPUT_MB = env.int("LATEXOCR_COMPILE_MAX_OUTPUT_MB", default=50)
+# Files the engine may write (a normal run writes under 10; one hostile document wrote
+# 135,750): past this it is stopped like an oversize output.
+LATEXOCR_COMPILE_MAX_FILES = env.int("LATEXOCR_COMPILE_MAX_FILES", default=500)
 # Edits and restores of versions per user and hour (each costs a compilation); 0 = no limit.
 LATEXOCR_RECOMPILES_PER_HOUR = env.int("LATEXOCR_RECOMPILES_PER_HOUR", default=30)
 # Largest LaTeX a student may submit from the editor (then 413).

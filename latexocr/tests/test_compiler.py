@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -135,3 +138,80 @@ def test_an_engine_missing_from_the_path_skips_the_check_with_a_reason(settings:
     assert not result.compiled
     assert result.skipped_reason is not None
     assert "no-such-latex-engine" in result.skipped_reason
+
+
+@pytest.mark.tex
+@skip_without_tex
+@pytest.mark.usefixtures("latexmk")
+def test_a_document_writing_files_in_a_loop_is_stopped_at_the_file_cap(settings: Any) -> None:
+    settings.LATEXOCR_COMPILE_MAX_FILES = 50
+    flood = (
+        "\\newcount\\n\\newwrite\\f\\loop\\immediate\\openout\\f=f\\the\\n.txt "
+        "\\immediate\\write\\f{x}\\immediate\\closeout\\f\\advance\\n by 1 "
+        "\\ifnum\\n<100000\\repeat"
+    )
+
+    result = compile_source(tex_document(flood))
+
+    assert not result.compiled
+    assert "plus de 50 fichiers" in result.errors[0].message
+    assert tex_processes_left() == []
+
+
+ORPHAN_HELPER = """
+import os, sys
+import django
+os.environ["DJANGO_SETTINGS_MODULE"] = "platform_site.settings"
+django.setup()
+from django.conf import settings
+settings.LATEXOCR_COMPILER = sys.argv[1]
+from latexocr.compiler import latex_compile
+latex_compile(source=sys.argv[2], timeout_s=int(sys.argv[3]), max_output_bytes=10_000_000)
+"""
+
+
+def engine_processes_of(helper: psutil.Process) -> list[psutil.Process]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        engines = [
+            child
+            for child in helper.children(recursive=True)
+            if child.name() in {"pdflatex", "pdftex"}
+        ]
+        if engines:
+            return engines
+        time.sleep(0.1)
+    raise AssertionError("the engine never started")
+
+
+@pytest.mark.tex
+@skip_without_tex
+@pytest.mark.parametrize(
+    ("engine", "timeout_s", "gone_within_s"),
+    [
+        # The engine itself dies with its worker at once (parent-death signal).
+        ("pdflatex", 600, 5),
+        # Under latexmk, pdflatex is latexmk's child: its own CPU-time limit (1 + 5 s of
+        # CPU) stops it; the wall-clock bound leaves room for a loaded machine.
+        ("latexmk -pdf", 1, 60),
+    ],
+)
+def test_an_endless_compile_dies_with_a_worker_killed_by_sigkill(
+    engine: str, timeout_s: int, gone_within_s: int
+) -> None:
+    source = tex_document("\\def\\x{\\x}\\x")
+    helper = subprocess.Popen(  # the worker: a process that is SIGKILLed mid-compile
+        [sys.executable, "-c", ORPHAN_HELPER, engine, source, str(timeout_s)],
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        engines = engine_processes_of(psutil.Process(helper.pid))
+    finally:
+        helper.send_signal(signal.SIGKILL)
+        helper.wait()
+
+    _gone, alive = psutil.wait_procs(engines, timeout=gone_within_s)
+
+    for process in alive:
+        process.kill()
+    assert alive == []

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -455,3 +457,59 @@ def test_a_crash_of_the_compile_check_does_not_lose_the_conversion(
     assert conversion.compile_status == Conversion.CompileStatus.SKIPPED
     assert "Erreur interne" in conversion.compile_skipped_reason
     assert "space" not in conversion.compile_skipped_reason
+
+
+def test_a_dead_workers_conversion_is_requeued_within_3_minutes_with_the_defaults(
+    settings: Any,
+) -> None:
+    # The reaper runs every minute (k8s/base/reaper-cronjob.yaml); the worker beats every
+    # LATEXOCR_HEARTBEAT_S until it dies.
+    reaper_every_s = 60
+    assert settings.LATEXOCR_STUCK_AFTER_S + reaper_every_s <= 180
+    assert settings.LATEXOCR_STUCK_AFTER_S >= 3 * settings.LATEXOCR_HEARTBEAT_S
+    died = timezone.now() - timedelta(seconds=settings.LATEXOCR_STUCK_AFTER_S + 1)
+    dead = ConversionFactory.create(
+        status=Conversion.Status.RUNNING,
+        started_at=died - timedelta(minutes=10),
+        heartbeat_at=died,
+        attempts=1,
+    )
+
+    call_command("latexocr_reap", stdout=io.StringIO())
+
+    dead.refresh_from_db()
+    assert dead.status == Conversion.Status.QUEUED
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="SQLite's shared in-memory test database locks whole tables between threads; "
+    "the PostgreSQL pass runs this test",
+)
+def test_a_slow_conversion_that_is_alive_is_never_reaped(
+    gemini_backend: FakeGemini, settings: Any
+) -> None:
+    settings.LATEXOCR_HEARTBEAT_S = 0.1
+    # One range that takes far longer than the reaper's threshold, with no progress at all.
+    gemini_backend.queue(Reply(delay_s=2.0))
+    conversion = ConversionFactory.create(status=Conversion.Status.QUEUED)
+    reaped: list[Conversion] = []
+
+    def reap_while_it_runs() -> None:
+        try:
+            for _ in range(8):
+                time.sleep(0.2)
+                reaped.extend(conversion_reap_stuck(stuck_after_s=1))
+        finally:
+            connection.close()
+
+    reaper = threading.Thread(target=reap_while_it_runs)
+    reaper.start()
+    conversion_run(conversion_id=str(conversion.pk))
+    reaper.join()
+
+    conversion.refresh_from_db()
+    assert reaped == []
+    assert conversion.status == Conversion.Status.DONE
+    assert conversion.attempts == 1

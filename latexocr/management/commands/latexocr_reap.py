@@ -1,10 +1,10 @@
 """Requeue conversions whose worker died: django-tasks-db leaves their task running forever.
 
-Run it periodically (a Kubernetes CronJob every few minutes). A running conversion counts as
-stuck once it has shown no sign of life (its claim, a page range done, a compile step) for
-LATEXOCR_STUCK_AFTER_S, which must exceed the longest silence of a live one: one wave of
-Gemini calls (LATEXOCR_MAX_ATTEMPTS x LATEXOCR_CALL_TIMEOUT_S, plus back-off) or the compile
-check with its repair round. One that has run LATEXOCR_MAX_RUNS times fails instead.
+Run it every minute (the Kubernetes CronJob). A running conversion counts as stuck once its
+worker has written no heartbeat for LATEXOCR_STUCK_AFTER_S (90 s; a live worker beats every
+LATEXOCR_HEARTBEAT_S, 20 s, however slow the conversion): a dead worker's conversion is
+requeued within 90 + 60 s of the death. One that has run LATEXOCR_MAX_RUNS times fails
+instead.
 """
 
 from __future__ import annotations
