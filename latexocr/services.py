@@ -181,9 +181,7 @@ def _heartbeat(conversion_id: str) -> Iterator[None]:
         thread.join()
 
 
-def _conversion_convert(
-    conversion: Conversion, record_progress: Callable[[int], None]
-) -> None:
+def _conversion_convert(conversion: Conversion, record_progress: Callable[[int], None]) -> None:
     conversion_id = str(conversion.pk)
     try:
         # One copy of the PDF in the worker, assembled from its chunks.
