@@ -36,25 +36,26 @@ def test_a_handwritten_pdf_shows_progress_then_latex_that_downloads_as_a_tex_fil
     expect(page.locator("progress")).to_be_visible()
     screenshot(page, "5-latexocr-progress")
 
-    latex = page.locator("#latex-source")
+    # The result: the LaTeX in the editor (CodeMirror over the form's textarea).
+    latex = page.locator(".cm-content")
     expect(latex).to_contain_text("\\documentclass", timeout=60_000)
     expect(latex).to_contain_text("\\end{document}")
     expect(page.locator("#conversion-status")).to_have_text("terminée")
     if LATEX_COMPILER:
         # The fake Gemini's document compiles: the badge, the preview frame and its PDF.
         expect(page.locator("#compile-badge")).to_have_text("se compile", timeout=60_000)
-        preview = page.locator("iframe.pdf-preview")
+        preview = page.locator("#pane-compiled iframe.pdf-preview")
         expect(preview).to_be_visible()
         pdf_url = live_site.url(str(preview.get_attribute("src")))
         pdf = page.context.request.get(pdf_url)
         assert pdf.headers["content-type"] == "application/pdf"
         assert pdf.body().startswith(b"%PDF")
-        expect(page.get_by_role("link", name="Télécharger le PDF")).to_be_visible()
+        expect(page.get_by_role("link", name="Télécharger le PDF", exact=True)).to_be_visible()
     else:
         expect(page.locator("#compile-badge")).to_have_text("non vérifiée")
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Télécharger le .tex").click()
+        page.get_by_role("link", name="Télécharger le .tex", exact=True).click()
     download = download_info.value
     assert download.suggested_filename.endswith(".tex")
     saved = tmp_path / download.suggested_filename

@@ -5,8 +5,11 @@
  * page works without it: the textarea is the form field. With it, the textarea is hidden and
  * kept in sync on submit; a click on an error's line number ("ligne 12") puts the cursor on
  * that line (latexocr.js sends the "latex-editor:goto" event; without this editor it selects
- * the line in the textarea itself). CodeMirror's styles go through constructable style
- * sheets, so the CSP needs no 'unsafe-inline'.
+ * the line in the textarea itself).
+ *
+ * The editor lives in a shadow root: there CodeMirror (style-mod) puts its styles in
+ * constructable style sheets (adoptedStyleSheets) instead of a <style> element, which the
+ * site's CSP (style-src 'self', no nonce) would refuse. The CSP stays unchanged.
  */
 import { EditorState } from "@codemirror/state";
 import {
@@ -40,7 +43,12 @@ function enhance(textarea) {
   if (describedBy) {
     contentAttributes["aria-describedby"] = describedBy;
   }
+  const host = document.createElement("div");
+  host.className = "latex-codemirror";
+  const shadow = host.attachShadow({ mode: "open" });
   const view = new EditorView({
+    root: shadow,
+    parent: shadow,
     state: EditorState.create({
       doc: textarea.value,
       extensions: [
@@ -56,11 +64,22 @@ function enhance(textarea) {
         keymap.of([...defaultKeymap, ...historyKeymap]),
         EditorView.lineWrapping,
         EditorView.contentAttributes.of(contentAttributes),
+        EditorView.theme({
+          "&": { height: "100%", backgroundColor: "#ffffff", color: "#17202e" },
+          "&.cm-focused": { outline: "none" },
+          ".cm-scroller": {
+            fontFamily:
+              'ui-monospace, "SFMono-Regular", "Cascadia Mono", "DejaVu Sans Mono", Menlo, Consolas, monospace',
+            lineHeight: "1.5",
+          },
+          ".cm-gutters": { backgroundColor: "#eef2f8", color: "#4d5869", borderRight: "1px solid #d3dae6" },
+          ".cm-activeLine": { backgroundColor: "#e3ebfd" },
+          ".cm-activeLineGutter": { backgroundColor: "#d3dae6", color: "#17202e" },
+        }),
       ],
     }),
   });
-  view.dom.classList.add("latex-codemirror");
-  textarea.parentNode.insertBefore(view.dom, textarea);
+  textarea.parentNode.insertBefore(host, textarea);
   textarea.hidden = true;
   textarea.dataset.enhanced = "codemirror";
 
