@@ -15,8 +15,9 @@ class QuestionAdmin(admin.ModelAdmin[Question]):
     list_select_related = ("user",)
     # A record of what was asked and answered: read, never rewritten by hand.
     readonly_fields = (
-        "user", "message", "backend", "status", "reply", "code", "explanation", "error",
-        "latency_ms", "attempts", "created_at", "sent_at", "finished_at",
+        "user", "message", "backend", "status", "reply", "code", "explanation",
+        "error_message", "error_code", "error_params", "error_detail", "charged", "latency_ms",
+        "attempts", "created_at", "sent_at", "finished_at",
     )  # fmt: skip
 
     def has_add_permission(self, request: HttpRequest) -> bool:

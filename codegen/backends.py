@@ -3,14 +3,14 @@
 
 Each backend returns the LLM's raw text or raises its wrapper's own exceptions
 (`codegen.webhook.WebhookError` family, `platform_site.gemini.GeminiError` family,
-`platform_site.openai_client.ModelServerError` family), which the views map to status codes.
-This module builds no request itself.
+`platform_site.openai_client.ModelServerError` family), which carry what the user reads
+(`error.failure`) and which the views map to status codes. This module builds no request
+itself and reads no wrapper's settings.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 
 from codegen import webhook
 from codegen.models import Question
@@ -24,24 +24,8 @@ GEMINI_SYSTEM_INSTRUCTION = (
     "(Markdown simple autorisé, sans HTML)."
 )
 
-
-class GeminiAnswerUnusable(gemini.GeminiError):
-    """Gemini answered, but with no text or an answer cut by its output limit."""
-
-
-class ModelAnswerUnusable(openai_client.ModelServerError):
-    """The model server answered, but with no text or an answer cut by max_tokens."""
-
-    def __init__(self, message: str, *, truncated: bool) -> None:
-        super().__init__(message)
-        self.truncated = truncated
-
-    def user_message(self) -> str:
-        if self.truncated:
-            return _(
-                "La réponse du modèle a été coupée (limite de longueur) : reformulez plus court."
-            )
-        return _("Le modèle a répondu sans aucun texte.")
+# What a backend raises; each carries the `failure` to record and show.
+UPSTREAM_ERRORS = (webhook.WebhookError, gemini.GeminiError, openai_client.ModelServerError)
 
 
 def reply_fetch(*, backend: str, message: str) -> str:
@@ -67,16 +51,7 @@ def _openai_reply(message: str) -> str:
         deadline_s=settings.CODEGEN_TIMEOUT_S,
         attempts=OPENAI_ATTEMPTS,
     )
-    return openai_answer_checked(answer)
-
-
-def openai_answer_checked(answer: openai_client.ChatAnswer) -> str:
-    """The answer's text, or ModelAnswerUnusable when it is cut or empty (as with Gemini)."""
-    if answer.truncated:
-        raise ModelAnswerUnusable("The answer was cut by max_tokens.", truncated=True)
-    if not answer.text.strip():
-        raise ModelAnswerUnusable("The answer has no text.", truncated=False)
-    return answer.text
+    return openai_client.answer_text(answer)
 
 
 def _gemini_reply(message: str) -> str:
@@ -89,47 +64,22 @@ def _gemini_reply(message: str) -> str:
         timeout_s=settings.CODEGEN_TIMEOUT_S,
         attempts=1,
     )
-    if answer.truncated:
-        raise GeminiAnswerUnusable(
-            _("La réponse de Gemini a été coupée (limite de longueur) : reformulez plus court.")
-        )
-    if not answer.text.strip():
-        raise GeminiAnswerUnusable(_("Gemini a répondu sans aucun texte."))
-    return answer.text
-
-
-def error_message(error: Exception) -> str:
-    """What the user is told about a failed call (the Gemini wrapper speaks English)."""
-    if isinstance(error, webhook.WebhookError | GeminiAnswerUnusable):
-        return str(error)
-    if isinstance(error, openai_client.ModelServerError):
-        return error.user_message()
-    if isinstance(error, gemini.GeminiNotConfigured):
-        return _(
-            "Gemini n'est pas configuré : l'administrateur doit définir GEMINI_API_KEY "
-            "(ou choisir CODEGEN_BACKEND=webhook)."
-        )
-    if isinstance(error, gemini.GeminiTimeout):
-        return _("Gemini n'a pas répondu dans les %(seconds)s secondes prévues.") % {
-            "seconds": f"{settings.CODEGEN_TIMEOUT_S:g}"
-        }
-    if isinstance(error, gemini.GeminiQuotaExhausted):
-        return _("Le quota quotidien de Gemini du site est épuisé ; réessayez demain.")
-    if isinstance(error, gemini.GeminiBlocked):
-        return _("Gemini a refusé de répondre à cette question (%(reason)s).") % {
-            "reason": error.finish_reason
-        }
-    if isinstance(error, gemini.GeminiUpstreamError):
-        return _("Gemini a répondu par une erreur (%(status)s).") % {
-            "status": error.status_code or _("connexion impossible")
-        }
-    return _("Le modèle n'a pas pu répondre.")
+    return gemini.answer_text(answer)
 
 
 def backend_configured() -> bool:
-    """Whether the chosen backend has what it needs (the page explains the setup if not)."""
+    """Whether the chosen backend has what it needs (else the form is disabled)."""
     if settings.CODEGEN_BACKEND == Question.Backend.GEMINI:
-        return bool(settings.GEMINI_API_KEY)
+        return gemini.is_configured()
     if settings.CODEGEN_BACKEND == Question.Backend.OPENAI:
         return openai_client.configured(model=settings.CODEGEN_OPENAI_MODEL)
-    return bool(settings.CODEGEN_WEBHOOK_URL)
+    return webhook.is_configured()
+
+
+def missing_setting() -> str:
+    """What an operator must set for questions to work (shown to staff only, and logged)."""
+    if settings.CODEGEN_BACKEND == Question.Backend.GEMINI:
+        return gemini.missing_setting()
+    if settings.CODEGEN_BACKEND == Question.Backend.OPENAI:
+        return "OPENAI_BASE_URL, CODEGEN_OPENAI_MODEL"
+    return webhook.missing_setting()

@@ -13,12 +13,29 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from platform_site.failures import RecordedFailure, failure_kind
+
 
 class InvalidTransition(Exception):
     """A status change the workflow does not allow (e.g. retrying an answered question)."""
 
 
-class Question(models.Model):
+# Failures of the site itself, beside those of the wrappers (codegen.webhook, platform_site.gemini).
+BUSY = failure_kind(
+    "codegen.busy",
+    _("Trop de questions sont en cours sur le serveur : renvoyez-la dans un instant."),
+    retry=True,
+    charged=False,
+)
+INTERRUPTED = failure_kind(
+    "codegen.interrupted",
+    _("L’envoi a été interrompu avant la réponse."),
+    retry=True,
+    charged=True,
+)
+
+
+class Question(RecordedFailure):
     class Status(models.TextChoices):
         PENDING = "pending", _("en cours")
         ANSWERED = "answered", _("répondue")
@@ -55,7 +72,6 @@ class Question(models.Model):
     # The explanation as sanitised HTML, rendered once when the answer is saved: rendering
     # is the costly part of a page view, and a reply is read many times.
     explanation_html = models.TextField(_("explication (HTML)"), blank=True, editable=False)
-    error = models.TextField(_("message d'erreur"), blank=True)
     latency_ms = models.PositiveIntegerField(_("durée de l'appel (ms)"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("envois"), default=0)
     created_at = models.DateTimeField(_("posée le"), auto_now_add=True)
@@ -97,8 +113,25 @@ class Question(models.Model):
         return self.status == self.Status.FAILED or self.is_interrupted
 
     @property
+    def failure_message(self) -> str:
+        """What the page says went wrong, in the reader's language."""
+        if self.is_interrupted and not self.error_code:
+            return str(INTERRUPTED.message)
+        return self.error_message
+
+    @property
     def can_be_resent(self) -> bool:
-        return self.has_failed and self.sends_left > 0
+        """Offered only when sending again can succeed: sends left, a failure a retry may
+        fix, and a backend configured now."""
+        # Imported here: the backends module imports this one (Question.Backend).
+        from codegen.backends import backend_configured
+
+        return (
+            self.has_failed
+            and self.sends_left > 0
+            and self.error_retryable
+            and backend_configured()
+        )
 
     @property
     def download_filename(self) -> str:

@@ -28,10 +28,11 @@ def question_get_owned(*, user: User, question_id: int) -> Question:
 def question_quota_remaining(*, user: User) -> int | None:
     """Questions the user may still ask today (None: no limit). Today is in TIME_ZONE.
 
-    Counted from the saved questions, failed ones included: each one reached, or was meant
-    to reach, the paid LLM side. Sending a failed question again does not count anew. A
-    question the in-flight cap refused before any send (failed, 0 sends) is not counted:
-    the refusal is the server's doing, not the student's.
+    Counted from the saved questions that cost something (`charged`): pending and answered
+    ones, and failures after the LLM side did work. A failure before any upstream call
+    succeeded (refused, unavailable, timed out, too busy here) is not counted; sending it
+    again counts it then. Sending a counted question again does not count anew.
     """
-    counted = Question.objects.filter(user=user).exclude(status=Question.Status.FAILED, attempts=0)
-    return daily_quota_remaining(counted, quota=settings.CODEGEN_DAILY_QUOTA)
+    return daily_quota_remaining(
+        Question.objects.filter(user=user, charged=True), quota=settings.CODEGEN_DAILY_QUOTA
+    )

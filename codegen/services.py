@@ -19,13 +19,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from codegen import backends
-from codegen.models import InvalidTransition, Question
+from codegen.models import BUSY, INTERRUPTED, InvalidTransition, Question
 from codegen.parser import reply_parse
 from codegen.rendering import explanation_render
 from codegen.selectors import question_quota_remaining
-from codegen.webhook import WebhookError
-from platform_site.gemini import GeminiError
-from platform_site.openai_client import ModelServerError
+from platform_site.failures import Failure
 from platform_site.slots import ProcessSlots
 
 logger = logging.getLogger(__name__)
@@ -33,6 +31,14 @@ logger = logging.getLogger(__name__)
 
 class QuotaExceeded(Exception):
     """The user has used up today's questions."""
+
+
+class BackendNotConfigured(Exception):
+    """No LLM is configured: nothing is saved, nothing is counted."""
+
+
+class RetryCannotSucceed(Exception):
+    """The question failed in a way sending it again would repeat (see its failure kind)."""
 
 
 class TooManyInFlight(Exception):
@@ -48,7 +54,8 @@ in_flight = ProcessSlots("CODEGEN_MAX_IN_FLIGHT")
 
 @transaction.atomic
 def question_create(*, user: User, message: str) -> Question:
-    """Save a pending question, within the user's daily quota."""
+    """Save a pending question, within the user's daily quota, if a backend is configured."""
+    _require_backend()
     # Locking the user's row makes concurrent questions of one user count one after another.
     User.objects.select_for_update().filter(pk=user.pk).first()
     if question_quota_remaining(user=user) == 0:
@@ -64,10 +71,12 @@ def question_send(*, question: Question) -> Question:
 
     Raises TooManyInFlight (the question is saved failed, never sent, so the daily quota
     does not count it), or the backend wrapper's own exception (`WebhookError`,
-    `GeminiError`, `ModelServerError` families) after the question has been saved as failed.
+    `GeminiError`, `ModelServerError` families) after the question has been saved as failed
+    with the wrapper's `failure` (which says whether the call cost something, hence counts
+    in the quota).
     """
     if not in_flight.try_acquire():
-        _question_finish(question, status=Question.Status.FAILED, error=_busy_error())
+        _question_finish(question, status=Question.Status.FAILED, failure=BUSY.failure())
         raise TooManyInFlight
     try:
         # Only the first sender of a never-sent question gets it (one UPDATE, one winner).
@@ -90,27 +99,33 @@ def question_retry(*, question: Question) -> Question:
     The send is claimed by one conditional UPDATE (failed, fewer than CODEGEN_MAX_SENDS
     sends -> pending, one more send), so parallel retries of one question make at most the
     allowed number of paid calls, whatever the number of processes. Raises InvalidTransition
-    (not failed, or being sent right now), SendLimitReached, QuotaExceeded (a question the
-    in-flight cap had refused, counted again only now), TooManyInFlight (nothing changed).
+    (not failed, or being sent right now), SendLimitReached, RetryCannotSucceed (its failure
+    would repeat), BackendNotConfigured, QuotaExceeded (a question whose failure cost nothing
+    was not counted: it needs room in today's quota now), TooManyInFlight (nothing changed).
     """
+    _require_backend()
     if question.is_interrupted:
         Question.objects.filter(
             pk=question.pk, status=Question.Status.PENDING, sent_at=question.sent_at
         ).update(
             status=Question.Status.FAILED,
-            error=_("L'envoi a été interrompu avant la réponse."),
+            error_code=INTERRUPTED.code,
+            error_params={},
+            error_detail="",
             finished_at=timezone.now(),
         )
         question.refresh_from_db()
     if question.sends_left <= 0:
         raise _send_limit_reached(question)
     question.check_transition(Question.Status.PENDING)
+    if not question.error_retryable:
+        raise RetryCannotSucceed
     if not in_flight.try_acquire():
         raise TooManyInFlight
     try:
         with transaction.atomic():
-            if question.attempts == 0:
-                # Refused by the in-flight cap before: not counted in the quota until now.
+            if not question.charged:
+                # Its failure cost nothing, so it was not counted: it counts from now on.
                 User.objects.select_for_update().filter(pk=question.user_id).first()
                 if question_quota_remaining(user=question.user) == 0:
                     raise QuotaExceeded
@@ -121,7 +136,10 @@ def question_retry(*, question: Question) -> Question:
             ).update(
                 status=Question.Status.PENDING,
                 backend=settings.CODEGEN_BACKEND,
-                error="",
+                error_code="",
+                error_params={},
+                error_detail="",
+                charged=True,
                 finished_at=None,
                 attempts=F("attempts") + 1,
                 sent_at=timezone.now(),
@@ -144,12 +162,12 @@ def _call(question: Question) -> tuple[str, int]:
     started = time.monotonic()
     try:
         reply = backends.reply_fetch(backend=question.backend, message=question.message)
-    except (WebhookError, GeminiError, ModelServerError) as error:
+    except backends.UPSTREAM_ERRORS as error:
         logger.warning("codegen question %s failed: %r", question.pk, error)
         _question_finish(
             question,
             status=Question.Status.FAILED,
-            error=backends.error_message(error),
+            failure=error.failure,
             latency_ms=_elapsed_ms(started),
         )
         raise
@@ -166,10 +184,6 @@ def _question_answered(question: Question, *, reply: str, latency_ms: int) -> No
         explanation=parsed.explanation,
         latency_ms=latency_ms,
     )
-
-
-def _busy_error() -> str:
-    return _("Trop de questions sont en cours sur le serveur : renvoyez-la dans un instant.")
 
 
 def _send_limit_reached(question: Question) -> SendLimitReached:
@@ -189,7 +203,7 @@ def _question_finish(
     reply: str = "",
     code: str = "",
     explanation: str = "",
-    error: str = "",
+    failure: Failure | None = None,
     latency_ms: int | None = None,
 ) -> None:
     question.check_transition(status)
@@ -198,15 +212,28 @@ def _question_finish(
     question.code = code
     question.explanation = explanation
     question.explanation_html = explanation_render(explanation) if explanation else ""
-    question.error = error
+    if failure is None:
+        question.failure_clear()
+    else:
+        question.failure_set(failure)
     question.latency_ms = latency_ms
     question.finished_at = timezone.now()
     question.save(
         update_fields=[
-            "status", "reply", "code", "explanation", "explanation_html", "error",
-            "latency_ms", "finished_at",
+            "status", "reply", "code", "explanation", "explanation_html", "latency_ms",
+            "finished_at", *Question.FAILURE_FIELDS,
         ]
     )  # fmt: skip
+
+
+def _require_backend() -> None:
+    if not backends.backend_configured():
+        logger.warning(
+            "codegen: no backend configured (CODEGEN_BACKEND=%s): set %s",
+            settings.CODEGEN_BACKEND,
+            backends.missing_setting(),
+        )
+        raise BackendNotConfigured
 
 
 def _elapsed_ms(started: float) -> int:

@@ -36,22 +36,20 @@ from codegen.selectors import (
     question_quota_remaining,
 )
 from codegen.services import (
+    BackendNotConfigured,
     QuotaExceeded,
+    RetryCannotSucceed,
     SendLimitReached,
     TooManyInFlight,
     question_create,
     question_retry,
     question_send,
 )
-from codegen.webhook import WebhookError, WebhookNotConfigured, WebhookTimeout
-from platform_site.gemini import GeminiError, GeminiNotConfigured, GeminiTimeout
-from platform_site.openai_client import (
-    ModelServerError,
-    ModelServerNotConfigured,
-    ModelServerTimeout,
-)
+from codegen.webhook import WebhookNotConfigured, WebhookTimeout
+from platform_site.gemini import GeminiNotConfigured, GeminiTimeout
+from platform_site.openai_client import ModelServerNotConfigured, ModelServerTimeout
 
-UPSTREAM_ERRORS = (WebhookError, GeminiError, ModelServerError)
+UPSTREAM_ERRORS = backends.UPSTREAM_ERRORS
 
 
 class _BadMessage(Exception):
@@ -72,6 +70,13 @@ def _quota_message() -> str:
     return _("Vous avez utilisé vos %(quota)d questions d'aujourd'hui : revenez demain.") % {
         "quota": settings.CODEGEN_DAILY_QUOTA
     }
+
+
+def _unavailable_message() -> str:
+    # The student's sentence; staff see the setting to change on the page (never students).
+    return _(
+        "La génération de code n’est pas encore disponible sur ce site ; prévenez votre enseignant."
+    )
 
 
 def _busy_message() -> str:
@@ -108,6 +113,8 @@ def _page_context(request: AuthenticatedHttpRequest, **extra: Any) -> dict[str, 
         **_quota_context(request),
         "backend": settings.CODEGEN_BACKEND,
         "backend_configured": backends.backend_configured(),
+        "missing_setting": backends.missing_setting(),
+        "unavailable_message": _unavailable_message(),
         "max_chars": settings.CODEGEN_MAX_MESSAGE_CHARS,
         **extra,
     }
@@ -124,6 +131,8 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
         return render(request, "codegen/index.html", _page_context(request, form=form), status=400)
     try:
         question = question_create(user=request.user, message=form.cleaned_data["message"])
+    except BackendNotConfigured:
+        return render(request, "codegen/index.html", _page_context(request, form=form), status=503)
     except QuotaExceeded:
         context = _page_context(request, form=form, error=_quota_message())
         return render(request, "codegen/index.html", context, status=429)
@@ -181,6 +190,8 @@ def _send_logged_in(request: AuthenticatedHttpRequest) -> JsonResponse:
         return JsonResponse({"error": str(error)}, status=error.status)
     try:
         question = question_create(user=request.user, message=message)
+    except BackendNotConfigured:
+        return JsonResponse({"error": _unavailable_message(), **_quota_json(request)}, status=503)
     except QuotaExceeded:
         return JsonResponse({"error": _quota_message(), **_quota_json(request)}, status=429)
     try:
@@ -188,7 +199,9 @@ def _send_logged_in(request: AuthenticatedHttpRequest) -> JsonResponse:
     except TooManyInFlight:
         return _failure_json(request, question, _busy_message(), status=429)
     except UPSTREAM_ERRORS as error:
-        return _failure_json(request, question, question.error, status=upstream_status(error))
+        return _failure_json(
+            request, question, question.failure_message, status=upstream_status(error)
+        )
     context = answer_context(question)
     syntax = context["syntax"]
     return JsonResponse(
@@ -216,6 +229,7 @@ def _failure_json(
     return JsonResponse(
         {
             "error": error,
+            "error_code": question.error_code,
             "id": question.pk,
             "retry_url": reverse("codegen:retry", args=[question.pk])
             if question.can_be_resent
@@ -267,10 +281,16 @@ def retry(request: AuthenticatedHttpRequest, question_id: int) -> HttpResponse:
         question_retry(question=question)
     except InvalidTransition:
         messages.warning(request, _("Seule une question échouée peut être renvoyée."))
-    except SendLimitReached as error:
-        messages.warning(request, str(error))
+    except BackendNotConfigured:
+        messages.warning(request, _unavailable_message())
+    except RetryCannotSucceed:
+        messages.warning(
+            request, _("Renvoyer cette question échouerait de la même façon : reformulez-la.")
+        )
     except QuotaExceeded:
         messages.warning(request, _quota_message())
+    except SendLimitReached as error:
+        messages.warning(request, str(error))
     except TooManyInFlight:
         messages.warning(request, _busy_message())
     except UPSTREAM_ERRORS:

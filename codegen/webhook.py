@@ -5,8 +5,9 @@ answer within CODEGEN_TIMEOUT_S: a total deadline on connect plus every read, so
 trickling upstream is cut, see platform_site.deadline), the single retry, the reading of
 Make's reply shapes (an HTML page or cut JSON is an upstream fault) and its own exceptions,
 which the views map to 503 (not configured), 504 (timeout) and 502 (anything else the other
-side did wrong). A question is never sent twice once it may have
-reached the scenario: no retry after a read timeout or a connection lost mid-answer.
+side did wrong). A question is never sent twice once it may have reached the scenario: no
+retry after a read timeout or a connection lost mid-answer. It also owns what the student
+reads about each failure (`WebhookError.failure`) and says whether the webhook is configured.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
 from platform_site.deadline import call_deadline
+from platform_site.failures import Failure, FailureKind, ParamValue, failure_kind
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +45,116 @@ ACCEPTED_BODY = "accepted"
 SCENARIO_FAILED_BODY = "scenario failed to complete."
 
 
-class WebhookError(Exception):
-    """The webhook gave no usable answer (mapped to 502). `status_code`: its HTTP status."""
+# What the student reads about each failure (translated when shown, see platform_site.failures):
+# never the operator's words. The operator's words go in the detail (staff pages and logs).
+# `charged`: whether the scenario answered (its LLM call costs); a refusal or no answer does not.
+NOT_CONFIGURED = failure_kind(
+    "webhook.not_configured",
+    _("La génération de code n’est pas encore disponible sur ce site ; prévenez votre enseignant."),
+    retry=False,
+    charged=False,
+)
+UNREACHABLE = failure_kind(
+    "webhook.unreachable",
+    _("Le service qui rédige les réponses est injoignable pour le moment. Réessayez plus tard."),
+    retry=True,
+    charged=False,
+)
+CONNECTION_LOST = failure_kind(
+    "webhook.connection_lost",
+    _("La connexion au service qui rédige les réponses a été coupée avant sa réponse."),
+    retry=True,
+    charged=False,
+)
+TIMEOUT = failure_kind(
+    "webhook.timeout",
+    _("Le modèle n’a pas répondu dans les %(seconds)s secondes prévues."),
+    retry=True,
+    charged=False,
+)
+BUSY = failure_kind(
+    "webhook.busy",
+    _("Le service qui rédige les réponses est surchargé. Réessayez dans un instant."),
+    retry=True,
+    charged=False,
+)
+UNAVAILABLE = failure_kind(
+    "webhook.unavailable",
+    _("Le service qui rédige les réponses est indisponible (erreur %(status)s) : réessayez."),
+    retry=True,
+    charged=False,
+)
+# The site's configuration is wrong (disabled webhook, refused key, missing response module):
+# nothing a student can do, and retrying fails the same way until the operator acts.
+MISCONFIGURED = failure_kind(
+    "webhook.misconfigured",
+    _(
+        "La génération de code est momentanément hors service sur ce site ; prévenez votre "
+        "enseignant."
+    ),
+    retry=False,
+    charged=False,
+)
+REPLY_TOO_LARGE = failure_kind(
+    "webhook.reply_too_large",
+    _("La réponse du modèle dépasse %(mb)s Mo : reformulez la question."),
+    retry=False,
+    charged=True,
+)
+REPLY_CUT = failure_kind(
+    "webhook.reply_cut",
+    _("La réponse du modèle a été coupée en route. Réessayez."),
+    retry=True,
+    charged=True,
+)
+# A proxy's page or a body cut short instead of the scenario's answer.
+UNREADABLE = failure_kind(
+    "webhook.unreadable",
+    _("Le service qui rédige les réponses a renvoyé une réponse illisible. Réessayez."),
+    retry=True,
+    charged=False,
+)
+REPLY_EMPTY = failure_kind(
+    "webhook.reply_empty",
+    _("Le modèle a répondu sans aucun texte. Réessayez."),
+    retry=True,
+    charged=True,
+)
 
-    def __init__(self, message: str, *, status_code: int | None = None) -> None:
-        super().__init__(message)
+
+def is_configured() -> bool:
+    """Whether questions can be sent at all (the webhook's address is set)."""
+    return bool(settings.CODEGEN_WEBHOOK_URL)
+
+
+def missing_setting() -> str:
+    """The setting an operator must set for the webhook to work (staff pages and logs only)."""
+    return "CODEGEN_WEBHOOK_URL"
+
+
+class WebhookError(Exception):
+    """The webhook gave no usable answer (mapped to 502). `status_code`: its HTTP status.
+
+    `str(error)` is the operator's detail (English, for staff and logs); `failure` is what
+    is recorded and shown to the student.
+    """
+
+    def __init__(
+        self,
+        kind: FailureKind,
+        detail: str,
+        *,
+        status_code: int | None = None,
+        **params: ParamValue,
+    ) -> None:
+        super().__init__(detail)
+        self.kind = kind
         self.status_code = status_code
+        self.params = params
+
+    @property
+    def failure(self) -> Failure:
+        return self.kind.failure(detail=str(self), **self.params)
 
 
 class WebhookNotConfigured(WebhookError):
@@ -75,10 +181,7 @@ def send(*, message: str) -> str:
     url = settings.CODEGEN_WEBHOOK_URL
     if not url:
         raise WebhookNotConfigured(
-            _(
-                "Aucun webhook n'est configuré : l'administrateur doit définir "
-                "CODEGEN_WEBHOOK_URL (ou choisir CODEGEN_BACKEND=gemini)."
-            )
+            NOT_CONFIGURED, "CODEGEN_WEBHOOK_URL is empty (or choose CODEGEN_BACKEND=gemini)."
         )
     deadline = time.monotonic() + settings.CODEGEN_TIMEOUT_S
     headers = {"Accept": "application/json, text/plain;q=0.9, */*;q=0.1"}
@@ -142,25 +245,23 @@ def _exchange(
         if _never_reached_server(error):
             raise _Retryable(_unreachable(error)) from error
         raise WebhookError(
-            _("La connexion au webhook a été coupée avant sa réponse."), status_code=None
+            CONNECTION_LOST, f"Connection to the webhook lost before its answer: {error}"
         ) from error
     except requests.RequestException as error:
-        raise WebhookError(
-            _("Le webhook n'a pas pu être appelé : %(error)s") % {"error": error}
-        ) from error
+        raise WebhookError(UNREACHABLE, f"The webhook could not be called: {error}") from error
     with response:
         return response.status_code, response.headers, _read_body(response, deadline)
 
 
 def _unreachable(error: Exception) -> WebhookError:
     logger.warning("webhook unreachable: %s", error)
-    return WebhookError(_("Le webhook est injoignable pour le moment."), status_code=None)
+    return WebhookError(UNREACHABLE, f"The webhook is unreachable: {error}")
 
 
 def _timeout() -> WebhookTimeout:
+    seconds = f"{settings.CODEGEN_TIMEOUT_S:g}"
     return WebhookTimeout(
-        _("Le modèle n'a pas répondu dans les %(seconds)s secondes prévues.")
-        % {"seconds": f"{settings.CODEGEN_TIMEOUT_S:g}"}
+        TIMEOUT, f"No complete answer within CODEGEN_TIMEOUT_S={seconds} s.", seconds=seconds
     )
 
 
@@ -179,10 +280,12 @@ def _read_body(response: requests.Response, deadline: float) -> bytes:
         for chunk in response.iter_content(chunk_size=16384):
             size += len(chunk)
             if size > MAX_REPLY_BYTES:
+                mb = MAX_REPLY_BYTES // (1024 * 1024)
                 raise WebhookError(
-                    _("La réponse du webhook dépasse %(mb)d Mo.")
-                    % {"mb": MAX_REPLY_BYTES // (1024 * 1024)},
+                    REPLY_TOO_LARGE,
+                    f"The webhook's reply is over {mb} MB.",
                     status_code=response.status_code,
+                    mb=mb,
                 )
             chunks.append(chunk)
             if time.monotonic() > deadline:
@@ -199,7 +302,7 @@ def _read_body(response: requests.Response, deadline: float) -> bytes:
 
 def _cut_during_answer(status: int) -> WebhookError:
     return WebhookError(
-        _("La connexion au webhook a été coupée pendant sa réponse."), status_code=status
+        REPLY_CUT, "Connection to the webhook lost during its answer.", status_code=status
     )
 
 
@@ -211,8 +314,7 @@ def _text_from(
     if status == 429:
         wait_s = _retry_after_s(headers.get("Retry-After"))
         final = WebhookError(
-            _("Le webhook refuse temporairement les questions (trop de requêtes)."),
-            status_code=status,
+            BUSY, "The webhook answered 429 (too many requests).", status_code=status
         )
         if wait_s is None:
             raise final
@@ -220,47 +322,47 @@ def _text_from(
     if status in RETRY_STATUSES:
         raise _Retryable(
             WebhookError(
-                _("Le webhook est indisponible (erreur %(status)d).") % {"status": status},
+                UNAVAILABLE,
+                f"The webhook answered {status}: {_excerpt(text)}",
                 status_code=status,
+                status=status,
             )
         )
     if status == 410:
         raise WebhookError(
-            _(
-                "Le webhook Make.com est désactivé (410) : un webhook resté 5 jours sans "
-                "scénario actif est coupé. L'administrateur doit réactiver le scénario ou "
-                "créer un nouveau webhook et mettre à jour CODEGEN_WEBHOOK_URL."
-            ),
+            MISCONFIGURED,
+            "The Make.com webhook is disabled (410): Make turns a webhook off after 5 days "
+            "without an active scenario. Re-enable the scenario, or create a new webhook and "
+            "update CODEGEN_WEBHOOK_URL.",
             status_code=status,
         )
     if status in (401, 403):
         raise WebhookError(
-            _(
-                "Le webhook refuse la clé d'API : vérifiez CODEGEN_WEBHOOK_API_KEY "
-                "(en-tête x-make-apikey)."
-            ),
+            MISCONFIGURED,
+            f"The webhook refuses the API key ({status}): check CODEGEN_WEBHOOK_API_KEY "
+            "(sent as the x-make-apikey header).",
             status_code=status,
         )
     if status == 500 and text.lower() == SCENARIO_FAILED_BODY:
         raise WebhookError(
-            _(
-                "Le scénario Make.com a échoué avant de répondre : consultez son historique "
-                "d'exécution dans Make."
-            ),
+            UNAVAILABLE,
+            "The Make.com scenario failed before answering (500): see its execution history "
+            "in Make.",
             status_code=status,
+            status=status,
         )
     if not 200 <= status < 300:
         raise WebhookError(
-            _("Le webhook a répondu par une erreur %(status)d.") % {"status": status},
+            UNAVAILABLE,
+            f"The webhook answered {status}: {_excerpt(text)}",
             status_code=status,
+            status=status,
         )
     if text.lower() == ACCEPTED_BODY:
         raise WebhookError(
-            _(
-                "Le webhook a seulement accusé réception (« Accepted ») : le scénario Make.com "
-                "n'a pas de module « Webhook response ». L'administrateur doit en ajouter un "
-                "qui renvoie le texte du modèle."
-            ),
+            MISCONFIGURED,
+            'The webhook only acknowledged the question ("Accepted"): the Make.com scenario '
+            'has no "Webhook response" module. Add one that returns the model\'s text.',
             status_code=status,
         )
     try:
@@ -269,13 +371,21 @@ def _text_from(
         # A proxy's page or a body cut short, not the scenario's answer: retried like a 502.
         raise _Retryable(
             WebhookError(
-                _("Le webhook a renvoyé une réponse illisible (page HTML ou JSON incomplet)."),
+                UNREADABLE,
+                f"The webhook's {status} is not an answer (HTML page or cut JSON): "
+                f"{_excerpt(text)}",
                 status_code=status,
             )
         ) from error
     if not answer:
-        raise WebhookError(_("Le webhook a répondu sans aucun texte."), status_code=status)
+        raise WebhookError(
+            REPLY_EMPTY, f"The webhook answered {status} without any text.", status_code=status
+        )
     return answer
+
+
+def _excerpt(text: str) -> str:
+    return text[:300]
 
 
 def _charset(content_type: str) -> str:

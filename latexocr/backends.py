@@ -2,7 +2,9 @@
 (the same ranges, as page images) or the PDF's text layer.
 
 No database here: the service hands in the PDF and a progress callback, and gets back a
-`ConversionResult` or a `ConversionFailed` whose message is meant for the user.
+`ConversionResult` or a `ConversionFailed` carrying the failure to record (its sentence is
+translated when shown). Each wrapper words its own failures; this module adds which pages
+they concern.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from typing import Protocol
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from latexocr.latex import latex_from_text_pages, latex_merge
 from latexocr.page_images import ImageFormat, PageRenderFailed, PdfPageImages
 from latexocr.pdf import pdf_pages, pdf_text_pages
 from platform_site import gemini, openai_client
+from platform_site.failures import Failure, FailureKind, failure_kind
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +39,93 @@ THINKING_LEVEL = "LOW"
 OPENAI_MAX_PIXELS = 4_000_000
 
 
+NO_TEXT_FOUND = failure_kind(
+    "latexocr.no_text_found",
+    _(
+        "Le moteur de conversion de ce site n’a trouvé aucun texte à lire dans ce PDF "
+        "(document scanné ou manuscrit, par exemple)."
+    ),
+    retry=False,
+    charged=False,
+)
+# The caller's context before a wrapper failure's own sentence.
+PAGES = failure_kind("latexocr.pages", _("Pages %(pages)s :"), retry=True, charged=False)
+PAGE_TOO_LONG = failure_kind(
+    "latexocr.page_too_long",
+    _("La page %(page)s donne une transcription trop longue pour une seule réponse de Gemini."),
+    retry=False,
+    charged=True,
+)
+EMPTY_ANSWER = failure_kind(
+    "latexocr.empty_answer",
+    _("Gemini a renvoyé une réponse vide pour les pages %(pages)s."),
+    retry=True,
+    charged=True,
+)
+MODEL_PAGE_TOO_LONG = failure_kind(
+    "latexocr.model_page_too_long",
+    _("La page %(page)s donne une transcription trop longue pour une seule réponse du modèle."),
+    retry=False,
+    charged=True,
+)
+MODEL_EMPTY_ANSWER = failure_kind(
+    "latexocr.model_empty_answer",
+    _("Le modèle a renvoyé une réponse vide pour les pages %(pages)s."),
+    retry=True,
+    charged=True,
+)
+RENDER_FAILED = failure_kind(
+    "latexocr.render_failed",
+    _("Ces pages du PDF n’ont pas pu être converties en images."),
+    retry=False,
+    charged=False,
+)
+
+
 class ConversionFailed(Exception):
-    """The conversion cannot succeed as things stand; the message is for the user."""
+    """The conversion cannot succeed as things stand; `failure` is what to record and show."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.detail or failure.code)
+        self.failure = failure
+
+
+def backend_configured(backend: str | None = None) -> bool:
+    """Whether `backend` (default: LATEXOCR_BACKEND) can run here."""
+    backend = backend or settings.LATEXOCR_BACKEND
+    if backend == "gemini":
+        return gemini.is_configured()
+    if backend == "openai":
+        return openai_client.configured(model=settings.LATEXOCR_OPENAI_MODEL)
+    return True
+
+
+def missing_setting() -> str:
+    """What an operator must set for the configured backend (staff pages and logs only)."""
+    if settings.LATEXOCR_BACKEND == "gemini":
+        return gemini.missing_setting()
+    if settings.LATEXOCR_BACKEND == "openai":
+        return "OPENAI_BASE_URL, LATEXOCR_OPENAI_MODEL"
+    return ""
+
+
+def readable_documents(backend: str | None = None) -> str:
+    """What the configured engine can read, in the reader's language (the upload page)."""
+    backend = backend or settings.LATEXOCR_BACKEND
+    if backend in ("gemini", "openai"):
+        return str(
+            _(
+                "Ce site lit tous les PDF : documents tapés, scannés ou manuscrits (même des "
+                "formules écrites à la main)."
+            )
+        )
+    return str(
+        _(
+            "Ce site lit seulement les PDF qui contiennent déjà du texte (créés avec un "
+            "traitement de texte ou LaTeX) ; un document scanné ou manuscrit ne peut pas "
+            "être converti ici."
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -87,12 +175,7 @@ def gemini_generate(*, model: str, prompt: str, pdf: bytes | None = None) -> gem
 def convert_locally(*, pdf: bytes) -> ConversionResult:
     pages = pdf_text_pages(pdf)
     if not any(text.strip() for text in pages):
-        raise ConversionFailed(
-            _(
-                "Ce PDF n'a pas de couche texte (document scanné ou manuscrit) : sa conversion "
-                "demande Gemini, qui n'est pas configuré sur ce serveur."
-            )
-        )
+        raise ConversionFailed(NO_TEXT_FOUND.failure(detail="The PDF has no text layer."))
     return ConversionResult(
         latex=latex_from_text_pages(pages),
         model="",
@@ -149,13 +232,14 @@ class _Answer(Protocol):
 
 @dataclass(frozen=True)
 class _Engine:
-    """One model behind the range loop: its call, its errors and their user wording."""
+    """One model behind the range loop: its call, its errors and how they are recorded."""
 
     call: Callable[[_Range], _Answer]
     errors: tuple[type[Exception], ...]
-    failure_message: Callable[[Exception, _Range], str]
-    too_long_message: Callable[[int], str]
-    empty_message: Callable[[str], str]
+    # The wrapper's own failure for one of `errors` (the loop adds the pages).
+    failure_of: Callable[[Exception], Failure]
+    too_long: FailureKind
+    empty: FailureKind
 
 
 def convert_with_gemini(
@@ -181,17 +265,9 @@ def convert_with_gemini(
     engine = _Engine(
         call=convert_range,
         errors=(gemini.GeminiError,),
-        failure_message=_gemini_failure_message,
-        too_long_message=lambda page: (
-            _(
-                "La page %(page)d donne une transcription trop longue pour une seule réponse de "
-                "Gemini."
-            )
-            % {"page": page}
-        ),
-        empty_message=lambda label: (
-            _("Gemini a renvoyé une réponse vide pour les pages %(range)s.") % {"range": label}
-        ),
+        failure_of=_wrapper_failure,
+        too_long=PAGE_TOO_LONG,
+        empty=EMPTY_ANSWER,
     )
     size = range_size(page_count=page_count)
     return _convert_in_ranges(
@@ -225,17 +301,9 @@ def convert_with_openai(
     engine = _Engine(
         call=convert_range,
         errors=(openai_client.ModelServerError, PageRenderFailed),
-        failure_message=_openai_failure_message,
-        too_long_message=lambda page: (
-            _(
-                "La page %(page)d donne une transcription trop longue pour une seule réponse du "
-                "modèle."
-            )
-            % {"page": page}
-        ),
-        empty_message=lambda label: (
-            _("Le modèle a renvoyé une réponse vide pour les pages %(range)s.") % {"range": label}
-        ),
+        failure_of=_wrapper_failure,
+        too_long=MODEL_PAGE_TOO_LONG,
+        empty=MODEL_EMPTY_ANSWER,
     )
     size = max(1, settings.LATEXOCR_OPENAI_PAGES_PER_CALL)
     return _convert_in_ranges(
@@ -286,7 +354,11 @@ def _convert_in_ranges(
                 try:
                     answer = future.result()
                 except engine.errors as error:
-                    raise ConversionFailed(engine.failure_message(error, pages)) from error
+                    label = _pages_label(pages)
+                    logger.warning("model failed on pages %s: %r", label, error)
+                    failure = engine.failure_of(error).in_context(PAGES, pages=label)
+                    # Ranges already answered were paid for: the conversion counts.
+                    raise ConversionFailed(failure.with_charge(calls > 0)) from error
                 calls += 1
                 if answer.input_tokens is not None:
                     input_tokens = (input_tokens or 0) + answer.input_tokens
@@ -294,7 +366,7 @@ def _convert_in_ranges(
                     output_tokens = (output_tokens or 0) + answer.output_tokens
                 if answer.truncated:
                     if pages.pages == 1:
-                        raise ConversionFailed(engine.too_long_message(pages.start + 1))
+                        raise ConversionFailed(engine.too_long.failure(page=pages.start + 1))
                     logger.info(
                         "pages %d-%d cut by the output limit: splitting", pages.start, pages.stop
                     )
@@ -302,7 +374,7 @@ def _convert_in_ranges(
                         pending[executor.submit(engine.call, half)] = half
                     continue
                 if not answer.text.strip():
-                    raise ConversionFailed(engine.empty_message(_pages_label(pages)))
+                    raise ConversionFailed(engine.empty.failure(pages=_pages_label(pages)))
                 answers[pages.start] = answer.text
                 pages_done += pages.pages
                 on_progress(pages_done)
@@ -325,48 +397,9 @@ def _pages_label(pages: _Range) -> str:
     return f"{pages.start + 1}-{pages.stop}"
 
 
-def _openai_failure_message(error: Exception, pages: _Range) -> str:
-    logger.warning("model server failed on pages %s: %r", _pages_label(pages), error)
+def _wrapper_failure(error: Exception) -> Failure:
+    if isinstance(error, gemini.GeminiError | openai_client.ModelServerError):
+        return error.failure
     if isinstance(error, PageRenderFailed):
-        return _("Les pages %(range)s de ce PDF n'ont pas pu être converties en images.") % {
-            "range": _pages_label(pages)
-        }
-    retried = openai_client.ModelServerTimeout | openai_client.ModelServerUpstreamError
-    if isinstance(error, retried) and not isinstance(error, openai_client.ModelServerRejected):
-        return _(
-            "Le serveur de modèles est indisponible pour le moment, même après plusieurs "
-            "essais. Relancez la conversion dans quelques minutes."
-        )
-    if isinstance(error, openai_client.ModelServerError):
-        return error.user_message()
-    return _("Le serveur de modèles n'a pas pu répondre.")
-
-
-def _gemini_failure_message(error: Exception, pages: _Range) -> str:
-    logger.warning("gemini failed on pages %s: %r", _pages_label(pages), error)
-    if isinstance(error, gemini.GeminiNotConfigured):
-        return _("La conversion par Gemini n'est pas configurée sur ce serveur (clé absente).")
-    if isinstance(error, gemini.GeminiQuotaExhausted):
-        return _(
-            "Le quota quotidien de Gemini est épuisé. Relancez la conversion demain : le quota "
-            "est remis à zéro chaque nuit (minuit, heure du Pacifique)."
-        )
-    if isinstance(error, gemini.GeminiRejected):
-        return _(
-            "Gemini a refusé la demande (document refusé ou configuration du serveur "
-            "incorrecte). Si cela se reproduit, signalez-le à l'équipe."
-        )
-    if isinstance(error, gemini.GeminiBlocked):
-        return _("Gemini a refusé de transcrire les pages %(range)s (filtre : %(reason)s).") % {
-            "range": _pages_label(pages),
-            "reason": error.finish_reason,
-        }
-    if isinstance(error, gemini.GeminiTimeout):
-        return _(
-            "Gemini n'a pas répondu à temps, même après plusieurs essais. Relancez la "
-            "conversion un peu plus tard."
-        )
-    return _(
-        "Gemini est indisponible pour le moment, même après plusieurs essais. Relancez la "
-        "conversion dans quelques minutes."
-    )
+        return RENDER_FAILED.failure(detail=str(error))
+    raise TypeError(f"not a wrapper error: {error!r}")

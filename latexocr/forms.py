@@ -25,9 +25,10 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["pdf"].help_text = _(
-            "PDF de %(max_mb)d Mo et %(max_pages)d pages au plus, même manuscrit ou scanné."
-        ) % {"max_mb": settings.LATEXOCR_MAX_UPLOAD_MB, "max_pages": settings.LATEXOCR_MAX_PAGES}
+        self.fields["pdf"].help_text = _("PDF de %(max_mb)d Mo et %(max_pages)d pages au plus.") % {
+            "max_mb": settings.LATEXOCR_MAX_UPLOAD_MB,
+            "max_pages": settings.LATEXOCR_MAX_PAGES,
+        }
         self.page_count = 0
         self.sha256 = ""
 

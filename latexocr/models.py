@@ -18,12 +18,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from platform_site.failures import RecordedFailure
+
 
 class InvalidTransition(Exception):
     """A status change the workflow does not allow (e.g. retrying a conversion that succeeded)."""
 
 
-class Conversion(models.Model):
+class Conversion(RecordedFailure):
     class Status(models.TextChoices):
         QUEUED = "queued", _("en attente")
         RUNNING = "running", _("en cours")
@@ -76,7 +78,6 @@ class Conversion(models.Model):
     )
     pages_done = models.PositiveIntegerField(_("pages converties"), default=0)
     attempts = models.PositiveIntegerField(_("exécutions"), default=0)
-    error = models.TextField(_("message d'erreur"), blank=True)
     latex = models.TextField(_("LaTeX"), blank=True)
     gemini_calls = models.PositiveIntegerField(_("appels Gemini"), default=0)
     input_tokens = models.PositiveIntegerField(_("jetons en entrée"), null=True, blank=True)
@@ -157,7 +158,16 @@ class Conversion(models.Model):
 
     @property
     def can_be_retried(self) -> bool:
-        return self.status == self.Status.FAILED and self.runs_left > 0
+        """Offered only when running again can succeed (runs left, a failure a retry may fix)."""
+        # Imported here: models stay importable without the engines' modules.
+        from latexocr.backends import backend_configured
+
+        return (
+            self.status == self.Status.FAILED
+            and self.runs_left > 0
+            and self.error_retryable
+            and backend_configured(self.backend)
+        )
 
     @property
     def is_finished(self) -> bool:

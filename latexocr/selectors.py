@@ -57,10 +57,13 @@ def conversion_find_duplicate(
 def conversion_quota_remaining(*, user: User) -> int | None:
     """Conversions the user may still start today (None: no limit). Today is in TIME_ZONE.
 
-    A repair round asked for from the result page counts as one conversion.
+    A repair round asked for from the result page counts as one conversion. Counted:
+    conversions that cost something (`charged`): queued, running and done ones, and failures
+    after Gemini did work. A failure before any upstream call succeeded (no text found by
+    the local engine, Gemini refusing or unavailable, our own error) is not.
     """
     return daily_quota_remaining(
-        Conversion.objects.filter(owner=user),
+        Conversion.objects.filter(owner=user, charged=True),
         RepairRequest.objects.filter(owner=user),
         quota=settings.LATEXOCR_DAILY_QUOTA,
     )

@@ -21,6 +21,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from latexocr import backends
@@ -31,12 +32,42 @@ from latexocr.models import Conversion, InvalidTransition
 from latexocr.selectors import conversion_find_duplicate, conversion_quota_remaining
 from latexocr.storage import pdf_read, pdf_sha256, pdf_store
 from latexocr.version_services import versions_from_check
+from platform_site.failures import Failure, failure_kind
 
 logger = logging.getLogger(__name__)
 
 
+INTERNAL_ERROR = failure_kind(
+    "latexocr.internal_error",
+    gettext_lazy(
+        "Erreur interne pendant la conversion. Relancez-la ; si cela se reproduit, "
+        "signalez-le à l’équipe."
+    ),
+    retry=True,
+    # Our fault: the student is not charged for it (runs stay capped by LATEXOCR_MAX_RUNS).
+    charged=False,
+)
+INTERRUPTED = failure_kind(
+    "latexocr.interrupted",
+    gettext_lazy(
+        "La conversion a été interrompue %(count)s fois sans aboutir. Si cela se reproduit "
+        "avec ce PDF, signalez-le à l’équipe."
+    ),
+    retry=False,
+    charged=True,
+)
+
+
 class QuotaExceeded(Exception):
     """The user has used up today's conversions."""
+
+
+class BackendNotConfigured(Exception):
+    """The configured engine cannot run here: nothing is stored, nothing is counted."""
+
+
+class RetryCannotSucceed(Exception):
+    """The conversion failed in a way running it again would repeat."""
 
 
 class RunLimitReached(Exception):
@@ -80,6 +111,7 @@ def conversion_create(
     Raises DuplicateConversion, unless `allow_duplicate`, when an earlier conversion of the
     same PDF would give the same result (a conversion costs Gemini calls and quota).
     """
+    _require_backend()
     source = io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf
     backend = settings.LATEXOCR_BACKEND
     model, prompt_sha256 = conversion_model_and_prompt(backend=backend, page_count=page_count)
@@ -130,7 +162,9 @@ def conversion_run(*, conversion_id: str) -> None:
         heartbeat_at=timezone.now(),
         finished_at=None,
         pages_done=0,
-        error="",
+        error_code="",
+        error_params={},
+        error_detail="",
         attempts=F("attempts") + 1,
     )
     if not claimed:
@@ -202,30 +236,27 @@ def _conversion_convert(conversion: Conversion, record_progress: Callable[[int],
                 model=conversion.model,
                 on_progress=record_progress,
             )
-    except ConversionFailed as failure:
-        _record_outcome(conversion, message=str(failure))
+    except ConversionFailed as failed:
+        _record_outcome(conversion, failure=failed.failure)
         return
-    except Exception:
+    except Exception as error:
         logger.exception("conversion %s crashed", conversion_id)
-        _record_outcome(
-            conversion,
-            message=_(
-                "Erreur interne pendant la conversion. Relancez-la ; si cela se reproduit, "
-                "signalez-le à l'équipe."
-            ),
-        )
+        _record_outcome(conversion, failure=INTERNAL_ERROR.failure(detail=repr(error)))
         return
     _record_outcome(conversion, result=result)
 
 
 def _record_outcome(
-    conversion: Conversion, *, result: ConversionResult | None = None, message: str = ""
+    conversion: Conversion,
+    *,
+    result: ConversionResult | None = None,
+    failure: Failure | None = None,
 ) -> None:
     try:
         if result is not None:
             conversion_complete(conversion=conversion, result=result)
         else:
-            conversion_fail(conversion=conversion, message=message)
+            conversion_fail(conversion=conversion, failure=failure or INTERNAL_ERROR.failure())
     except Conversion.DoesNotExist:
         logger.info("conversion %s was deleted while it ran", conversion.pk)
     except InvalidTransition:
@@ -348,18 +379,23 @@ def _errors_json(result: CompileResult) -> list[dict[str, object]]:
     return [asdict(error) for error in result.errors]
 
 
-def conversion_fail(*, conversion: Conversion, message: str) -> None:
+def conversion_fail(*, conversion: Conversion, failure: Failure) -> None:
+    """Record the failure; one that cost nothing upstream leaves the daily quota untouched."""
     conversion.refresh_from_db(fields=["status"])
     conversion.check_transition(Conversion.Status.FAILED)
     conversion.status = Conversion.Status.FAILED
-    conversion.error = message
+    conversion.failure_set(failure)
     conversion.finished_at = timezone.now()
-    conversion.save(update_fields=["status", "error", "finished_at"])
+    conversion.save(update_fields=["status", "finished_at", *Conversion.FAILURE_FIELDS])
 
 
 @transaction.atomic
 def conversion_retry(*, conversion: Conversion) -> Conversion:
-    """Queue a failed conversion again, with the PDF already stored (no new upload)."""
+    """Queue a failed conversion again, with the PDF already stored (no new upload).
+
+    A conversion whose failure cost nothing was not counted: running it again counts it,
+    so it needs room in today's quota like a new one.
+    """
     conversion = Conversion.objects.select_for_update().get(pk=conversion.pk)
     conversion.check_transition(Conversion.Status.QUEUED)
     if conversion.runs_left <= 0:
@@ -370,12 +406,23 @@ def conversion_retry(*, conversion: Conversion) -> Conversion:
             )
             % {"count": conversion.attempts}
         )
+    _require_backend(conversion.backend)
+    if not conversion.error_retryable:
+        raise RetryCannotSucceed
+    if not conversion.charged:
+        User.objects.select_for_update().filter(pk=conversion.owner_id).first()
+        if conversion_quota_remaining(user=conversion.owner) == 0:
+            raise QuotaExceeded
     conversion.status = Conversion.Status.QUEUED
-    conversion.error = ""
+    conversion.failure_clear()
     conversion.pages_done = 0
     conversion.started_at = None
     conversion.finished_at = None
-    conversion.save(update_fields=["status", "error", "pages_done", "started_at", "finished_at"])
+    conversion.save(
+        update_fields=[
+            "status", "pages_done", "started_at", "finished_at", *Conversion.FAILURE_FIELDS,
+        ]
+    )  # fmt: skip
     _enqueue_on_commit(conversion)
     return conversion
 
@@ -403,11 +450,7 @@ def conversion_reap_stuck(*, stuck_after_s: int, dry_run: bool = False) -> list[
             if conversion.runs_left <= 0:
                 conversion_fail(
                     conversion=conversion,
-                    message=_(
-                        "La conversion a été interrompue %(count)d fois sans aboutir. "
-                        "Relancez-la ; si cela se reproduit, signalez-le à l'équipe."
-                    )
-                    % {"count": conversion.attempts},
+                    failure=INTERRUPTED.failure(count=conversion.attempts),
                 )
                 continue
             conversion.check_transition(Conversion.Status.QUEUED)
@@ -416,6 +459,16 @@ def conversion_reap_stuck(*, stuck_after_s: int, dry_run: bool = False) -> list[
             conversion.save(update_fields=["status", "pages_done"])
             _enqueue_on_commit(conversion)
     return reaped
+
+
+def _require_backend(backend: str | None = None) -> None:
+    if not backends.backend_configured(backend):
+        logger.warning(
+            "latexocr: backend %s cannot run: set %s",
+            backend or settings.LATEXOCR_BACKEND,
+            backends.missing_setting(),
+        )
+        raise BackendNotConfigured
 
 
 def conversion_delete(*, conversion: Conversion) -> None:

@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from latexocr import backends
 from latexocr.forms import UploadForm
 from latexocr.models import Conversion, InvalidTransition
 from latexocr.selectors import (
@@ -29,8 +30,10 @@ from latexocr.selectors import (
     conversion_quota_remaining,
 )
 from latexocr.services import (
+    BackendNotConfigured,
     DuplicateConversion,
     QuotaExceeded,
+    RetryCannotSucceed,
     RunLimitReached,
     conversion_create,
     conversion_delete,
@@ -48,6 +51,13 @@ PDF_CSP = {
 }
 
 
+def _unavailable_message() -> str:
+    # The student's sentence; staff also see the setting to change (never students).
+    return _(
+        "La conversion de PDF n’est pas encore disponible sur ce site ; prévenez votre enseignant."
+    )
+
+
 def _render_upload(
     request: AuthenticatedHttpRequest, form: UploadForm, *, status: int = 200, **context: object
 ) -> HttpResponse:
@@ -55,6 +65,10 @@ def _render_upload(
         "form": form,
         "quota_remaining": conversion_quota_remaining(user=request.user),
         "backend": settings.LATEXOCR_BACKEND,
+        "backend_configured": backends.backend_configured(),
+        "unavailable_message": _unavailable_message(),
+        "missing_setting": backends.missing_setting(),
+        "readable_documents": backends.readable_documents(),
         **context,
     }
     return render(request, "latexocr/upload.html", context, status=status)
@@ -66,6 +80,8 @@ def _render_upload(
 def upload(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _render_upload(request, UploadForm())
+    if not backends.backend_configured():
+        return _render_upload(request, UploadForm(), status=503)
     if conversion_quota_remaining(user=request.user) == 0:
         return _render_upload(request, UploadForm(), status=429, quota_exceeded=True)
 
@@ -118,6 +134,8 @@ def _upload_checked(request: AuthenticatedHttpRequest) -> HttpResponse:
         return _render_upload(request, UploadForm(), duplicate=duplicate.earlier)
     except QuotaExceeded:
         return _render_upload(request, UploadForm(), status=429, quota_exceeded=True)
+    except BackendNotConfigured:
+        return _render_upload(request, UploadForm(), status=503)
     return redirect("latexocr:detail", conversion_id=conversion.pk)
 
 
@@ -133,7 +151,9 @@ def status(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> JsonR
             "progress": conversion.progress_percent,
             "pages_done": conversion.pages_done,
             "page_count": conversion.page_count,
-            "error": conversion.error,
+            "error": conversion.error_message,
+            "error_code": conversion.error_code,
+            "can_be_retried": conversion.can_be_retried,
             "compile_status": conversion.compile_status,
             "compile_status_label": conversion.get_compile_status_display(),
             "compile_skipped_reason": conversion.compile_skipped_reason,
@@ -232,6 +252,15 @@ def retry(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpRe
         messages.warning(request, _("Seule une conversion échouée peut être relancée."))
     except RunLimitReached as error:
         messages.warning(request, str(error))
+    except BackendNotConfigured:
+        messages.warning(request, _unavailable_message())
+    except RetryCannotSucceed:
+        messages.warning(request, _("Relancer cette conversion échouerait de la même façon."))
+    except QuotaExceeded:
+        messages.warning(
+            request,
+            _("Vous avez atteint votre quota de conversions pour aujourd’hui. Revenez demain."),
+        )
     else:
         messages.success(request, _("La conversion est relancée."))
     return redirect("latexocr:detail", conversion_id=conversion.pk)

@@ -4,8 +4,9 @@ Both tools call Gemini; only this module imports google-genai, builds its option
 its error shapes. It owns the timeouts and the retries (the SDK's own retries are left off:
 they cannot tell a per-minute 429 from a daily-quota 429, and they ignore the server's
 RetryInfo), chooses between inline PDF data and the Files API, and turns every outcome into
-either a `GeminiAnswer` or one of the `GeminiError` subclasses below, which views and tasks
-map to their own statuses and messages.
+either a `GeminiAnswer` or one of the `GeminiError` subclasses below. It also owns what the
+user reads about each failure (`GeminiError.failure`, worded in the reader's language when
+shown) and says whether Gemini is configured; callers only add their context.
 
 Each SDK call has a total deadline (connect plus every read, `timeout_s`): the SDK's timeout
 bounds each read only, so an upstream trickling bytes would never be cut (see
@@ -28,10 +29,12 @@ from typing import Any
 
 import httpx2
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from google import genai
 from google.genai import errors, types
 
 from platform_site.deadline import call_deadline
+from platform_site.failures import Failure, FailureKind, ParamValue, failure_kind
 
 logger = logging.getLogger(__name__)
 
@@ -60,40 +63,138 @@ BLOCKING_FINISH_REASONS = frozenset(
 FILE_POLL_INTERVAL_S = 0.5
 
 
+# What the user reads about each failure (translated when shown, see platform_site.failures).
+# `charged`: whether Gemini did (paid) work before the failure; only its answers cost.
+NOT_CONFIGURED = failure_kind(
+    "gemini.not_configured",
+    _(
+        "Le service d’IA n’est pas disponible sur ce site pour le moment ; prévenez votre "
+        "enseignant."
+    ),
+    retry=False,
+    charged=False,
+)
+TIMEOUT = failure_kind(
+    "gemini.timeout",
+    _("Gemini n’a pas répondu à temps. Réessayez un peu plus tard."),
+    retry=True,
+    charged=False,
+)
+UNAVAILABLE = failure_kind(
+    "gemini.unavailable",
+    _("Gemini est indisponible pour le moment. Réessayez dans quelques minutes."),
+    retry=True,
+    charged=False,
+)
+QUOTA_EXHAUSTED = failure_kind(
+    "gemini.quota_exhausted",
+    _(
+        "Le quota quotidien de Gemini du site est épuisé. Réessayez demain : il est remis à "
+        "zéro chaque nuit."
+    ),
+    retry=True,
+    charged=False,
+)
+REJECTED = failure_kind(
+    "gemini.rejected",
+    _("Gemini a refusé la demande. Si cela se reproduit, signalez-le à votre enseignant."),
+    retry=False,
+    charged=False,
+)
+BLOCKED = failure_kind(
+    "gemini.blocked",
+    _("Gemini a refusé de répondre (filtre : %(reason)s)."),
+    retry=False,
+    charged=True,
+)
+ANSWER_CUT = failure_kind(
+    "gemini.answer_cut",
+    _("La réponse de Gemini a été coupée (limite de longueur) : reformulez plus court."),
+    retry=False,
+    charged=True,
+)
+ANSWER_EMPTY = failure_kind(
+    "gemini.answer_empty",
+    _("Gemini a répondu sans aucun texte."),
+    retry=True,
+    charged=True,
+)
+
+
+def is_configured() -> bool:
+    """Whether Gemini can be called at all (an API key is set)."""
+    return bool(settings.GEMINI_API_KEY)
+
+
+def missing_setting() -> str:
+    """The setting an operator must set for Gemini to work (staff pages and logs only)."""
+    return "GEMINI_API_KEY"
+
+
 class GeminiError(Exception):
-    """Any failure to get an answer from Gemini."""
+    """Any failure to get an answer from Gemini. `failure`: what to record and show."""
+
+    kind: FailureKind = UNAVAILABLE
+
+    def __init__(self, detail: str, **params: ParamValue) -> None:
+        super().__init__(detail)
+        self.params = params
+
+    @property
+    def failure(self) -> Failure:
+        return self.kind.failure(detail=str(self), **self.params)
 
 
 class GeminiNotConfigured(GeminiError):
     """No API key: the site runs without Gemini."""
 
+    kind = NOT_CONFIGURED
+
 
 class GeminiTimeout(GeminiError):
     """Every attempt ran out of time."""
+
+    kind = TIMEOUT
 
 
 class GeminiUpstreamError(GeminiError):
     """Gemini answered with an error status (None: the connection itself failed)."""
 
-    def __init__(self, message: str, *, status_code: int | None) -> None:
-        super().__init__(message)
+    def __init__(self, detail: str, *, status_code: int | None) -> None:
+        super().__init__(detail)
         self.status_code = status_code
 
 
 class GeminiQuotaExhausted(GeminiUpstreamError):
     """The daily quota is spent: retrying before it resets cannot help."""
 
+    kind = QUOTA_EXHAUSTED
+
 
 class GeminiRejected(GeminiUpstreamError):
     """Gemini refused the request itself (bad input, bad key, unknown model): never retried."""
+
+    kind = REJECTED
 
 
 class GeminiBlocked(GeminiError):
     """The model stopped for safety, recitation or another policy reason."""
 
-    def __init__(self, message: str, *, finish_reason: str) -> None:
-        super().__init__(message)
+    kind = BLOCKED
+
+    def __init__(self, detail: str, *, finish_reason: str) -> None:
+        super().__init__(detail, reason=finish_reason)
         self.finish_reason = finish_reason
+
+
+class GeminiAnswerUnusable(GeminiError):
+    """Gemini answered, but with no text (or one cut by its output limit, see `ANSWER_CUT`)."""
+
+    kind = ANSWER_EMPTY
+
+
+class GeminiAnswerCut(GeminiAnswerUnusable):
+    kind = ANSWER_CUT
 
 
 @dataclass(frozen=True)
@@ -106,6 +207,15 @@ class GeminiAnswer:
     input_tokens: int | None
     output_tokens: int | None
     model: str
+
+
+def answer_text(answer: GeminiAnswer) -> str:
+    """The answer's whole text, or GeminiAnswerCut / GeminiAnswerUnusable if it cannot serve."""
+    if answer.truncated:
+        raise GeminiAnswerCut(f"Answer cut by the output limit ({answer.finish_reason}).")
+    if not answer.text.strip():
+        raise GeminiAnswerUnusable(f"Answer without text ({answer.finish_reason}).")
+    return answer.text
 
 
 class _Retryable(Exception):

@@ -12,7 +12,9 @@ shapes. It owns:
   bodies get another attempt after an exponential back-off with jitter, or after the server's
   `Retry-After` when it asks for longer — unless that wait would pass the deadline;
 - the shape of what comes back: a `ChatAnswer`, streamed pieces of one (`chat_stream`), or one
-  of the `ModelServerError`s below, each of which carries its user wording (`user_message`).
+  of the `ModelServerError`s below, each of which carries what the user reads (`failure`,
+  worded in the reader's language when shown);
+- whether it is configured (`configured`).
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ import httpx2
 import openai
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
+
+from platform_site.failures import Failure, FailureKind, failure_kind
 
 logger = logging.getLogger(__name__)
 
@@ -42,76 +46,169 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 PLACEHOLDER_API_KEY = "no-key"
 
 
+# What the user reads about each failure (translated when shown, see platform_site.failures).
+# `charged`: whether the server did (paid) work before the failure; only its answers cost.
+ERROR = failure_kind(
+    "openai.error",
+    _("Le serveur de modèles n’a pas pu répondre."),
+    retry=True,
+    charged=False,
+)
+NOT_CONFIGURED = failure_kind(
+    "openai.not_configured",
+    _("Le serveur de modèles n’est pas configuré sur ce site : prévenez l’équipe."),
+    retry=False,
+    charged=False,
+)
+TIMEOUT = failure_kind(
+    "openai.timeout",
+    _("Le serveur de modèles n’a pas répondu dans les %(seconds)s secondes prévues."),
+    retry=True,
+    charged=False,
+)
+UNREACHABLE = failure_kind(
+    "openai.unreachable",
+    _("Le serveur de modèles est injoignable pour le moment."),
+    retry=True,
+    charged=False,
+)
+BUSY = failure_kind(
+    "openai.busy",
+    _("Le serveur de modèles est saturé : réessayez dans un instant."),
+    retry=True,
+    charged=False,
+)
+UPSTREAM = failure_kind(
+    "openai.upstream",
+    _("Le serveur de modèles a répondu par une erreur (%(status)s)."),
+    retry=True,
+    charged=False,
+)
+REJECTED = failure_kind(
+    "openai.rejected",
+    _(
+        "Le serveur de modèles a refusé la demande (configuration du site à vérifier) : "
+        "prévenez l’équipe si cela se reproduit."
+    ),
+    retry=False,
+    charged=False,
+)
+MALFORMED = failure_kind(
+    "openai.malformed",
+    _("Le serveur de modèles a renvoyé une réponse illisible."),
+    retry=True,
+    charged=False,
+)
+BLOCKED = failure_kind(
+    "openai.blocked",
+    _("Le modèle a refusé de répondre à cette demande."),
+    retry=False,
+    charged=True,
+)
+ANSWER_CUT = failure_kind(
+    "openai.answer_cut",
+    _("La réponse du modèle a été coupée (limite de longueur) : reformulez plus court."),
+    retry=False,
+    charged=True,
+)
+ANSWER_EMPTY = failure_kind(
+    "openai.answer_empty",
+    _("Le modèle a répondu sans aucun texte."),
+    retry=True,
+    charged=True,
+)
+
+
 class ModelServerError(Exception):
-    """Any failure to get an answer from the model server. `str()` is for the logs."""
+    """Any failure to get an answer from the model server. `str()` is for the logs;
+    `failure` is what is recorded and shown (worded in the reader's language when shown)."""
+
+    kind: FailureKind = ERROR
+
+    @property
+    def failure(self) -> Failure:
+        return self.kind.failure(detail=str(self))
 
     def user_message(self) -> str:
-        return _("Le serveur de modèles n'a pas pu répondre.")
+        return self.failure.message
 
 
 class ModelServerNotConfigured(ModelServerError):
     """No server address or no model name: this backend cannot run."""
 
-    def user_message(self) -> str:
-        return _("Le serveur de modèles n'est pas configuré sur ce site : prévenez l'équipe.")
+    kind = NOT_CONFIGURED
 
 
 class ModelServerTimeout(ModelServerError):
     """No complete answer before the deadline."""
 
+    kind = TIMEOUT
+
     def __init__(self, message: str, *, seconds: float) -> None:
         super().__init__(message)
         self.seconds = seconds
 
-    def user_message(self) -> str:
-        return _("Le serveur de modèles n'a pas répondu dans les %(seconds)s secondes prévues.") % {
-            "seconds": f"{self.seconds:g}"
-        }
+    @property
+    def failure(self) -> Failure:
+        return self.kind.failure(detail=str(self), seconds=f"{self.seconds:g}")
 
 
 class ModelServerUpstreamError(ModelServerError):
     """The server answered with an error status (None: the connection itself failed)."""
 
+    kind = UPSTREAM
+
     def __init__(self, message: str, *, status_code: int | None) -> None:
         super().__init__(message)
         self.status_code = status_code
 
-    def user_message(self) -> str:
+    @property
+    def failure(self) -> Failure:
         if self.status_code is None:
-            return _("Le serveur de modèles est injoignable pour le moment.")
+            return UNREACHABLE.failure(detail=str(self))
         if self.status_code == 429:
-            return _("Le serveur de modèles est saturé : réessayez dans un instant.")
-        return _("Le serveur de modèles a répondu par une erreur (%(status)s).") % {
-            "status": self.status_code
-        }
+            return BUSY.failure(detail=str(self))
+        return self.kind.failure(detail=str(self), status=self.status_code)
 
 
 class ModelServerRejected(ModelServerUpstreamError):
     """The server refused the request itself (key, unknown model, bad input): never retried."""
 
-    def user_message(self) -> str:
-        return _(
-            "Le serveur de modèles a refusé la demande (configuration du site à vérifier) : "
-            "prévenez l'équipe si cela se reproduit."
-        )
+    kind = REJECTED
+
+    @property
+    def failure(self) -> Failure:
+        return self.kind.failure(detail=str(self))
 
 
 class ModelServerMalformed(ModelServerUpstreamError):
     """The server answered 200 with something that is not a chat completion."""
 
-    def user_message(self) -> str:
-        return _("Le serveur de modèles a renvoyé une réponse illisible.")
+    kind = MALFORMED
+
+    @property
+    def failure(self) -> Failure:
+        return self.kind.failure(detail=str(self))
 
 
 class ModelServerBlocked(ModelServerError):
     """The model stopped on a content filter."""
 
+    kind = BLOCKED
+
     def __init__(self, message: str, *, finish_reason: str) -> None:
         super().__init__(message)
         self.finish_reason = finish_reason
 
-    def user_message(self) -> str:
-        return _("Le modèle a refusé de répondre à cette demande.")
+
+class ModelAnswerUnusable(ModelServerError):
+    """The server answered, but with no text (or one cut by max_tokens, see ModelAnswerCut)."""
+
+    kind = ANSWER_EMPTY
+
+
+class ModelAnswerCut(ModelAnswerUnusable):
+    kind = ANSWER_CUT
 
 
 @dataclass(frozen=True)
@@ -129,6 +226,15 @@ class ChatAnswer:
     input_tokens: int | None
     output_tokens: int | None
     model: str
+
+
+def answer_text(answer: ChatAnswer) -> str:
+    """The answer's whole text, or ModelAnswerCut / ModelAnswerUnusable if it cannot serve."""
+    if answer.truncated:
+        raise ModelAnswerCut(f"Answer cut by max_tokens ({answer.finish_reason}).")
+    if not answer.text.strip():
+        raise ModelAnswerUnusable(f"Answer without text ({answer.finish_reason}).")
+    return answer.text
 
 
 class _Retryable(Exception):

@@ -31,5 +31,8 @@ class AnsweredQuestionFactory(QuestionFactory):
 
 class FailedQuestionFactory(QuestionFactory):
     status = Question.Status.FAILED
-    error = "Le webhook a répondu par une erreur 500."
+    error_code = "webhook.unavailable"
+    error_params = factory.LazyFunction(lambda: {"status": 500})
+    error_detail = "The webhook answered 500: boom"
+    charged = False
     attempts = 1

@@ -11,8 +11,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from codegen.models import InvalidTransition, Question
+from codegen.selectors import question_quota_remaining
 from codegen.services import (
+    BackendNotConfigured,
     QuotaExceeded,
+    RetryCannotSucceed,
     SendLimitReached,
     TooManyInFlight,
     in_flight,
@@ -25,8 +28,8 @@ from codegen.tests.factories import (
     FailedQuestionFactory,
     QuestionFactory,
 )
-from codegen.webhook import WebhookError, WebhookNotConfigured, WebhookTimeout
-from platform_site.gemini import GeminiTimeout
+from codegen.webhook import WebhookError, WebhookTimeout
+from platform_site.gemini import GeminiAnswerCut, GeminiTimeout
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.gemini import Reply as GeminiReply
 from tests.fakes.webhook import FakeWebhook, Reply
@@ -39,7 +42,9 @@ def ask_question(*, user: User, message: str) -> Question:
     return question_send(question=question_create(user=user, message=message))
 
 
-def test_a_question_is_saved_pending_before_the_outside_call(user: User) -> None:
+def test_a_question_is_saved_pending_before_the_outside_call(
+    user: User, fake_webhook: FakeWebhook
+) -> None:
     question = question_create(user=user, message="Trie une liste.")
 
     question.refresh_from_db()
@@ -96,7 +101,9 @@ def test_a_failed_call_keeps_the_question_failed_with_its_error(
 
     question.refresh_from_db()
     assert question.status == Question.Status.FAILED
-    assert "Webhook response" in question.error
+    assert question.error_code == "webhook.misconfigured"
+    assert "Webhook response" in question.error_detail
+    assert "Webhook" not in question.error_message
     assert question.latency_ms is not None
 
 
@@ -112,17 +119,19 @@ def test_a_timeout_is_recorded_and_reraised_as_the_wrapper_timeout(
     assert Question.objects.get().status == Question.Status.FAILED
 
 
-def test_no_backend_configured_fails_the_question_without_any_call(user: User) -> None:
-    with pytest.raises(WebhookNotConfigured):
+def test_no_backend_configured_saves_nothing_and_calls_nothing(user: User) -> None:
+    with pytest.raises(BackendNotConfigured):
         ask_question(user=user, message="x")
 
-    assert "CODEGEN_WEBHOOK_URL" in Question.objects.get().error
+    assert not Question.objects.exists()
 
 
-def test_the_daily_quota_stops_new_questions(user: User, settings: Any) -> None:
+def test_the_daily_quota_stops_new_questions(
+    user: User, settings: Any, fake_webhook: FakeWebhook
+) -> None:
     settings.CODEGEN_DAILY_QUOTA = 2
     AnsweredQuestionFactory.create(user=user)
-    FailedQuestionFactory.create(user=user)
+    FailedQuestionFactory.create(user=user, charged=True)
 
     with pytest.raises(QuotaExceeded):
         question_create(user=user, message="x")
@@ -200,7 +209,7 @@ def test_a_failed_question_sent_again_gets_answered_through_the_current_backend(
     question.refresh_from_db()
     assert question.status == Question.Status.ANSWERED
     assert question.backend == Question.Backend.WEBHOOK
-    assert question.error == ""
+    assert question.error_code == ""
     assert question.attempts == 2
 
 
@@ -236,10 +245,14 @@ def test_a_cut_gemini_answer_is_a_failure_not_an_answer(
     settings.CODEGEN_BACKEND = "gemini"
     fake_gemini.queue(GeminiReply(text="```python\nprint(", finish_reason="MAX_TOKENS"))
 
-    with pytest.raises(Exception, match="coupée"):
+    with pytest.raises(GeminiAnswerCut):
         ask_question(user=user, message="x")
 
-    assert Question.objects.get().status == Question.Status.FAILED
+    question = Question.objects.get()
+    assert question.status == Question.Status.FAILED
+    assert question.error_code == "gemini.answer_cut"
+    # Gemini did the (paid) work: the question counts.
+    assert question.charged
 
 
 def test_a_slow_gemini_times_out_once_without_a_second_call(
@@ -253,7 +266,10 @@ def test_a_slow_gemini_times_out_once_without_a_second_call(
         ask_question(user=user, message="x")
 
     assert len(fake_gemini.generate_requests()) == 1
-    assert "Gemini" in Question.objects.get().error
+    question = Question.objects.get()
+    assert question.error_code == "gemini.timeout"
+    assert "Gemini" in question.error_message
+    assert not question.charged
 
 
 def test_a_question_left_pending_by_a_dead_process_can_be_sent_again(
@@ -373,3 +389,89 @@ def test_a_retry_refused_by_the_in_flight_cap_changes_nothing(
     question.refresh_from_db()
     assert (question.status, question.attempts) == (Question.Status.FAILED, 1)
     assert fake_webhook.request_count == 0
+
+
+def test_a_failure_before_any_upstream_answer_is_not_counted_in_the_quota(
+    user: User, fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    settings.CODEGEN_DAILY_QUOTA = 5
+    fake_webhook.queue(Reply(status=503), Reply(status=503))
+
+    with pytest.raises(WebhookError):
+        ask_question(user=user, message="x")
+
+    question = Question.objects.get()
+    assert question.error_code == "webhook.unavailable"
+    assert not question.charged
+    assert question_quota_remaining(user=user) == 5
+
+
+def test_a_failure_after_the_model_answered_is_counted_in_the_quota(
+    user: User, fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    settings.CODEGEN_DAILY_QUOTA = 5
+    fake_webhook.queue(Reply(body="   "))
+
+    with pytest.raises(WebhookError):
+        ask_question(user=user, message="x")
+
+    assert Question.objects.get().error_code == "webhook.reply_empty"
+    assert question_quota_remaining(user=user) == 4
+
+
+def test_a_too_busy_server_does_not_count_the_question(
+    user: User, fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    settings.CODEGEN_DAILY_QUOTA = 5
+    settings.CODEGEN_MAX_IN_FLIGHT = 1
+    assert in_flight.try_acquire()
+    try:
+        with pytest.raises(TooManyInFlight):
+            ask_question(user=user, message="x")
+    finally:
+        in_flight.release()
+
+    assert question_quota_remaining(user=user) == 5
+
+
+def test_sending_a_free_failure_again_counts_it_and_needs_room_in_the_quota(
+    user: User, fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    settings.CODEGEN_DAILY_QUOTA = 1
+    free = FailedQuestionFactory.create(user=user)
+    AnsweredQuestionFactory.create(user=user)
+
+    with pytest.raises(QuotaExceeded):
+        question_retry(question=free)
+    assert fake_webhook.request_count == 0
+
+    settings.CODEGEN_DAILY_QUOTA = 2
+    question_retry(question=free)
+    free.refresh_from_db()
+    assert free.status == Question.Status.ANSWERED
+    assert free.charged
+    assert question_quota_remaining(user=user) == 0
+
+
+def test_a_failure_a_retry_would_repeat_is_not_offered_again(
+    user: User, fake_webhook: FakeWebhook
+) -> None:
+    fake_webhook.queue(Reply(status=410, body="gone"))
+    with pytest.raises(WebhookError):
+        ask_question(user=user, message="x")
+    question = Question.objects.get()
+
+    assert question.error_code == "webhook.misconfigured"
+    assert not question.can_be_resent
+    with pytest.raises(RetryCannotSucceed):
+        question_retry(question=question)
+    assert fake_webhook.request_count == 1
+
+
+def test_no_retry_is_offered_while_no_backend_is_configured(user: User) -> None:
+    question = FailedQuestionFactory.create(user=user)
+
+    assert question.error_retryable
+    assert not question.can_be_resent
+    with pytest.raises(BackendNotConfigured):
+        question_retry(question=question)

@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import User
+from accounts.tests.factories import UserFactory
 from codegen.models import Question
 from codegen.services import in_flight
 from codegen.tests.factories import (
@@ -106,7 +108,9 @@ def test_a_message_over_the_limit_is_a_413(logged_in: Client, settings: Any) -> 
     assert send(logged_in, {"message": "x" * 10}).status_code != 413
 
 
-def test_a_used_up_quota_is_a_429(logged_in: Client, user: User, settings: Any) -> None:
+def test_a_used_up_quota_is_a_429(
+    logged_in: Client, user: User, settings: Any, fake_webhook: FakeWebhook
+) -> None:
     settings.CODEGEN_DAILY_QUOTA = 1
     AnsweredQuestionFactory.create(user=user)
 
@@ -128,8 +132,9 @@ def test_every_answer_carries_the_questions_left_as_the_pages_sentence(
 
     assert answered["quota_remaining"] == 2
     assert answered["quota_text"] == "Il vous reste 2 questions sur 3 aujourd’hui."
-    assert failed["quota_remaining"] == 1
-    assert failed["quota_text"] == "Il vous reste 1 question sur 3 aujourd’hui."
+    # The scenario failed before answering: nothing was paid, nothing is counted.
+    assert failed["quota_remaining"] == 2
+    assert failed["quota_text"] == "Il vous reste 2 questions sur 3 aujourd’hui."
 
 
 def test_a_full_in_flight_cap_is_a_429_with_a_message(
@@ -148,20 +153,25 @@ def test_a_full_in_flight_cap_is_a_429_with_a_message(
 
 
 @pytest.mark.parametrize(
-    ("reply", "fragment"),
+    ("reply", "code", "retry", "charged"),
     [
-        (Reply(status=500, body="Internal Server Error"), "500"),
-        (Reply.scenario_failed(), "scénario"),
-        (Reply.accepted(), "Webhook response"),
-        (Reply.deactivated(), "désactivé"),
-        (Reply(body=""), "sans aucun texte"),
-        (Reply.json({"status": "ok"}), "sans aucun texte"),
-        (Reply.rate_limited(retry_after=None), "trop de requêtes"),
+        (Reply(status=500, body="Internal Server Error"), "webhook.unavailable", True, False),
+        (Reply.scenario_failed(), "webhook.unavailable", True, False),
+        (Reply.accepted(), "webhook.misconfigured", False, False),
+        (Reply.deactivated(), "webhook.misconfigured", False, False),
+        (Reply(body=""), "webhook.reply_empty", True, True),
+        (Reply.json({"status": "ok"}), "webhook.reply_empty", True, True),
+        (Reply.rate_limited(retry_after=None), "webhook.busy", True, False),
     ],
     ids=["500", "scenario-failed", "accepted", "410", "empty", "json-without-text", "429"],
 )
 def test_an_upstream_failure_is_a_502_and_the_question_stays_failed(
-    logged_in: Client, fake_webhook: FakeWebhook, reply: Reply, fragment: str
+    logged_in: Client,
+    fake_webhook: FakeWebhook,
+    reply: Reply,
+    code: str,
+    retry: bool,
+    charged: bool,
 ) -> None:
     fake_webhook.queue(reply)
 
@@ -169,11 +179,15 @@ def test_an_upstream_failure_is_a_502_and_the_question_stays_failed(
 
     assert response.status_code == 502
     answer = response.json()
-    assert fragment in answer["error"]
     question = Question.objects.get()
+    assert answer["error_code"] == code == question.error_code
+    assert answer["error"] == question.error_message
+    for operator_word in ("webhook", "make", "codegen_", "scénario"):
+        assert operator_word not in answer["error"].lower()
     assert question.status == Question.Status.FAILED
+    assert question.charged is charged
     assert answer["id"] == question.pk
-    assert answer["retry_url"] == f"/codegen/{question.pk}/retry/"
+    assert answer["retry_url"] == (f"/codegen/{question.pk}/retry/" if retry else "")
 
 
 def test_a_503_from_the_webhook_is_retried_and_answered(
@@ -210,11 +224,14 @@ def test_a_slow_webhook_is_a_504_within_the_timeout(
     assert Question.objects.get().status == Question.Status.FAILED
 
 
-def test_no_backend_configured_is_a_503(logged_in: Client) -> None:
+def test_no_backend_configured_is_a_503_that_saves_and_counts_nothing(logged_in: Client) -> None:
     response = send(logged_in, {"message": "x"})
 
     assert response.status_code == 503
-    assert "CODEGEN_WEBHOOK_URL" in response.json()["error"]
+    assert "prévenez votre enseignant" in response.json()["error"]
+    assert "CODEGEN_WEBHOOK_URL" not in response.json()["error"]
+    assert response.json()["quota_remaining"] == 100
+    assert not Question.objects.exists()
 
 
 def test_the_gemini_backend_answers_through_the_same_api(
@@ -236,7 +253,8 @@ def test_gemini_without_a_key_is_a_503(logged_in: Client, settings: Any) -> None
     response = send(logged_in, {"message": "x"})
 
     assert response.status_code == 503
-    assert "GEMINI_API_KEY" in response.json()["error"]
+    assert "GEMINI_API_KEY" not in response.json()["error"]
+    assert not Question.objects.exists()
 
 
 def test_a_gemini_error_is_a_502(logged_in: Client, settings: Any, fake_gemini: FakeGemini) -> None:
@@ -300,11 +318,31 @@ def test_the_page_shows_the_form_the_quota_and_its_script(
     assert "CODEGEN_WEBHOOK_URL" not in page
 
 
-def test_the_page_says_how_to_configure_a_missing_backend(logged_in: Client) -> None:
+def test_without_a_backend_a_student_reads_a_plain_sentence_and_a_disabled_form(
+    logged_in: Client,
+) -> None:
     page = logged_in.get("/codegen/").content.decode()
 
+    assert "La génération de code n’est pas encore disponible sur ce site" in page
+    assert '<fieldset class="fieldset-plain" disabled>' in page
+    assert "CODEGEN_WEBHOOK_URL" not in page
+
+
+def test_without_a_backend_staff_read_the_setting_to_change(client: Client) -> None:
+    client.force_login(UserFactory.create(is_staff=True))
+
+    page = client.get("/codegen/").content.decode()
+
     assert "CODEGEN_WEBHOOK_URL" in page
-    assert "GEMINI_API_KEY" in page
+
+
+def test_without_javascript_a_question_without_a_backend_is_refused_and_not_saved(
+    logged_in: Client,
+) -> None:
+    response = logged_in.post("/codegen/", {"message": "Somme"})
+
+    assert response.status_code == 503
+    assert not Question.objects.exists()
 
 
 def test_without_javascript_the_form_posts_and_shows_the_answer(
@@ -372,7 +410,7 @@ def test_a_question_without_code_has_nothing_to_download(logged_in: Client, user
 
 
 def test_the_history_lists_answers_and_offers_to_resend_failed_questions(
-    logged_in: Client, user: User, other_user: User
+    logged_in: Client, user: User, other_user: User, fake_webhook: FakeWebhook
 ) -> None:
     answered = AnsweredQuestionFactory.create(user=user, message="Trier une liste")
     failed = FailedQuestionFactory.create(user=user, message="Inverser un mot")
@@ -385,7 +423,7 @@ def test_the_history_lists_answers_and_offers_to_resend_failed_questions(
     assert "Pas à moi" not in page
     assert f'action="/codegen/{failed.pk}/retry/"' in page
     assert f'action="/codegen/{answered.pk}/retry/"' not in page
-    assert failed.error in page
+    assert failed.error_message in page
 
 
 def test_the_history_pages_by_ten_newest_first(logged_in: Client, user: User) -> None:
@@ -429,7 +467,8 @@ def test_resending_when_the_webhook_fails_again_keeps_it_failed(
 
     question.refresh_from_db()
     assert question.status == Question.Status.FAILED
-    assert "désactivé" in response.content.decode()
+    assert question.error_message in response.content.decode()
+    assert "hors service" in question.error_message
 
 
 def test_an_answered_question_is_not_sent_again(
@@ -518,4 +557,25 @@ def test_an_unreadable_200_is_a_502_and_the_question_can_be_resent_at_once(
     assert response.json()["retry_url"] == f"/codegen/{question.pk}/retry/"
     page = logged_in.get(f"/codegen/{question.pk}/")
     assert page.status_code == 200
-    assert question.error in page.content.decode()
+    assert question.error_message in page.content.decode()
+
+
+def test_a_failure_recorded_in_french_reads_in_english_after_switching(
+    logged_in: Client, fake_webhook: FakeWebhook, settings: Any
+) -> None:
+    fake_webhook.queue(Reply(status=500, body="boom"), Reply(status=500, body="boom"))
+    french = send(logged_in, {"message": "x"}).json()
+    english_sentence = "The service that writes the answers is unavailable (error 500): try again."
+
+    logged_in.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    # The middleware activates English for the thread: override() restores it afterwards.
+    with translation.override(settings.LANGUAGE_CODE):
+        detail = logged_in.get(f"/codegen/{french['id']}/").content.decode()
+        history = logged_in.get("/codegen/history/").content.decode()
+        again = send(logged_in, {"message": "y"}).json()
+
+    assert "indisponible (erreur 500)" in french["error"]
+    assert english_sentence in detail
+    assert english_sentence in history
+    assert "indisponible" not in detail + history
+    assert again["error"] == english_sentence

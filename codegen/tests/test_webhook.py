@@ -85,15 +85,20 @@ def test_a_json_body_sent_as_text_is_still_read_as_json(fake_webhook: FakeWebhoo
 def test_a_json_reply_without_text_is_an_error(fake_webhook: FakeWebhook) -> None:
     fake_webhook.queue(Reply.json({"status": "done", "choices": []}))
 
-    with pytest.raises(WebhookError, match="sans aucun texte"):
+    with pytest.raises(WebhookError, match="without any text") as raised:
         webhook.send(message="x")
+
+    assert raised.value.failure.code == "webhook.reply_empty"
 
 
 def test_an_empty_body_is_an_error(fake_webhook: FakeWebhook) -> None:
     fake_webhook.queue(Reply(body="  \n"))
 
-    with pytest.raises(WebhookError, match="sans aucun texte"):
+    with pytest.raises(WebhookError, match="without any text") as raised:
         webhook.send(message="x")
+
+    assert raised.value.failure.code == "webhook.reply_empty"
+    assert raised.value.failure.charged
 
 
 def test_a_bare_accepted_tells_the_admin_to_add_a_webhook_response_module(
@@ -108,12 +113,18 @@ def test_a_bare_accepted_tells_the_admin_to_add_a_webhook_response_module(
     assert fake_webhook.request_count == 1
 
 
-def test_a_deactivated_webhook_410_says_so(fake_webhook: FakeWebhook) -> None:
+def test_a_deactivated_webhook_410_tells_staff_and_not_the_student(
+    fake_webhook: FakeWebhook,
+) -> None:
     fake_webhook.queue(Reply.deactivated())
 
-    with pytest.raises(WebhookError, match="désactivé") as raised:
+    with pytest.raises(WebhookError, match="disabled") as raised:
         webhook.send(message="x")
 
+    failure = raised.value.failure
+    assert "CODEGEN_WEBHOOK_URL" in failure.detail
+    assert "webhook" not in failure.message.lower()
+    assert not failure.kind.retry
     assert raised.value.status_code == 410
     assert fake_webhook.request_count == 1
 
@@ -121,7 +132,7 @@ def test_a_deactivated_webhook_410_says_so(fake_webhook: FakeWebhook) -> None:
 def test_a_failed_scenario_is_not_retried(fake_webhook: FakeWebhook) -> None:
     fake_webhook.queue(Reply.scenario_failed())
 
-    with pytest.raises(WebhookError, match=r"scénario Make\.com a échoué"):
+    with pytest.raises(WebhookError, match=r"Make\.com scenario failed"):
         webhook.send(message="x")
 
     assert fake_webhook.request_count == 1
@@ -244,10 +255,12 @@ def test_a_refused_connection_is_retried_and_reaches_a_webhook_started_meanwhile
 def test_a_refused_connection_twice_is_an_upstream_error(settings: Any) -> None:
     settings.CODEGEN_WEBHOOK_URL = f"http://127.0.0.1:{unused_port()}/webhook"
 
-    with pytest.raises(WebhookError, match="injoignable") as raised:
+    with pytest.raises(WebhookError, match="unreachable") as raised:
         webhook.send(message="x")
 
     assert type(raised.value) is WebhookError
+    assert raised.value.failure.code == "webhook.unreachable"
+    assert not raised.value.failure.charged
 
 
 def test_no_url_means_not_configured(settings: Any) -> None:

@@ -38,8 +38,8 @@ def test_convert_pdf_with_gemini_prints_the_latex(fake_gemini: FakeGemini) -> No
     assert len(fake_gemini.generate_requests()) == 1
 
 
-def test_convert_pdf_explains_that_a_scan_needs_gemini() -> None:
-    with pytest.raises(CommandError, match="couche texte"):
+def test_convert_pdf_explains_that_the_local_engine_found_nothing_to_read() -> None:
+    with pytest.raises(CommandError, match="aucun texte à lire"):
         call_command("convert_pdf", str(HANDWRITTEN_FIXTURE), "--backend", "local")
 
 

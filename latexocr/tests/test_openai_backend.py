@@ -104,8 +104,10 @@ def test_a_single_page_cut_by_max_tokens_fails_instead_of_being_truncated(
 ) -> None:
     fake_openai.queue(Reply(text="\\begin{document} x", finish_reason="length"))
 
-    with pytest.raises(ConversionFailed, match="page 1 donne une transcription trop longue"):
+    with pytest.raises(ConversionFailed) as raised:
         convert(pdf_of_widths([72]), 1)
+
+    assert re.search("page 1 donne une transcription trop longue", raised.value.failure.message)
 
 
 def test_a_429_is_retried_and_the_conversion_succeeds(fake_openai: FakeOpenAI) -> None:
@@ -122,8 +124,14 @@ def test_503_on_every_attempt_says_the_server_is_unavailable(
 ) -> None:
     fake_openai.queue(*[Reply(status=503)] * settings.LATEXOCR_MAX_ATTEMPTS)
 
-    with pytest.raises(ConversionFailed, match="indisponible pour le moment"):
+    with pytest.raises(ConversionFailed) as raised:
         convert(pdf_of_widths([72]), 1)
+
+    assert re.search(
+        r"Pages 1 : Le serveur de modèles a répondu par une erreur \(503\)",
+        raised.value.failure.message,
+    )
+    assert not raised.value.failure.charged
     assert len(fake_openai.chat_requests()) == settings.LATEXOCR_MAX_ATTEMPTS
 
 
@@ -133,8 +141,8 @@ def test_an_unknown_model_fails_at_once_without_naming_settings(fake_openai: Fak
             pdf=pdf_of_widths([72]), page_count=1, model="absent", on_progress=lambda _: None
         )
 
-    assert "refusé" in str(failed.value)
-    assert "OPENAI" not in str(failed.value)
+    assert "refusé" in failed.value.failure.message
+    assert "OPENAI" not in failed.value.failure.message
     assert len(fake_openai.chat_requests()) == 1
 
 
@@ -143,8 +151,10 @@ def test_an_empty_answer_fails_instead_of_giving_an_empty_document(
 ) -> None:
     fake_openai.queue(Reply(text="  "))
 
-    with pytest.raises(ConversionFailed, match="réponse vide pour les pages 1"):
+    with pytest.raises(ConversionFailed) as raised:
         convert(pdf_of_widths([72]), 1)
+
+    assert re.search("réponse vide pour les pages 1", raised.value.failure.message)
 
 
 @pytest.mark.django_db

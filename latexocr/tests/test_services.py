@@ -105,8 +105,12 @@ def test_a_gemini_failure_marks_the_conversion_failed_with_a_french_message(
 
     conversion.refresh_from_db()
     assert conversion.status == Conversion.Status.FAILED
-    assert "Gemini a refusé la demande" in conversion.error
-    assert "Traceback" not in conversion.error
+    assert conversion.error_code == "gemini.rejected"
+    assert "Gemini a refusé la demande" in conversion.error_message
+    assert "400" in conversion.error_detail
+    # Gemini refused before doing any work: the conversion is not counted, nor offered again.
+    assert not conversion.charged
+    assert not conversion.can_be_retried
     assert conversion.attempts == 1
     assert conversion.finished_at is not None
 
@@ -124,8 +128,9 @@ def test_an_unexpected_crash_fails_with_a_plain_message(
 
     conversion.refresh_from_db()
     assert conversion.status == Conversion.Status.FAILED
-    assert "Erreur interne" in conversion.error
-    assert "KeyError" not in conversion.error
+    assert "Erreur interne" in conversion.error_message
+    assert "KeyError" not in conversion.error_message
+    assert "KeyError" in conversion.error_detail
 
 
 def test_running_a_conversion_that_is_not_queued_does_nothing(
@@ -199,7 +204,7 @@ def test_the_reaper_fails_a_conversion_that_keeps_killing_its_worker(settings: A
 
     stuck.refresh_from_db()
     assert stuck.status == Conversion.Status.FAILED
-    assert "interrompue 3 fois" in stuck.error
+    assert "interrompue 3 fois" in stuck.error_message
 
 
 def test_the_reaper_leaves_a_long_conversion_that_still_shows_signs_of_life() -> None:
@@ -377,7 +382,7 @@ def test_a_gemini_failure_during_the_repair_keeps_the_conversion_done_with_its_e
 
     conversion.refresh_from_db()
     assert conversion.status == Conversion.Status.DONE
-    assert conversion.error == ""
+    assert conversion.error_code == ""
     assert conversion.latex == BROKEN_DOCUMENT
     assert conversion.latex_repaired == ""
     assert conversion.compile_status == Conversion.CompileStatus.FAILS

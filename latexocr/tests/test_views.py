@@ -7,9 +7,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import User
 from latexocr.models import Conversion
+from latexocr.selectors import conversion_quota_remaining
 from latexocr.tests.factories import ConversionFactory, with_versions
 from latexocr.uploads import upload_slots
 from tests.fakes.gemini import FakeGemini
@@ -90,16 +92,19 @@ def test_an_upload_through_gemini_stores_model_and_tokens(
     assert conversion.latex.startswith("\\documentclass")
 
 
-def test_the_handwritten_fixture_with_the_local_backend_fails_with_a_clear_message(
-    logged_in: Client, django_capture_on_commit_callbacks: Any
+def test_the_handwritten_fixture_with_the_local_backend_fails_free_without_a_retry(
+    logged_in: Client, user: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     post_upload(logged_in, HANDWRITTEN_FIXTURE.read_bytes(), django_capture_on_commit_callbacks)
 
     conversion = Conversion.objects.get()
     assert conversion.status == Conversion.Status.FAILED
-    assert "couche texte" in conversion.error
-    page = logged_in.get(f"/ocr/{conversion.pk}/")
-    assert "couche texte" in page.content.decode()
+    assert conversion.error_code == "latexocr.no_text_found"
+    page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
+    assert "aucun texte à lire" in page
+    # The local engine found nothing: nothing was paid, and running it again would repeat it.
+    assert conversion_quota_remaining(user=user) == 30
+    assert f'action="/ocr/{conversion.pk}/retry/"' not in page
 
 
 def test_an_upload_larger_than_the_limit_is_refused_with_413_and_not_stored(
@@ -333,7 +338,9 @@ def test_retry_queues_a_failed_conversion_again_without_a_new_upload(
     gemini_backend: FakeGemini,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    conversion = ConversionFactory.create(owner=user, status="failed", error="Gemini indisponible")
+    conversion = ConversionFactory.create(
+        owner=user, status="failed", error_code="gemini.unavailable", charged=False
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         response = logged_in.post(f"/ocr/{conversion.pk}/retry/")
@@ -341,7 +348,8 @@ def test_retry_queues_a_failed_conversion_again_without_a_new_upload(
     assert response.status_code == 302
     conversion.refresh_from_db()
     assert conversion.status == Conversion.Status.DONE
-    assert conversion.error == ""
+    assert conversion.error_code == ""
+    assert conversion.charged
     assert [r.pdf_pages for r in gemini_backend.generate_requests()] == [2]
 
 
@@ -350,7 +358,7 @@ def test_a_conversion_run_too_often_offers_no_retry_and_says_to_upload_anew(
 ) -> None:
     settings.LATEXOCR_MAX_RUNS = 3
     conversion = ConversionFactory.create(
-        owner=user, status="failed", error="Gemini indisponible", attempts=3
+        owner=user, status="failed", error_code="gemini.unavailable", attempts=3
     )
 
     response = logged_in.post(f"/ocr/{conversion.pk}/retry/", follow=True)
@@ -665,3 +673,23 @@ def test_compile_errors_are_shown_as_text_not_html(logged_in: Client, user: User
     assert "&lt;img src=x onerror=alert(2)&gt;" in page
     assert "<script>alert" not in page
     assert "<img src=x" not in page
+
+
+def test_a_failure_recorded_in_french_reads_in_english_after_switching(
+    logged_in: Client, user: User, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    post_upload(logged_in, HANDWRITTEN_FIXTURE.read_bytes(), django_capture_on_commit_callbacks)
+    conversion = Conversion.objects.get()
+    french = logged_in.get(f"/ocr/{conversion.pk}/status/").json()
+
+    logged_in.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    # The middleware activates English for the thread: override() restores it afterwards.
+    with translation.override(settings.LANGUAGE_CODE):
+        english = logged_in.get(f"/ocr/{conversion.pk}/status/").json()
+        page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
+
+    assert "aucun texte à lire" in french["error"]
+    assert english["error"].startswith("This site’s conversion engine found no text to read")
+    assert english["error_code"] == "latexocr.no_text_found"
+    assert "This site’s conversion engine found no text to read" in page
+    assert "aucun texte" not in page

@@ -36,7 +36,9 @@ class Command(BaseCommand):
         try:
             reply = backends.reply_fetch(backend=backend, message=message)
         except (WebhookError, GeminiError, ModelServerError) as error:
-            raise CommandError(f"{backend}: {backends.error_message(error)}") from error
+            # An operator's command: the failure's sentence and the upstream detail behind it.
+            failure = error.failure
+            raise CommandError(f"{backend}: {failure.message} ({failure.detail})") from error
         parsed = reply_parse(reply)
         if options["raw"]:
             self.stdout.write(self.style.MIGRATE_HEADING("Réponse brute"))

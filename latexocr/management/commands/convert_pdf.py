@@ -55,8 +55,9 @@ class Command(BaseCommand):
                     model=settings.LATEXOCR_GEMINI_MODEL,
                     on_progress=lambda done: self.stderr.write(f"{done}/{page_count} pages"),
                 )
-        except ConversionFailed as failure:
-            raise CommandError(str(failure)) from failure
+        except ConversionFailed as failed:
+            failure = failed.failure
+            raise CommandError(f"{failure.message} ({failure.detail or failure.code})") from failed
 
         if options["output"]:
             options["output"].write_text(result.latex, encoding="utf-8")
