@@ -348,7 +348,7 @@ def test_the_student_list_shows_and_filters_first_login_and_last_login(
         "/admin/accounts/student/?user__last_login__isnull=True"
     ).content.decode()
 
-    assert "Première connexion faite" in everyone
+    assert "1re connexion" in everyone
     assert "Dernière connexion" in everyone
     assert "jamais" in everyone
     assert "Manquant" in missing and "Fait" not in missing
