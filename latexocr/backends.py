@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Protocol
@@ -172,6 +172,20 @@ def gemini_generate(*, model: str, prompt: str, pdf: bytes | None = None) -> gem
     )
 
 
+def openai_chat(
+    *, model: str, prompt: str, images: Sequence[openai_client.Image] = ()
+) -> openai_client.ChatAnswer:
+    """One call to the self-hosted model with LaTeX OCR's output budget, time limit, attempts."""
+    return openai_client.chat(
+        model=model,
+        prompt=prompt,
+        images=images,
+        max_tokens=settings.LATEXOCR_OPENAI_MAX_TOKENS,
+        timeout_s=settings.LATEXOCR_CALL_TIMEOUT_S,
+        attempts=settings.LATEXOCR_MAX_ATTEMPTS,
+    )
+
+
 def convert_locally(*, pdf: bytes) -> ConversionResult:
     pages = pdf_text_pages(pdf)
     if not any(text.strip() for text in pages):
@@ -284,7 +298,7 @@ def convert_with_openai(
     the Gemini path."""
 
     def convert_range(pages: _Range) -> _Answer:
-        return openai_client.chat(
+        return openai_chat(
             model=model,
             prompt=prompt_text(
                 first_page=pages.start + 1,
@@ -293,9 +307,6 @@ def convert_with_openai(
                 images=True,
             ),
             images=page_images(pdf, start=pages.start, stop=pages.stop),
-            max_tokens=settings.LATEXOCR_OPENAI_MAX_TOKENS,
-            timeout_s=settings.LATEXOCR_CALL_TIMEOUT_S,
-            attempts=settings.LATEXOCR_MAX_ATTEMPTS,
         )
 
     engine = _Engine(

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from latexocr.backends import gemini_generate
+from latexocr.backends import gemini_generate, openai_chat
 from latexocr.compiler import CompileResult, latex_compile
 from latexocr.latex import latex_strip_fences
 from latexocr.tex_errors import CompileError
@@ -57,49 +57,13 @@ def latex_check(*, latex: str, repair: bool, backend: str = "gemini") -> LatexCh
     if original.compiled or original.skipped_reason is not None or not repair:
         return _without_repair(original)
 
-    prompt = repair_prompt(source=latex, errors=original.errors)
-    answer: gemini.GeminiAnswer | openai_client.ChatAnswer
-    if backend == "openai":
-        try:
-            answer = openai_client.chat(
-                model=settings.LATEXOCR_OPENAI_MODEL,
-                prompt=prompt,
-                max_tokens=settings.LATEXOCR_OPENAI_MAX_TOKENS,
-                timeout_s=settings.LATEXOCR_CALL_TIMEOUT_S,
-                attempts=settings.LATEXOCR_MAX_ATTEMPTS,
-            )
-        except openai_client.ModelServerError as error:
-            logger.warning("repair round: the model server failed: %r", error)
-            return _without_repair(original, repair_error=_openai_repair_failure_message(error))
-    else:
-        try:
-            answer = gemini_generate(model=settings.LATEXOCR_GEMINI_MODEL, prompt=prompt)
-        except gemini.GeminiError as error:
-            logger.warning("repair round: gemini failed: %r", error)
-            return _without_repair(original, repair_error=_repair_failure_message(error))
-    by_gemini = backend != "openai"
-
+    answer = _ask_for_repair(repair_prompt(source=latex, errors=original.errors), backend)
+    if isinstance(answer, str):
+        return _without_repair(original, repair_error=answer)
     repaired_latex = latex_strip_fences(answer.text)
-    repair_error = ""
-    if answer.truncated:
-        repair_error = (
-            _("la réponse de Gemini a été coupée avant la fin du document")
-            if by_gemini
-            else _("la réponse du modèle a été coupée avant la fin du document")
-        )
-    elif r"\begin{document}" not in repaired_latex or r"\end{document}" not in repaired_latex:
-        repair_error = (
-            _("Gemini n'a pas renvoyé de document complet")
-            if by_gemini
-            else _("le modèle n'a pas renvoyé de document complet")
-        )
-    elif repaired_latex.strip() == latex.strip():
-        # Compiling it again would only repeat the same errors.
-        repair_error = (
-            _("Gemini a renvoyé le document sans le modifier")
-            if by_gemini
-            else _("le modèle a renvoyé le document sans le modifier")
-        )
+    repair_error = _unusable_answer_reason(
+        answer, repaired_latex=repaired_latex, latex=latex, by_gemini=backend != "openai"
+    )
     if repair_error:
         return LatexCheck(
             original=original,
@@ -120,6 +84,53 @@ def latex_check(*, latex: str, repair: bool, backend: str = "gemini") -> LatexCh
         input_tokens=answer.input_tokens,
         output_tokens=answer.output_tokens,
     )
+
+
+def _ask_for_repair(
+    prompt: str, backend: str
+) -> gemini.GeminiAnswer | openai_client.ChatAnswer | str:
+    """The model's answer, or why there is none (for the user)."""
+    if backend == "openai":
+        try:
+            return openai_chat(model=settings.LATEXOCR_OPENAI_MODEL, prompt=prompt)
+        except openai_client.ModelServerError as error:
+            logger.warning("repair round: the model server failed: %r", error)
+            return _openai_repair_failure_message(error)
+    try:
+        return gemini_generate(model=settings.LATEXOCR_GEMINI_MODEL, prompt=prompt)
+    except gemini.GeminiError as error:
+        logger.warning("repair round: gemini failed: %r", error)
+        return _repair_failure_message(error)
+
+
+def _unusable_answer_reason(
+    answer: gemini.GeminiAnswer | openai_client.ChatAnswer,
+    *,
+    repaired_latex: str,
+    latex: str,
+    by_gemini: bool,
+) -> str:
+    """Why the answer cannot be compiled as the repaired document ("" when it can)."""
+    if answer.truncated:
+        return (
+            _("la réponse de Gemini a été coupée avant la fin du document")
+            if by_gemini
+            else _("la réponse du modèle a été coupée avant la fin du document")
+        )
+    if r"\begin{document}" not in repaired_latex or r"\end{document}" not in repaired_latex:
+        return (
+            _("Gemini n'a pas renvoyé de document complet")
+            if by_gemini
+            else _("le modèle n'a pas renvoyé de document complet")
+        )
+    if repaired_latex.strip() == latex.strip():
+        # Compiling it again would only repeat the same errors.
+        return (
+            _("Gemini a renvoyé le document sans le modifier")
+            if by_gemini
+            else _("le modèle a renvoyé le document sans le modifier")
+        )
+    return ""
 
 
 def repair_prompt(*, source: str, errors: list[CompileError]) -> str:
