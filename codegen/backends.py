@@ -54,6 +54,29 @@ def _openai_reply(message: str) -> str:
     return openai_client.answer_text(answer)
 
 
+def streaming_enabled() -> bool:
+    """Whether questions are answered as a stream (the openai backend, CODEGEN_OPENAI_STREAM)."""
+    return settings.CODEGEN_BACKEND == Question.Backend.OPENAI and settings.CODEGEN_OPENAI_STREAM
+
+
+def reply_stream(*, message: str) -> openai_client.ChatStream:
+    """The model server's answer to `message` as it comes; `.answer` once it is whole."""
+    return openai_client.chat_stream(
+        model=settings.CODEGEN_OPENAI_MODEL,
+        prompt=message,
+        system=GEMINI_SYSTEM_INSTRUCTION,
+        timeout_s=settings.CODEGEN_TIMEOUT_S,
+        attempts=OPENAI_ATTEMPTS,
+    )
+
+
+def stream_text(stream: openai_client.ChatStream) -> str:
+    """The whole streamed answer's text, checked as a non-streamed one is."""
+    if stream.answer is None:
+        raise openai_client.ModelAnswerUnusable("The stream ended without an answer.")
+    return openai_client.answer_text(stream.answer)
+
+
 def _gemini_reply(message: str) -> str:
     # One attempt: a second one after a timeout would send the same question twice and
     # could not finish within CODEGEN_TIMEOUT_S anyway.

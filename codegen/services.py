@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.db import transaction
@@ -24,6 +25,7 @@ from codegen.parser import reply_parse
 from codegen.rendering import explanation_render
 from codegen.selectors import question_quota_remaining
 from platform_site.failures import Failure
+from platform_site.openai_client import ModelServerError
 from platform_site.slots import ProcessSlots
 
 logger = logging.getLogger(__name__)
@@ -91,6 +93,45 @@ def question_send(*, question: Question) -> Question:
         in_flight.release()
     _question_answered(question, reply=reply, latency_ms=latency_ms)
     return question
+
+
+def question_send_streamed(*, question: Question) -> Iterator[str]:
+    """`question_send` through the model server's stream: yields the answer's pieces as they
+    come, then records the outcome. Lazy: nothing happens before the first `next()`.
+
+    Raises (from the iteration) TooManyInFlight or ModelServerError after the question has
+    been saved as failed, as question_send does.
+    """
+    if not in_flight.try_acquire():
+        _question_finish(question, status=Question.Status.FAILED, failure=BUSY.failure())
+        raise TooManyInFlight
+    try:
+        claimed = Question.objects.filter(
+            pk=question.pk, status=Question.Status.PENDING, attempts=0
+        ).update(attempts=F("attempts") + 1, sent_at=timezone.now())
+        if not claimed:
+            raise InvalidTransition("This question is being sent already.")
+        question.refresh_from_db(fields=["attempts", "sent_at"])
+        started = time.monotonic()
+        stream = backends.reply_stream(message=question.message)
+        try:
+            yield from stream
+            reply = backends.stream_text(stream)
+        except ModelServerError as error:
+            logger.warning("codegen question %s failed: %r", question.pk, error)
+            _question_finish(
+                question,
+                status=Question.Status.FAILED,
+                failure=error.failure,
+                latency_ms=_elapsed_ms(started),
+            )
+            raise
+        latency_ms = _elapsed_ms(started)
+    finally:
+        # Also when the browser goes away mid-answer (the server closes this generator): the
+        # question then stays pending until it counts as interrupted, and can be resent.
+        in_flight.release()
+    _question_answered(question, reply=reply, latency_ms=latency_ms)
 
 
 def question_retry(*, question: Question) -> Question:

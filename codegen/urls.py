@@ -9,6 +9,7 @@ app_name = "codegen"
 urlpatterns = [
     path("", views.index, name="index"),
     path("send/", views.send, name="send"),
+    path("stream/", views.stream, name="stream"),
     path("history/", views.history, name="history"),
     path("<int:question_id>/", views.detail, name="detail"),
     path("<int:question_id>/download/", views.download, name="download"),

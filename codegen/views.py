@@ -8,6 +8,7 @@ The views validate, call a service and map the outcome to a status code: the wra
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
@@ -15,7 +16,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -44,6 +46,7 @@ from codegen.services import (
     question_create,
     question_retry,
     question_send,
+    question_send_streamed,
 )
 from codegen.webhook import WebhookNotConfigured, WebhookTimeout
 from platform_site.gemini import GeminiNotConfigured, GeminiTimeout
@@ -115,6 +118,7 @@ def _page_context(request: AuthenticatedHttpRequest, **extra: Any) -> dict[str, 
         "backend_configured": backends.backend_configured(),
         "missing_setting": backends.missing_setting(),
         "unavailable_message": _unavailable_message(),
+        "streaming": backends.streaming_enabled(),
         "max_chars": settings.CODEGEN_MAX_MESSAGE_CHARS,
         **extra,
     }
@@ -202,43 +206,106 @@ def _send_logged_in(request: AuthenticatedHttpRequest) -> JsonResponse:
         return _failure_json(
             request, question, question.failure_message, status=upstream_status(error)
         )
+    return JsonResponse(_answer_json(request, question))
+
+
+def _answer_json(request: AuthenticatedHttpRequest, question: Question) -> dict[str, Any]:
+    """An answered question as the page's script shows it (the JSON API and the stream)."""
     context = answer_context(question)
     syntax = context["syntax"]
-    return JsonResponse(
-        {
-            "id": question.pk,
-            "code": question.code,
-            "explanation": question.explanation,
-            "code_html": str(context["code_html"]),
-            "explanation_html": str(context["explanation_html"]),
-            "syntax_valid": syntax.valid if syntax else None,
-            "syntax_error_line": syntax.line if syntax else None,
-            "syntax_error_message": syntax.message if syntax else "",
-            "detail_url": reverse("codegen:detail", args=[question.pk]),
-            "download_url": reverse("codegen:download", args=[question.pk])
-            if question.code
-            else "",
-            **_quota_json(request),
-        }
+    return {
+        "id": question.pk,
+        "code": question.code,
+        "explanation": question.explanation,
+        "code_html": str(context["code_html"]),
+        "explanation_html": str(context["explanation_html"]),
+        "syntax_valid": syntax.valid if syntax else None,
+        "syntax_error_line": syntax.line if syntax else None,
+        "syntax_error_message": syntax.message if syntax else "",
+        "detail_url": reverse("codegen:detail", args=[question.pk]),
+        "download_url": reverse("codegen:download", args=[question.pk]) if question.code else "",
+        **_quota_json(request),
+    }
+
+
+# Same rules as `send` (login first, then the CSRF token); the answer comes as server-sent
+# events on the POST's own response, read by the page's script with fetch.
+@csrf_exempt
+@require_POST
+@never_cache
+def stream(request: HttpRequest) -> HttpResponseBase:
+    """`{"message": …}` -> text/event-stream: `question` (id), `token`s (text as the model
+    writes it), then `done` (what `send` answers) or `error` (its error body plus `status`).
+
+    Refusals before anything is sent (401, 400, 413, 429 quota, 404 when the backend does not
+    stream) are plain JSON with their status code, as from `send`.
+    """
+    if not is_logged_in(request):
+        return JsonResponse({"error": _("Connectez-vous pour poser une question.")}, status=401)
+    return _stream_logged_in(request)
+
+
+@csrf_protect
+def _stream_logged_in(request: AuthenticatedHttpRequest) -> HttpResponseBase:
+    if not backends.streaming_enabled():
+        return JsonResponse({"error": _("Les réponses ne sont pas diffusées ici.")}, status=404)
+    try:
+        message = _message_from(request)
+    except _BadMessage as error:
+        return JsonResponse({"error": str(error)}, status=error.status)
+    try:
+        question = question_create(user=request.user, message=message)
+    except BackendNotConfigured:
+        return JsonResponse({"error": _unavailable_message(), **_quota_json(request)}, status=503)
+    except QuotaExceeded:
+        return JsonResponse({"error": _quota_message(), **_quota_json(request)}, status=429)
+    response = StreamingHttpResponse(
+        _events(request, question), content_type="text/event-stream; charset=utf-8"
     )
+    # No proxy may hold the events back (nginx reads this header; Envoy streams anyway).
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _events(request: AuthenticatedHttpRequest, question: Question) -> Iterator[bytes]:
+    yield _event(
+        "question", {"id": question.pk, "detail_url": reverse("codegen:detail", args=[question.pk])}
+    )
+    try:
+        for piece in question_send_streamed(question=question):
+            yield _event("token", {"text": piece})
+    except TooManyInFlight:
+        yield _event("error", {**_failure_body(request, question, _busy_message()), "status": 429})
+        return
+    except UPSTREAM_ERRORS as error:
+        body = _failure_body(request, question, question.failure_message)
+        yield _event("error", {**body, "status": upstream_status(error)})
+        return
+    yield _event("done", _answer_json(request, question))
+
+
+def _event(name: str, data: dict[str, Any]) -> bytes:
+    # JSON on one line: a data field never holds a newline of its own.
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
 
 def _failure_json(
     request: AuthenticatedHttpRequest, question: Question, error: str, *, status: int
 ) -> JsonResponse:
-    return JsonResponse(
-        {
-            "error": error,
-            "error_code": question.error_code,
-            "id": question.pk,
-            "retry_url": reverse("codegen:retry", args=[question.pk])
-            if question.can_be_resent
-            else "",
-            "detail_url": reverse("codegen:detail", args=[question.pk]),
-            **_quota_json(request),
-        },
-        status=status,
-    )
+    return JsonResponse(_failure_body(request, question, error), status=status)
+
+
+def _failure_body(
+    request: AuthenticatedHttpRequest, question: Question, error: str
+) -> dict[str, Any]:
+    return {
+        "error": error,
+        "error_code": question.error_code,
+        "id": question.pk,
+        "retry_url": reverse("codegen:retry", args=[question.pk]) if question.can_be_resent else "",
+        "detail_url": reverse("codegen:detail", args=[question.pk]),
+        **_quota_json(request),
+    }
 
 
 @login_required

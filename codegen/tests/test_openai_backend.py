@@ -144,3 +144,110 @@ def test_the_page_without_a_model_name_explains_without_setting_names(
 
     assert "La génération de code n’est pas encore disponible sur ce site" in page
     assert "CODEGEN_OPENAI_MODEL" not in page
+
+
+# --- the streamed answer (server-sent events on the POST's response) ------------------
+
+STREAM = "/codegen/stream/"
+
+
+def events_of(response: Any) -> list[tuple[str, dict[str, Any]]]:
+    body = b"".join(response.streaming_content).decode()
+    events = []
+    for block in body.split("\n\n"):
+        if not block.strip():
+            continue
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+def stream(client: Client, message: str) -> Any:
+    return client.post(
+        STREAM, data=json.dumps({"message": message}), content_type="application/json"
+    )
+
+
+def test_the_answer_streams_token_by_token_then_comes_whole_and_rendered(
+    logged_in: Client, openai_backend: FakeOpenAI
+) -> None:
+    response = stream(logged_in, "Somme d'une liste")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/event-stream")
+    events = events_of(response)
+    names = [name for name, _data in events]
+    assert names[0] == "question" and names[-1] == "done"
+    assert names.count("token") > 20
+    question = Question.objects.get()
+    assert "".join(data["text"] for name, data in events if name == "token") == question.reply
+    done = events[-1][1]
+    assert done["id"] == question.pk == events[0][1]["id"]
+    assert "def resoudre" in done["code"] and done["syntax_valid"] is True
+    assert question.status == Question.Status.ANSWERED
+    assert openai_backend.chat_requests()[0].body["stream"] is True
+
+
+def test_a_failed_stream_ends_with_an_error_event_and_a_failed_question(
+    logged_in: Client, openai_backend: FakeOpenAI
+) -> None:
+    openai_backend.queue(Reply(status=500), Reply(status=500))
+
+    events = events_of(stream(logged_in, "x"))
+
+    name, data = events[-1]
+    assert name == "error"
+    assert data["status"] == 502
+    assert data["retry_url"]
+    assert Question.objects.get().status == Question.Status.FAILED
+
+
+def test_a_streamed_answer_cut_by_the_length_limit_is_a_failure(
+    logged_in: Client, openai_backend: FakeOpenAI
+) -> None:
+    openai_backend.queue(Reply(text="```python\nprint(", finish_reason="length"))
+
+    name, data = events_of(stream(logged_in, "x"))[-1]
+
+    assert name == "error"
+    assert "coupée" in data["error"]
+    assert Question.objects.get().status == Question.Status.FAILED
+
+
+def test_a_quota_refusal_comes_before_the_stream_as_json(
+    logged_in: Client, settings: Any, openai_backend: FakeOpenAI
+) -> None:
+    settings.CODEGEN_DAILY_QUOTA = 1
+    events_of(stream(logged_in, "x"))
+
+    response = stream(logged_in, "y")
+
+    assert response.status_code == 429
+    assert "error" in response.json()
+
+
+def test_the_stream_needs_a_login_and_a_streaming_backend(logged_in: Client, settings: Any) -> None:
+    settings.CODEGEN_BACKEND = "webhook"
+    assert stream(logged_in, "x").status_code == 404
+    logged_in.logout()
+    assert stream(logged_in, "x").status_code == 401
+
+
+def test_the_page_offers_the_stream_only_when_the_backend_streams(
+    logged_in: Client, settings: Any, openai_backend: FakeOpenAI
+) -> None:
+    assert 'data-stream-url="/codegen/stream/"' in logged_in.get("/codegen/").content.decode()
+    settings.CODEGEN_OPENAI_STREAM = False
+    assert "data-stream-url" not in logged_in.get("/codegen/").content.decode()
+
+
+def test_the_form_without_javascript_still_gets_the_whole_answer(
+    logged_in: Client, openai_backend: FakeOpenAI
+) -> None:
+    response = logged_in.post("/codegen/", {"message": "Somme d'une liste"})
+
+    question = Question.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/codegen/{question.pk}/"
+    assert question.status == Question.Status.ANSWERED
+    assert "stream" not in openai_backend.chat_requests()[0].body

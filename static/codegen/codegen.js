@@ -8,6 +8,12 @@
  * with a button to send the failed question again; the "questions left today" line follows
  * the count the server sends back. Without JavaScript the form posts to the
  * page itself and the server redirects to the answer. "Copy" buttons copy a code block.
+ *
+ * When the server streams (the form has data-stream-url: a self-hosted model), the question
+ * goes there instead and the answer's text appears as the model writes it: the response is
+ * server-sent events read from the fetch body (`token` pieces, then `done` with the same
+ * rendered answer as the JSON API, or `error` with its error body). A refusal before the
+ * stream starts (quota, bad message) comes back as the JSON API's.
  */
 (function () {
   "use strict";
@@ -111,6 +117,105 @@
     document.getElementById("question-result-title").focus();
   }
 
+  var live = document.getElementById("question-live");
+
+  function finish(outcome) {
+    setBusy(false);
+    live.hidden = true;
+    live.textContent = "";
+    showQuota(outcome.answer);
+    if (outcome.ok) {
+      showAnswer(outcome.answer);
+    } else {
+      showError(outcome.answer.error || "", outcome.answer);
+    }
+  }
+
+  // Calls onEvent(name, data) for each complete event in `buffer`; returns what is left.
+  function parseEvents(buffer, onEvent) {
+    var parts = buffer.split("\n\n");
+    var rest = parts.pop();
+    parts.forEach(function (block) {
+      var name = "message";
+      var data = "";
+      block.split("\n").forEach(function (line) {
+        if (line.indexOf("event:") === 0) {
+          name = line.slice(6).trim();
+        } else if (line.indexOf("data:") === 0) {
+          data += line.slice(5).trim();
+        }
+      });
+      if (data) {
+        onEvent(name, JSON.parse(data));
+      }
+    });
+    return rest;
+  }
+
+  function sendStreamed() {
+    var outcome = null;
+    function onEvent(name, data) {
+      if (name === "token") {
+        if (live.hidden) {
+          live.hidden = false;
+          status.textContent = status.dataset.streamingLabel;
+        }
+        live.textContent += data.text;
+        live.scrollTop = live.scrollHeight;
+      } else if (name === "done") {
+        outcome = { ok: true, answer: data };
+      } else if (name === "error") {
+        outcome = { ok: false, answer: data };
+      }
+    }
+    return fetch(form.dataset.streamUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "text/event-stream, application/json",
+        "X-CSRFToken": csrfToken(form),
+      },
+      body: JSON.stringify({ message: textarea.value }),
+    }).then(function (response) {
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("text/event-stream") !== 0) {
+        return response
+          .json()
+          .catch(function () {
+            return { error: "HTTP " + response.status };
+          })
+          .then(function (answer) {
+            finish({ ok: false, answer: answer });
+          });
+      }
+      var done = function () {
+        finish(outcome || { ok: false, answer: { error: status.dataset.failedLabel } });
+      };
+      if (!response.body || !window.TextDecoder) {
+        return response.text().then(function (text) {
+          parseEvents(text + "\n\n", onEvent);
+          done();
+        });
+      }
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) {
+            parseEvents(buffer + decoder.decode() + "\n\n", onEvent);
+            done();
+            return undefined;
+          }
+          buffer = parseEvents(buffer + decoder.decode(chunk.value, { stream: true }), onEvent);
+          return pump();
+        });
+      }
+      return pump();
+    });
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     if (submit.disabled) {
@@ -119,6 +224,12 @@
     errorBox.hidden = true;
     result.hidden = true;
     setBusy(true);
+    if (form.dataset.streamUrl) {
+      sendStreamed().catch(function (error) {
+        finish({ ok: false, answer: { error: String(error) } });
+      });
+      return;
+    }
     fetch(form.dataset.sendUrl, {
       method: "POST",
       credentials: "same-origin",
