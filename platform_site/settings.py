@@ -7,6 +7,7 @@ Every variable is listed in README.md.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -17,6 +18,13 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+
+# The development .env that scripts/run writes (git-ignored) fills the variables the
+# environment leaves unset, so manage.py works from any terminal. Production has none (the
+# image leaves .env out); DJANGO_ENV_FILE= (empty) ignores it, e.g. to test the settings.
+ENV_FILE = os.environ.get("DJANGO_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the site's image with rootful podman, as the image smoke test (tests/deploy/test_image.py)
-# and docs/deploy.md do it on machines without a Docker engine or a registry (../shared/DEPLOY.md):
+# and docs/deploy.md do it on machines without a Docker engine or a registry (why each step is
+# needed: docs/deploy.md, "Building without a registry"):
 #   1. installs podman, runc and debootstrap from Debian's packages when missing, and uses a
 #      containers.conf of its own through CONTAINERS_CONF (nothing under /etc changes);
 #   2. uses the Dockerfile's base image if podman has it or can pull it; otherwise builds a

@@ -57,6 +57,27 @@ ensure_venv() {
     export PATH="$VENV/bin:$PATH"
 }
 
+# The development .env (git-ignored) that lets manage.py run from any terminal: a secret key
+# generated here, DEBUG on, the SQLite file of this checkout. Written once, never overwritten
+# (an .env made for docker compose from .env.example is left as it is). Production never
+# reads one: the image leaves .env out and the pods get their variables from Kubernetes.
+ensure_dev_env() {
+    local file="$ROOT/.env" key
+    if [ -e "$file" ]; then
+        return
+    fi
+    key="$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    umask 077
+    cat > "$file" <<ENV
+# Written by scripts/run for development on this machine (git-ignored; never used in
+# production). Variables set in the environment win over these lines.
+DJANGO_SECRET_KEY=$key
+DJANGO_DEBUG=true
+DATABASE_URL=sqlite:///$ROOT/db.sqlite3
+ENV
+    say "wrote .env (development settings for manage.py in any terminal)"
+}
+
 postgres_answers() {  # $1: a postgres:// URL
     "$VENV/bin/python" - "$1" <<'PY' >/dev/null 2>&1
 import sys, psycopg

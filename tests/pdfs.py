@@ -1,4 +1,5 @@
-"""Small PDFs built in code for tests, so no binary fixture hides what a test relies on.
+"""Small PDFs built in code for tests, so no binary fixture hides what a test relies on
+(except the one real document, `HANDWRITTEN_FIXTURE`, in tests/fixtures/).
 
 `pdf_with_text` writes the PDF by hand (one Helvetica text block per page, WinAnsi encoding
 for French accents): pypdf reads its text layer back exactly, which is all the tests need,
@@ -15,20 +16,11 @@ from pathlib import Path
 
 from pypdf import PdfWriter
 
-_REPOSITORY = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
-
-def _shared_fixtures() -> Path:
-    # ../shared/fixtures beside the checkout; a clone made elsewhere (e.g. under /tmp) points
-    # SHARED_FIXTURES at it, or finds the workplace's copy.
-    if "SHARED_FIXTURES" in os.environ:
-        return Path(os.environ["SHARED_FIXTURES"])
-    beside = _REPOSITORY.parent / "shared" / "fixtures"
-    return beside if beside.is_dir() else Path("/work/shared/fixtures")
-
-
-# The real scanned exercise sheet (French, handwritten, no text layer).
-HANDWRITTEN_FIXTURE = _shared_fixtures() / "handwritten-maths-fr.pdf"
+# The real scanned exercise sheet (French, handwritten, no text layer), kept in the
+# repository so a clone anywhere passes its own tests.
+HANDWRITTEN_FIXTURE = FIXTURES / "handwritten-maths-fr.pdf"
 
 
 def blank_pdf(pages: int) -> bytes:

@@ -16,7 +16,13 @@ def django_setup_with(environment: dict[str, str]) -> subprocess.CompletedProces
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         cwd=ROOT,
-        env={**kept, "DJANGO_SETTINGS_MODULE": "platform_site.settings", **environment},
+        # A developer's .env (scripts/run) must not fill what each test leaves out.
+        env={
+            **kept,
+            "DJANGO_SETTINGS_MODULE": "platform_site.settings",
+            "DJANGO_ENV_FILE": "",
+            **environment,
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -63,6 +69,7 @@ def test_check_deploy_reports_no_issues_under_production_variables() -> None:
             "DJANGO_SECRET_KEY": "a-fake-but-long-and-random-looking-key-8c1f0e4b9d2a7c6e5f3b1a0d",
             "DJANGO_ALLOWED_HOSTS": "etudes.example.org",
             "DJANGO_CSRF_TRUSTED_ORIGINS": "https://etudes.example.org",
+            "DJANGO_ENV_FILE": "",
         },
         capture_output=True,
         text=True,
@@ -72,6 +79,67 @@ def test_check_deploy_reports_no_issues_under_production_variables() -> None:
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_a_development_env_file_fills_the_variables_the_environment_leaves_unset(
+    tmp_path: Path,
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "DJANGO_SECRET_KEY=from-the-file\nDJANGO_ALLOWED_HOSTS=example.org\n"
+        "DJANGO_LOG_FORMAT=yaml\n",
+        encoding="utf-8",
+    )
+
+    result = django_setup_with(
+        {"DJANGO_DEBUG": "false", "DJANGO_LOG_FORMAT": "text", "DJANGO_ENV_FILE": str(env_file)}
+    )
+
+    # The key and hosts came from the file; its misspelt log format lost to the environment.
+    assert result.returncode == 0, result.stderr
+
+
+def test_scripts_run_writes_a_private_development_env_once_and_manage_py_reads_it(
+    tmp_path: Path,
+) -> None:
+    def write_env() -> None:
+        subprocess.run(
+            [
+                "bash",
+                "-c",
+                'source scripts/lib.sh && ROOT="$1" && ensure_dev_env',
+                "-",
+                str(tmp_path),
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    write_env()
+    env_file = tmp_path / ".env"
+    first = env_file.read_text(encoding="utf-8")
+    write_env()
+
+    assert env_file.read_text(encoding="utf-8") == first
+    assert env_file.stat().st_mode & 0o077 == 0
+    assert "DJANGO_DEBUG=true" in first
+    assert f"DATABASE_URL=sqlite:///{tmp_path}/db.sqlite3" in first
+    key = re.search(r"^DJANGO_SECRET_KEY=(\S+)$", first, re.MULTILINE)
+    assert key and len(key[1]) >= 50
+    # A fresh terminal: no DJANGO_ variable at all, only the file.
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    check = subprocess.run(
+        [sys.executable, "manage.py", "import_students", "--help"],
+        cwd=ROOT,
+        env={**kept, "DJANGO_ENV_FILE": str(env_file)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
 
 
 def test_every_variable_the_settings_read_is_documented_in_the_readme() -> None:
