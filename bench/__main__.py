@@ -2,9 +2,9 @@
 
 Starts what the scenarios need on 127.0.0.1 (its own PostgreSQL database: BENCH_DATABASE_URL,
 else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/bench_db; gunicorn with the
-production settings; the task worker; the fake Gemini and webhook), runs the scenarios, prints
-one table and writes it to out/bench/results.md and out/bench/results.json.
-See docs/performance.md.
+production settings; the task worker; the fake Gemini, webhook and OpenAI-compatible
+server), runs the scenarios, prints one table and writes it to out/bench/results.md and
+out/bench/results.json. See docs/performance.md.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ SCENARIOS: dict[str, Scenario] = {
     "roster": bench_accounts.roster,
     "home_under_slow_questions": bench_codegen.home_under_slow_questions,
     "codegen_overhead": bench_codegen.codegen_overhead,
+    "codegen_streaming": bench_codegen.codegen_streaming,
     "ocr_ranges": bench_latexocr.ocr_ranges,
     "upload_memory": bench_latexocr.upload_memory,
     "tools_under_load": bench_load.tools_under_load,

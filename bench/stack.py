@@ -105,6 +105,18 @@ class Stack:
             self._fakes[key] = f"http://127.0.0.1:{port.split()[1]}"
         return self._fakes[key]
 
+    def fake_openai(self, *, seconds_per_token: float) -> str:
+        """The /v1 base URL of a fake OpenAI-compatible server streaming at this pace."""
+        key = ("openai", seconds_per_token)
+        if key not in self._fakes:
+            command = [PYTHON, "-m", "tests.fakes.openai_compatible", "--port", "0"]
+            command += ["--seconds-per-token", str(seconds_per_token)]
+            port = self.processes.start(
+                f"fake-openai-{seconds_per_token}", command, ready_line="READY"
+            )
+            self._fakes[key] = f"http://127.0.0.1:{port.split()[1]}/v1"
+        return self._fakes[key]
+
     def backends_env(self) -> dict[str, str]:
         """Codegen and LaTeX OCR pointed at fakes answering at once."""
         return {
