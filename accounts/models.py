@@ -37,3 +37,25 @@ class Student(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student_number} {self.last_name} {self.first_name}"
+
+
+class RegistrationAttempt(models.Model):
+    """One sign-up form sent, by client address: the hourly limit counts these.
+
+    Kept in the database rather than a per-process cache so the limit holds across every
+    replica; rows older than an hour are deleted as new ones come.
+    """
+
+    ip_address = models.GenericIPAddressField(_("adresse IP"))
+    created_at = models.DateTimeField(_("envoyée le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tentative d’inscription")
+        verbose_name_plural = _("tentatives d’inscription")
+        indexes = [
+            models.Index(fields=["ip_address", "created_at"], name="accounts_reg_ip_recent"),
+            models.Index(fields=["created_at"], name="accounts_reg_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ip_address} {self.created_at:%Y-%m-%d %H:%M}"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Student, User
+from accounts.models import RegistrationAttempt, Student, User
 from accounts.roster import COLUMN_LABELS, FILE_LINE, RosterError, RosterRow, roster_parse
 
 logger = logging.getLogger(__name__)
@@ -21,6 +24,27 @@ USER_FIELDS = ("last_name", "first_name", "email")
 
 class UsernameTaken(Exception):
     """Raised when the username was taken between the form's check and the insert."""
+
+
+class TooManyRegistrations(Exception):
+    """This address sent ACCOUNTS_REGISTRATIONS_PER_HOUR sign-up forms in the last hour."""
+
+
+def registration_attempt_record(*, ip_address: str) -> None:
+    """Count one sign-up form from `ip_address`, or raise TooManyRegistrations.
+
+    Every form counts, failed ones included: what the limit stops is probing which student
+    numbers exist (a taken username answers 409) at machine speed.
+    """
+    limit = settings.ACCOUNTS_REGISTRATIONS_PER_HOUR
+    if limit <= 0:
+        return
+    hour_ago = timezone.now() - timedelta(hours=1)
+    RegistrationAttempt.objects.filter(created_at__lt=hour_ago).delete()
+    recent = RegistrationAttempt.objects.filter(ip_address=ip_address, created_at__gte=hour_ago)
+    if recent.count() >= limit:
+        raise TooManyRegistrations
+    RegistrationAttempt.objects.create(ip_address=ip_address)
 
 
 def user_register(*, username: str, password: str) -> User:

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "platform_site.middleware.MetricsAccessMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "platform_site.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "platform_site.middleware.PrivateNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionLifetimeMiddleware",
     "accounts.middleware.ForcedPasswordChangeMiddleware",
@@ -151,6 +153,10 @@ ACCOUNTS_MAX_CONCURRENT_HASHES = env.int("ACCOUNTS_MAX_CONCURRENT_HASHES", defau
 if ACCOUNTS_MAX_CONCURRENT_HASHES < 1:
     raise ImproperlyConfigured("ACCOUNTS_MAX_CONCURRENT_HASHES must be 1 or more.")
 ACCOUNTS_REGISTRATION_OPEN = env.bool("ACCOUNTS_REGISTRATION_OPEN", default=True)
+# Sign-up attempts per client address and hour (then 429); 0 = no limit (load tests).
+ACCOUNTS_REGISTRATIONS_PER_HOUR = env.int("ACCOUNTS_REGISTRATIONS_PER_HOUR", default=20)
+# /metrics answers inside the cluster only, or to `Authorization: Bearer <token>` (a Secret).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Number of proxies in front of Django that append to X-Forwarded-For (the Istio
 # ingress gateway: 1). The client address is counted from the right, never the left.
 TRUSTED_PROXY_HOPS = env.int("DJANGO_TRUSTED_PROXY_HOPS", default=0)

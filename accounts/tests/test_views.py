@@ -480,3 +480,40 @@ def test_password_change_keeps_this_session_and_ends_the_others(client: Client) 
 
 def test_password_change_requires_login(client: Client) -> None:
     assert client.get("/accounts/password_change/").status_code == 302
+
+
+def test_registration_beyond_the_hourly_limit_per_address_is_a_429(
+    client: Client, settings: Any
+) -> None:
+    settings.ACCOUNTS_REGISTRATIONS_PER_HOUR = 3
+    UserFactory.create(username="alice")
+    form = {"username": "alice", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+
+    statuses = [client.post("/accounts/register/", form).status_code for _ in range(4)]
+    elsewhere = client.post("/accounts/register/", form, REMOTE_ADDR="192.0.2.7")
+
+    assert statuses == [409, 409, 409, 429]
+    assert elsewhere.status_code == 409
+
+
+def test_no_registration_limit_when_it_is_zero(client: Client, settings: Any) -> None:
+    settings.ACCOUNTS_REGISTRATIONS_PER_HOUR = 0
+    form = {"username": "", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+
+    assert {client.post("/accounts/register/", form).status_code for _ in range(25)} == {400}
+
+
+def test_wrong_current_passwords_lock_the_password_change_form_like_the_login(
+    client: Client,
+) -> None:
+    client.force_login(UserFactory.create(username="alice"))
+    guess = {"old_password": "pas-le-bon", "new_password1": NEW_PASSWORD}
+    guess["new_password2"] = NEW_PASSWORD
+
+    statuses = [client.post("/accounts/password_change/", guess).status_code for _ in range(5)]
+    right = client.post("/accounts/password_change/", {**guess, "old_password": PASSWORD})
+
+    assert statuses == [400, 400, 400, 400, 429]
+    assert right.status_code == 429
+    assert User.objects.get(username="alice").check_password(PASSWORD)
+    assert post_login(Client(), "alice", PASSWORD).status_code == 429

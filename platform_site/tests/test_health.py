@@ -27,7 +27,7 @@ def test_readyz_answers_200_when_the_database_answers(client: Client) -> None:
     assert response.status_code == 200
 
 
-def test_readyz_answers_503_naming_the_database_when_it_is_unreachable() -> None:
+def test_readyz_answers_503_without_naming_the_database_when_it_is_unreachable() -> None:
     # A fresh process, so its DATABASE_URL points at a port where nothing listens.
     script = (
         "import django; django.setup();"
@@ -54,4 +54,5 @@ def test_readyz_answers_503_naming_the_database_when_it_is_unreachable() -> None
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("READYZ ")]
     _, status, body = line.split(" ", 2)
     assert status == "503", result.stderr
-    assert json.loads(body)["reason"].startswith("database:")
+    assert json.loads(body) == {"status": "unavailable"}
+    assert "not ready: database:" in result.stdout + result.stderr
