@@ -90,7 +90,7 @@ HEADER_ALIASES: dict[str, frozenset[str]] = {
         }
     ),
 }
-ACCEPTED_DATE_FORMATS = "JJ/MM/AAAA, J/M/AAAA, JJ.MM.AAAA, JJ-MM-AAAA, AAAA-MM-JJ"
+ACCEPTED_DATE_FORMATS = gettext_lazy("JJ/MM/AAAA, J/M/AAAA, JJ.MM.AAAA, JJ-MM-AAAA, AAAA-MM-JJ")
 NAME_MAX_LENGTH = 150
 EMAIL_MAX_LENGTH = 254
 # The whole file is one form: the first line names the file itself, not a row.
@@ -183,6 +183,11 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def column_name(index: int, header: str) -> str:
+    """A column as a teacher finds it: its letter and its header, "D « Date de naissance »"."""
+    return _("%(letter)s « %(header)s »") % {"letter": column_letter(index), "header": header}
+
+
 def normalize_header(name: str) -> str:
     """ "N° Étudiant" → "numeroetudiant": no case, accents, spaces or punctuation."""
     text = re.sub(r"\b[nN]\s*[°º˚]", " numero ", name)
@@ -273,7 +278,7 @@ class _Columns:
                 self.positions[column] = index
 
     def name(self, index: int) -> str:
-        return f"{column_letter(index)} « {self.headers[index]} »"
+        return column_name(index, self.headers[index])
 
     def of(self, column: str) -> str:
         position = self.positions.get(column)
@@ -309,7 +314,9 @@ def _header_errors(columns: _Columns, line: int) -> list[RosterError]:
                 )
                 % {
                     "missing": ", ".join(str(COLUMN_LABELS[column]) for column in missing),
-                    "found": ", ".join(f"« {name} »" for name in columns.headers if name)
+                    "found": ", ".join(
+                        _("« %(char)s »") % {"char": name} for name in columns.headers if name
+                    )
                     or _("aucune"),
                 },
             )

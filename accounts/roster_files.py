@@ -56,7 +56,7 @@ ENCODINGS: dict[str, str] = {
     "cp1252": "Windows-1252",
     "latin-1": "ISO-8859-1 (Latin-1)",
 }
-DELIMITERS = {";": "« ; »", "\t": "tabulation", ",": "« , »"}
+DELIMITERS = (";", "\t", ",")
 
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -218,7 +218,9 @@ def _read_text(data: bytes, encoding: str | None) -> Table:
     description = _("%(kind)s, encodage %(encoding)s, séparateur %(delimiter)s") % {
         "kind": kind,
         "encoding": encoding_name,
-        "delimiter": _("tabulation") if delimiter == "\t" else DELIMITERS[delimiter],
+        "delimiter": _("tabulation")
+        if delimiter == "\t"
+        else _("« %(char)s »") % {"char": delimiter},
     }
     return Table(description=description, rows=_limited(rows()))
 

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from accounts.models import Student, User
@@ -380,3 +380,24 @@ def test_export_xlsx_action_downloads_the_list_with_the_logins(admin_client: Cli
         datetime.datetime(2005, 2, 1),
     ]
     assert student_import_preview(data=response.content).unchanged
+
+
+def test_an_english_reader_gets_the_import_page_and_its_errors_in_english(
+    admin_client: Client,
+) -> None:
+    admin_client.cookies["django_language"] = "en"
+    data = "NUMERO ETUDIANT;Nom;Prenom;Date de Naissance\r\n1;Lefèvre;Zoé;14/03/05\r\n"
+
+    # The middleware activates English in this thread: put French back for the next tests.
+    with translation.override(settings.LANGUAGE_CODE):
+        response = admin_client.post(
+            IMPORT_URL, {"roster": SimpleUploadedFile("l.csv", data.encode("cp1252"))}
+        )
+
+    html = response.content.decode()
+    assert "CSV, Windows-1252 encoding, separator “;”" in html
+    assert "<td>2</td><td>D “Date de Naissance”</td>" in html
+    assert (
+        "“14/03/05”: the year must have four digits. Accepted formats: DD/MM/YYYY, D/M/YYYY, "
+        "DD.MM.YYYY, DD-MM-YYYY, YYYY-MM-DD."
+    ) in html
