@@ -54,16 +54,18 @@ RUN groupadd --system --gid 10001 app \
 WORKDIR /app
 EXPOSE 8000
 
-# --- worker: db_worker, with TeX Live for the compile check ---------------------------------
+# --- worker: db_worker, with TeX Live for the compile check and Tesseract for scans ----------
 FROM runtime AS worker
-# The same TeX Live packages as requirements/debian-packages.txt (docs/latex-compile.md),
-# installed before the code is copied, so a code change does not reinstall them.
+# The same TeX Live and Tesseract packages as requirements/debian-packages.txt
+# (docs/latex-compile.md, docs/latexocr.md), installed before the code is copied, so a code
+# change does not reinstall them.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         texlive-latex-base texlive-latex-recommended texlive-latex-extra \
         texlive-lang-french texlive-fonts-recommended texlive-science latexmk \
         cm-super-minimal lmodern \
+        tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app

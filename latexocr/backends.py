@@ -1,5 +1,5 @@
 """The ways a PDF becomes LaTeX: Gemini (page ranges in parallel), a self-hosted vision model
-(the same ranges, as page images) or the PDF's text layer.
+(the same ranges, as page images) or the local engine (text layers, Tesseract for scans).
 
 No database here: the service hands in the PDF and a progress callback, and gets back a
 `ConversionResult` or a `ConversionFailed` carrying the failure to record (its sentence is
@@ -14,16 +14,17 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from latexocr.latex import latex_from_text_pages, latex_merge
+from latexocr import local_engine
+from latexocr.latex import latex_merge
 from latexocr.page_images import ImageFormat, PageRenderFailed, PdfPageImages
-from latexocr.pdf import pdf_pages, pdf_text_pages
+from latexocr.pdf import pdf_pages
 from platform_site import gemini, openai_client
 from platform_site.failures import Failure, FailureKind, failure_kind
 
@@ -42,10 +43,20 @@ OPENAI_MAX_PIXELS = 4_000_000
 NO_TEXT_FOUND = failure_kind(
     "latexocr.no_text_found",
     _(
-        "Le moteur de conversion de ce site n’a trouvé aucun texte à lire dans ce PDF "
-        "(document scanné ou manuscrit, par exemple)."
+        "Aucun texte n’a été trouvé dans ce PDF, ni dans son texte ni dans ses images : ses "
+        "pages semblent vides. Vérifiez que c’est le bon fichier."
     ),
     retry=False,
+    charged=False,
+)
+SCANS_UNREADABLE_HERE = failure_kind(
+    "latexocr.scans_unreadable_here",
+    _(
+        "Ce PDF est un document scanné, et ce site ne peut pas lire les documents scannés "
+        "pour le moment. Réessayez plus tard, ou déposez un PDF qui contient du texte (créé "
+        "avec un traitement de texte ou LaTeX)."
+    ),
+    retry=True,
     charged=False,
 )
 # The caller's context before a wrapper failure's own sentence.
@@ -121,9 +132,8 @@ def readable_documents(backend: str | None = None) -> str:
         )
     return str(
         _(
-            "Ce site lit seulement les PDF qui contiennent déjà du texte (créés avec un "
-            "traitement de texte ou LaTeX) ; un document scanné ou manuscrit ne peut pas "
-            "être converti ici."
+            "Ce site lit les PDF qui contiennent du texte et les documents imprimés scannés ; "
+            "l’écriture manuscrite et les formules ne sont pas lues de façon fiable ici."
         )
     )
 
@@ -135,6 +145,10 @@ class ConversionResult:
     input_tokens: int | None
     output_tokens: int | None
     gemini_calls: int
+    # Local engine: 1-based page number (as a string, for JSON) → why its text is unsure.
+    page_issues: dict[str, str] = field(default_factory=dict)
+    # False when nothing usable came out (the daily quota does not count it).
+    charged: bool = True
 
 
 ProgressCallback = Callable[[int], None]
@@ -186,16 +200,24 @@ def openai_chat(
     )
 
 
-def convert_locally(*, pdf: bytes) -> ConversionResult:
-    pages = pdf_text_pages(pdf)
-    if not any(text.strip() for text in pages):
-        raise ConversionFailed(NO_TEXT_FOUND.failure(detail="The PDF has no text layer."))
+def convert_locally(*, pdf: bytes, on_progress: ProgressCallback) -> ConversionResult:
+    """Text layers, and Tesseract for scanned pages (latexocr/local_engine.py)."""
+    try:
+        reading = local_engine.read_locally(pdf=pdf, on_progress=on_progress)
+    except local_engine.NothingToRead as error:
+        raise ConversionFailed(NO_TEXT_FOUND.failure(detail="No text in any page.")) from error
+    except local_engine.OcrUnavailable as error:
+        raise ConversionFailed(
+            SCANS_UNREADABLE_HERE.failure(detail="Every page is a scan; tesseract is missing.")
+        ) from error
     return ConversionResult(
-        latex=latex_from_text_pages(pages),
+        latex=reading.latex,
         model="",
         input_tokens=None,
         output_tokens=None,
         gemini_calls=0,
+        page_issues={str(number): str(issue) for number, issue in reading.page_issues.items()},
+        charged=reading.anything_usable,
     )
 
 

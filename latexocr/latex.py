@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from latexocr.text_layer import TextBlock
+from latexocr.unicode_latex import LATEX_SPECIALS, unicode_to_latex
+
 DEFAULT_DOCUMENTCLASS = r"\documentclass[11pt,a4paper]{article}"
 # Used when no answer brought a preamble of its own (the model answered with a bare body).
 BASELINE_PACKAGES: list[tuple[str, str]] = [
@@ -172,112 +175,142 @@ def latex_merge(answers: list[str]) -> str:
     return "\n".join(parts) + "\n"
 
 
-LATEX_SPECIALS = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-}
-# Characters a text layer often holds that pdfLaTeX's utf8 input cannot typeset as text.
-UNICODE_REPLACEMENTS = {
-    "ﬀ": "ff",
-    "ﬁ": "fi",
-    "ﬂ": "fl",
-    "ﬃ": "ffi",
-    "ﬄ": "ffl",
-    "\u2212": "-",
-    "\u2022": r"\textbullet{}",
-    "\N{LESS-THAN OR EQUAL TO}": r"\ensuremath{\leq}",
-    "\N{GREATER-THAN OR EQUAL TO}": r"\ensuremath{\geq}",
-    "\N{NOT EQUAL TO}": r"\ensuremath{\neq}",
-    "\N{ALMOST EQUAL TO}": r"\ensuremath{\approx}",
-    "\N{ELEMENT OF}": r"\ensuremath{\in}",
-    "\N{NOT AN ELEMENT OF}": r"\ensuremath{\notin}",
-    "\N{SUBSET OF}": r"\ensuremath{\subset}",
-    "\N{UNION}": r"\ensuremath{\cup}",
-    "\N{INTERSECTION}": r"\ensuremath{\cap}",
-    "\N{FOR ALL}": r"\ensuremath{\forall}",
-    "\N{THERE EXISTS}": r"\ensuremath{\exists}",
-    "\N{INFINITY}": r"\ensuremath{\infty}",
-    "\N{N-ARY SUMMATION}": r"\ensuremath{\sum}",
-    "\N{N-ARY PRODUCT}": r"\ensuremath{\prod}",
-    "\N{INTEGRAL}": r"\ensuremath{\int}",
-    "\N{SQUARE ROOT}": r"\ensuremath{\surd}",
-    "\N{RIGHTWARDS ARROW}": r"\ensuremath{\rightarrow}",
-    "\N{RIGHTWARDS DOUBLE ARROW}": r"\ensuremath{\Rightarrow}",
-    "\N{LEFT RIGHT DOUBLE ARROW}": r"\ensuremath{\Leftrightarrow}",
-    "\N{PARTIAL DIFFERENTIAL}": r"\ensuremath{\partial}",
-    "\N{GREEK SMALL LETTER ALPHA}": r"\ensuremath{\alpha}",
-    "\N{GREEK SMALL LETTER BETA}": r"\ensuremath{\beta}",
-    "\N{GREEK SMALL LETTER GAMMA}": r"\ensuremath{\gamma}",
-    "\N{GREEK SMALL LETTER DELTA}": r"\ensuremath{\delta}",
-    "\N{GREEK SMALL LETTER EPSILON}": r"\ensuremath{\varepsilon}",
-    "\N{GREEK SMALL LETTER THETA}": r"\ensuremath{\theta}",
-    "\N{GREEK SMALL LETTER LAMDA}": r"\ensuremath{\lambda}",
-    "\N{GREEK SMALL LETTER MU}": r"\ensuremath{\mu}",
-    "\N{GREEK SMALL LETTER PI}": r"\ensuremath{\pi}",
-    "\N{GREEK SMALL LETTER SIGMA}": r"\ensuremath{\sigma}",
-    "\N{GREEK SMALL LETTER PHI}": r"\ensuremath{\varphi}",
-    "\N{GREEK SMALL LETTER OMEGA}": r"\ensuremath{\omega}",
-    "\N{GREEK CAPITAL LETTER DELTA}": r"\ensuremath{\Delta}",
-    "\N{GREEK CAPITAL LETTER SIGMA}": r"\ensuremath{\Sigma}",
-    "\N{GREEK CAPITAL LETTER OMEGA}": r"\ensuremath{\Omega}",
-}
-# Beyond Latin-1, the characters T1 + utf8 typeset without extra packages.
-TYPESET_AS_IS = set(
-    "œŒ\N{RIGHT SINGLE QUOTATION MARK}\N{LEFT SINGLE QUOTATION MARK}“”„\N{EN DASH}—…€«»"
-)
-
-
 def latex_escape(text: str) -> str:
-    """Plain text as LaTeX source that prints the same characters."""
+    """Plain text as LaTeX source that prints the same characters (pdfLaTeX, T1, utf8)."""
     out = []
     for char in text:
         if char in LATEX_SPECIALS:
             out.append(LATEX_SPECIALS[char])
-        elif char in UNICODE_REPLACEMENTS:
-            out.append(UNICODE_REPLACEMENTS[char])
-        elif (
-            char in "\n\t"
-            or " " <= char <= "~"
-            or "\xa0" <= char <= "\xff"
-            or char in TYPESET_AS_IS
-        ):
+        elif char in "\n\t" or " " <= char <= "~":
             out.append(char)
-        elif ord(char) < 32 or 0x7F <= ord(char) < 0xA0:
-            continue
         else:
-            out.append("?")
+            out.append(unicode_to_latex(char))
     return "".join(out)
 
 
-LOCAL_PREAMBLE = "\n".join(
+LOCAL_PACKAGES = [
+    r"\usepackage[utf8]{inputenc}",
+    r"\usepackage[T1]{fontenc}",
+    r"\usepackage{lmodern}",
+    r"\usepackage{textcomp}",
+    "{babel}",
+    r"\usepackage{amsmath}",
+    r"\usepackage{amssymb}",
+]
+# Frequent short words, to tell the document's language (babel) from its text.
+FRENCH_WORDS = frozenset(
     [
-        DEFAULT_DOCUMENTCLASS,
-        r"\usepackage[utf8]{inputenc}",
-        r"\usepackage[T1]{fontenc}",
-        r"\usepackage{lmodern}",
-        r"\usepackage[french]{babel}",
-        r"\usepackage{amssymb}",
+        "le",
+        "la",
+        "les",
+        "des",
+        "une",
+        "est",
+        "et",
+        "du",
+        "que",
+        "pour",
+        "dans",
+        "en",
+        "pas",
+        "sur",
+        "avec",
+        "ce",
+        "qui",
+        "au",
+        "sont",
+        "par",
+        "il",
+        "elle",
+        "nous",
+        "vous",
+        "on",
+        "cette",
+        "ces",
+        "mais",
+        "ou",
+        "donc",
+        "soit",
+        "alors",
+        "si",
     ]
 )
+ENGLISH_WORDS = frozenset(
+    [
+        "the",
+        "and",
+        "of",
+        "is",
+        "to",
+        "in",
+        "that",
+        "for",
+        "with",
+        "are",
+        "this",
+        "as",
+        "be",
+        "by",
+        "it",
+        "on",
+        "an",
+        "was",
+        "which",
+        "from",
+        "or",
+        "not",
+        "we",
+        "you",
+        "let",
+        "then",
+        "if",
+    ]
+)
+HEADING_COMMANDS = {"section": r"\section*", "subsection": r"\subsection*"}
 
 
-def latex_from_text_pages(pages: list[str]) -> str:
-    """A compilable document from each page's text: paragraphs kept, one page per page."""
+def document_languages(text: str) -> list[str]:
+    """babel's languages for `text`, the main one last: French, English or both.
+
+    Each language's count of frequent short words decides; the other is loaded too when it
+    is clearly present (a French sheet quoting English, a bilingual document). Without any
+    clue (formulas only), French: the site's students write in French.
+    """
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    french = sum(word in FRENCH_WORDS for word in words)
+    english = sum(word in ENGLISH_WORDS for word in words)
+    if english > french:
+        return ["french", "english"] if french >= max(5, english // 4) else ["english"]
+    return ["english", "french"] if english >= max(5, french // 4) else ["french"]
+
+
+@dataclass(frozen=True)
+class LocalPage:
+    """One page of the local engine's document: headings and paragraphs, and a note."""
+
+    blocks: list[TextBlock]
+    # Why this page may be incomplete, written as a LaTeX comment above it.
+    note: str = ""
+
+
+def _block_latex(block: TextBlock) -> str:
+    text = latex_escape(block.text)
+    if block.kind in HEADING_COMMANDS:
+        return f"{HEADING_COMMANDS[block.kind]}{{{text}}}"
+    return text
+
+
+def latex_from_local_pages(pages: list[LocalPage]) -> str:
+    """A document that compiles with pdfLaTeX: one LaTeX page per PDF page, in order."""
+    languages = document_languages(" ".join(block.text for page in pages for block in page.blocks))
+    babel = f"\\usepackage[{','.join(languages)}]{{babel}}"
+    preamble = "\n".join(
+        [DEFAULT_DOCUMENTCLASS, *(babel if line == "{babel}" else line for line in LOCAL_PACKAGES)]
+    )
     rendered = []
-    for number, text in enumerate(pages, start=1):
-        paragraphs = [
-            latex_escape("\n".join(line.strip() for line in block.strip().splitlines()))
-            for block in re.split(r"\n\s*\n", text)
-            if block.strip()
-        ]
-        rendered.append(f"% Page {number}\n" + ("\n\n".join(paragraphs) or r"\mbox{}"))
+    for number, page in enumerate(pages, start=1):
+        comments = f"% Page {number}\n" + (f"% {page.note}\n" if page.note else "")
+        body = "\n\n".join(_block_latex(block) for block in page.blocks) or r"\mbox{}"
+        rendered.append(comments + body)
     body = "\n\n\\newpage\n\n".join(rendered)
-    return f"{LOCAL_PREAMBLE}\n\n\\begin{{document}}\n\n{body}\n\n\\end{{document}}\n"
+    return f"{preamble}\n\n\\begin{{document}}\n\n{body}\n\n\\end{{document}}\n"

@@ -17,12 +17,46 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from platform_site.failures import RecordedFailure
 
 
 class InvalidTransition(Exception):
     """A status change the workflow does not allow (e.g. retrying a conversion that succeeded)."""
+
+
+# Keys: latexocr.local_engine.PageIssue values.
+PAGE_ISSUE_MESSAGES = {
+    "low_confidence": ngettext_lazy(
+        "Page %(pages)s : le texte semble manuscrit ou photographié, et ce qui a été lu est "
+        "sans doute inexact. Le moteur de conversion utilisé ici ne lit que le texte "
+        "imprimé : l’écriture manuscrite et les formules demandent le moteur Gemini, qui "
+        "n’est pas disponible sur ce site pour le moment.",
+        "Pages %(pages)s : le texte semble manuscrit ou photographié, et ce qui a été lu est "
+        "sans doute inexact. Le moteur de conversion utilisé ici ne lit que le texte "
+        "imprimé : l’écriture manuscrite et les formules demandent le moteur Gemini, qui "
+        "n’est pas disponible sur ce site pour le moment.",
+        "count",
+    ),
+    "timeout": ngettext_lazy(
+        "Page %(pages)s : non lue, sa lecture a pris trop de temps.",
+        "Pages %(pages)s : non lues, leur lecture a pris trop de temps.",
+        "count",
+    ),
+    "ocr_unavailable": ngettext_lazy(
+        "Page %(pages)s : c’est une page scannée, et ce site ne peut pas lire les pages "
+        "scannées pour le moment ; elle est vide dans le document.",
+        "Pages %(pages)s : ce sont des pages scannées, et ce site ne peut pas lire les pages "
+        "scannées pour le moment ; elles sont vides dans le document.",
+        "count",
+    ),
+    "unreadable": ngettext_lazy(
+        "Page %(pages)s : elle n’a pas pu être lue ; elle est vide dans le document.",
+        "Pages %(pages)s : elles n’ont pas pu être lues ; elles sont vides dans le document.",
+        "count",
+    ),
+}
 
 
 class Conversion(RecordedFailure):
@@ -79,6 +113,8 @@ class Conversion(RecordedFailure):
     pages_done = models.PositiveIntegerField(_("pages converties"), default=0)
     attempts = models.PositiveIntegerField(_("exécutions"), default=0)
     latex = models.TextField(_("LaTeX"), blank=True)
+    # Local engine: page number → why its text is unsure or missing (local_engine.PageIssue).
+    page_issues = models.JSONField(_("pages à vérifier"), default=dict, blank=True)
     gemini_calls = models.PositiveIntegerField(_("appels Gemini"), default=0)
     input_tokens = models.PositiveIntegerField(_("jetons en entrée"), null=True, blank=True)
     output_tokens = models.PositiveIntegerField(_("jetons en sortie"), null=True, blank=True)
@@ -137,6 +173,18 @@ class Conversion(RecordedFailure):
     def check_transition(self, new_status: str) -> None:
         if new_status not in self.TRANSITIONS[self.status]:
             raise InvalidTransition(f"{self.status} -> {new_status} is not allowed.")
+
+    @property
+    def page_issue_messages(self) -> list[str]:
+        """What the student should know about pages the local engine could not read well."""
+        pages_by_issue: dict[str, list[str]] = {}
+        for number, issue in sorted(self.page_issues.items(), key=lambda item: int(item[0])):
+            pages_by_issue.setdefault(issue, []).append(number)
+        messages = []
+        for issue, pages in pages_by_issue.items():
+            template = PAGE_ISSUE_MESSAGES.get(issue, PAGE_ISSUE_MESSAGES["unreadable"])
+            messages.append(template % {"pages": ", ".join(pages), "count": len(pages)})
+        return messages
 
     @property
     def progress_percent(self) -> int:

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Literal, Self
 
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 DEFAULT_DPI = 300
@@ -110,6 +111,23 @@ class PdfPageImages:
             except pdfium.PdfiumError as error:
                 raise PageRenderFailed(str(error)) from error
         return image if image.mode in ("L", "RGB") else image.convert("L" if grey else "RGB")
+
+    def image_coverage(self, page_index: int) -> float:
+        """The share of the page (0 to 1) under images: near 1 for a scanned page."""
+        with PDFIUM_LOCK:
+            try:
+                page = self._document[page_index]
+                try:
+                    width, height = page.get_size()
+                    covered = 0.0
+                    for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
+                        left, bottom, right, top = image.get_bounds()
+                        covered += max(0.0, right - left) * max(0.0, top - bottom)
+                finally:
+                    page.close()
+            except pdfium.PdfiumError as error:
+                raise PageRenderFailed(str(error)) from error
+        return min(1.0, covered / max(width * height, 1.0))
 
     def render_bytes(
         self,

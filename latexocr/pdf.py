@@ -46,7 +46,7 @@ class PdfInvalid(Exception):
 
 
 @contextmanager
-def _bounded_decompression() -> Iterator[None]:
+def bounded_decompression() -> Iterator[None]:
     with apply_configuration(_BOUNDED_DECOMPRESSION):
         yield
 
@@ -85,7 +85,7 @@ def pdf_page_count(data: bytes | IO[bytes], *, max_pages: int) -> int:
         raise PdfInvalid(_("Ce fichier n'est pas un PDF."))
     stream.seek(0)
     try:
-        with _bounded_decompression():
+        with bounded_decompression():
             reader = PdfReader(stream)
             if reader.is_encrypted:
                 raise PdfInvalid(
@@ -134,6 +134,6 @@ def pdf_pages(data: bytes, *, start: int, stop: int) -> bytes:
 
 def pdf_text_pages(data: bytes) -> list[str]:
     """The text layer of each page ('' for a page without one)."""
-    with _bounded_decompression():
+    with bounded_decompression():
         reader = PdfReader(io.BytesIO(data))
         return [page.extract_text() or "" for page in reader.pages]

@@ -165,6 +165,7 @@ def conversion_run(*, conversion_id: str) -> None:
         error_code="",
         error_params={},
         error_detail="",
+        page_issues={},
         attempts=F("attempts") + 1,
     )
     if not claimed:
@@ -221,7 +222,7 @@ def _conversion_convert(conversion: Conversion, record_progress: Callable[[int],
         # One copy of the PDF in the worker, assembled from its chunks.
         pdf = pdf_read(conversion_id=conversion.pk)
         if conversion.backend == Conversion.Backend.LOCAL:
-            result = backends.convert_locally(pdf=pdf)
+            result = backends.convert_locally(pdf=pdf, on_progress=record_progress)
         elif conversion.backend == Conversion.Backend.OPENAI:
             result = backends.convert_with_openai(
                 pdf=pdf,
@@ -290,6 +291,9 @@ def conversion_complete(*, conversion: Conversion, result: ConversionResult) -> 
     conversion.check_transition(Conversion.Status.DONE)
     conversion.status = Conversion.Status.DONE
     conversion.latex = result.latex
+    conversion.page_issues = result.page_issues
+    # Nothing usable read (handwriting through the local engine): not counted in the quota.
+    conversion.charged = result.charged
     conversion.model = result.model or conversion.model
     conversion.input_tokens = _sum_tokens(
         result.input_tokens, check.input_tokens if check else None
@@ -305,6 +309,8 @@ def conversion_complete(*, conversion: Conversion, result: ConversionResult) -> 
         update_fields=[
             "status",
             "latex",
+            "page_issues",
+            "charged",
             "model",
             "input_tokens",
             "output_tokens",

@@ -348,6 +348,9 @@ LATEXOCR_MAX_RUNS = env.int("LATEXOCR_MAX_RUNS", default=3)
 LATEXOCR_HEARTBEAT_S = env.float("LATEXOCR_HEARTBEAT_S", default=20.0)
 LATEXOCR_STUCK_AFTER_S = env.int("LATEXOCR_STUCK_AFTER_S", default=90)
 LATEXOCR_DAILY_QUOTA = env.int("LATEXOCR_DAILY_QUOTA", default=30)
+# The local engine's scanned pages: each read by Tesseract within this limit, this many at once.
+LATEXOCR_LOCAL_PAGE_TIMEOUT_S = env.float("LATEXOCR_LOCAL_PAGE_TIMEOUT_S", default=60.0)
+LATEXOCR_LOCAL_PARALLEL_PAGES = env.int("LATEXOCR_LOCAL_PARALLEL_PAGES", default=2)
 LATEXOCR_COMPILER = env.str("LATEXOCR_COMPILER", default="")
 LATEXOCR_COMPILE_TIMEOUT_S = env.int("LATEXOCR_COMPILE_TIMEOUT_S", default=60)
 # Cap on every file the TeX engine writes (log, PDF...) and on their total: a document

@@ -148,3 +148,34 @@ def encrypted_pdf() -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def image_only_pdf(pdf: bytes, *, dpi: int = 300) -> bytes:
+    """`pdf` as a scan would give it: each page rendered to a grey picture, no text layer."""
+    # Imported here: most tests need no renderer.
+    from latexocr.page_images import PdfPageImages
+
+    with PdfPageImages(pdf) as document:
+        images = list(document.pages(dpi=dpi, grey=True))
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    return buffer.getvalue()
+
+
+def pdf_with_lines(lines: list[tuple[str, float, float, float]]) -> bytes:
+    """A one-page PDF drawing each (text, font size, x, y) line where it says (Helvetica)."""
+    commands = [
+        b"BT /F1 %.1f Tf 1 0 0 1 %.1f %.1f Tm " % (size, x, y) + _pdf_string(text) + b" Tj ET"
+        for text, size, x, y in lines
+    ]
+    stream = b"\n".join(commands)
+    return _pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+            b"/Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
+            f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"\nendstream",
+        ]
+    )

@@ -16,6 +16,8 @@ def _latexocr_settings(settings: Any) -> None:
     settings.LATEXOCR_MAX_ATTEMPTS = 3
     settings.LATEXOCR_MAX_RUNS = 3
     settings.LATEXOCR_DAILY_QUOTA = 30
+    settings.LATEXOCR_LOCAL_PAGE_TIMEOUT_S = 60.0
+    settings.LATEXOCR_LOCAL_PARALLEL_PAGES = 2
     settings.LATEXOCR_CALL_TIMEOUT_S = 10.0
     # No compile check unless a test asks for one (those are marked `tex`).
     settings.LATEXOCR_COMPILER = ""

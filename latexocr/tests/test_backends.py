@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from latexocr import backends
+from latexocr import backends, tesseract
 from latexocr.backends import ConversionFailed
+from latexocr.tests.test_tesseract import needs_tesseract
 from tests.fakes.gemini import FakeGemini, Reply
 from tests.pdfs import HANDWRITTEN_FIXTURE, blank_pdf, pdf_with_text
 
@@ -197,20 +198,49 @@ def test_the_real_handwritten_fixture_goes_through_gemini(fake_gemini: FakeGemin
 
 def test_the_local_backend_builds_a_document_from_the_text_layer() -> None:
     pdf = pdf_with_text(["Exercice 1 : calculer 50% de x_1", "Exercice 2\n\nDeuxième partie"])
+    progress: list[int] = []
 
-    result = backends.convert_locally(pdf=pdf)
+    result = backends.convert_locally(pdf=pdf, on_progress=progress.append)
 
     assert result.gemini_calls == 0
+    assert result.charged and result.page_issues == {}
     assert "Exercice 1 : calculer 50\\% de x\\_1" in result.latex
     assert "\\newpage" in result.latex
     assert "Deuxième partie" in result.latex
+    assert progress == [2]
 
 
-def test_the_local_backend_says_it_found_nothing_to_read_in_a_scan() -> None:
+def test_the_local_backend_says_when_a_pdf_has_no_text_at_all() -> None:
     with pytest.raises(ConversionFailed) as raised:
-        backends.convert_locally(pdf=HANDWRITTEN_FIXTURE.read_bytes())
+        backends.convert_locally(pdf=blank_pdf(2), on_progress=lambda done: None)
 
-    assert re.search(r"aucun texte à lire", raised.value.failure.message)
+    assert raised.value.failure.code == "latexocr.no_text_found"
+    assert not raised.value.failure.charged
+    assert re.search(r"Aucun texte", raised.value.failure.message)
+
+
+def test_the_local_backend_explains_that_scans_cannot_be_read_without_tesseract(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tesseract, "tesseract_path", lambda: None)
+    with pytest.raises(ConversionFailed) as raised:
+        backends.convert_locally(
+            pdf=HANDWRITTEN_FIXTURE.read_bytes(), on_progress=lambda done: None
+        )
+
+    assert not raised.value.failure.charged
+    assert "document scanné" in raised.value.failure.message
+
+
+@needs_tesseract
+def test_the_local_backend_flags_handwriting_and_does_not_charge_for_it() -> None:
+    result = backends.convert_locally(
+        pdf=HANDWRITTEN_FIXTURE.read_bytes(), on_progress=lambda done: None
+    )
+
+    assert result.page_issues == {"1": "low_confidence"}
+    assert not result.charged
+    assert result.latex.rstrip().endswith("\\end{document}")
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from latexocr import tesseract
 from tests.fakes.gemini import FakeGemini
 from tests.pdfs import HANDWRITTEN_FIXTURE, pdf_with_text
 
@@ -38,8 +39,11 @@ def test_convert_pdf_with_gemini_prints_the_latex(fake_gemini: FakeGemini) -> No
     assert len(fake_gemini.generate_requests()) == 1
 
 
-def test_convert_pdf_explains_that_the_local_engine_found_nothing_to_read() -> None:
-    with pytest.raises(CommandError, match="aucun texte à lire"):
+def test_convert_pdf_explains_that_a_scan_cannot_be_read_without_tesseract(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tesseract, "tesseract_path", lambda: None)
+    with pytest.raises(CommandError, match="documents scannés"):
         call_command("convert_pdf", str(HANDWRITTEN_FIXTURE), "--backend", "local")
 
 

@@ -244,8 +244,10 @@ def test_a_late_result_after_a_requeue_is_dropped_without_error(
     )
     real_convert = backends.convert_locally
 
-    def convert_then_get_requeued(*, pdf: bytes) -> backends.ConversionResult:
-        result = real_convert(pdf=pdf)
+    def convert_then_get_requeued(
+        *, pdf: bytes, on_progress: backends.ProgressCallback
+    ) -> backends.ConversionResult:
+        result = real_convert(pdf=pdf, on_progress=on_progress)
         # Meanwhile the reaper judged this worker dead and queued the conversion again.
         Conversion.objects.filter(pk=conversion.pk).update(status=Conversion.Status.QUEUED)
         return result

@@ -10,9 +10,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import User
+from latexocr import tesseract
 from latexocr.models import Conversion
 from latexocr.selectors import conversion_quota_remaining
 from latexocr.tests.factories import ConversionFactory, with_versions
+from latexocr.tests.test_tesseract import needs_tesseract
 from latexocr.uploads import upload_slots
 from tests.fakes.gemini import FakeGemini
 from tests.pdfs import HANDWRITTEN_FIXTURE, blank_pdf, encrypted_pdf, pdf_with_text
@@ -92,19 +94,38 @@ def test_an_upload_through_gemini_stores_model_and_tokens(
     assert conversion.latex.startswith("\\documentclass")
 
 
-def test_the_handwritten_fixture_with_the_local_backend_fails_free_without_a_retry(
+@needs_tesseract
+def test_the_handwritten_fixture_with_the_local_backend_is_flagged_and_free(
     logged_in: Client, user: User, django_capture_on_commit_callbacks: Any
 ) -> None:
     post_upload(logged_in, HANDWRITTEN_FIXTURE.read_bytes(), django_capture_on_commit_callbacks)
 
     conversion = Conversion.objects.get()
-    assert conversion.status == Conversion.Status.FAILED
-    assert conversion.error_code == "latexocr.no_text_found"
+    assert conversion.status == Conversion.Status.DONE
+    assert conversion.page_issues == {"1": "low_confidence"}
     page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
-    assert "aucun texte à lire" in page
-    # The local engine found nothing: nothing was paid, and running it again would repeat it.
+    assert 'id="page-issues"' in page
+    assert "Page 1 : le texte semble manuscrit" in page
+    assert "l’écriture manuscrite et les formules demandent le moteur Gemini" in page
+    # Nothing usable was read: the conversion is not counted in the daily quota.
     assert conversion_quota_remaining(user=user) == 30
-    assert f'action="/ocr/{conversion.pk}/retry/"' not in page
+
+
+def test_a_scan_without_tesseract_fails_with_a_clear_message(
+    logged_in: Client,
+    user: User,
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tesseract, "tesseract_path", lambda: None)
+    post_upload(logged_in, HANDWRITTEN_FIXTURE.read_bytes(), django_capture_on_commit_callbacks)
+
+    conversion = Conversion.objects.get()
+    assert conversion.status == Conversion.Status.FAILED
+    assert conversion.error_code == "latexocr.scans_unreadable_here"
+    page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
+    assert "ce site ne peut pas lire les documents scannés pour le moment" in page
+    assert conversion_quota_remaining(user=user) == 30
 
 
 def test_an_upload_larger_than_the_limit_is_refused_with_413_and_not_stored(
@@ -678,7 +699,7 @@ def test_compile_errors_are_shown_as_text_not_html(logged_in: Client, user: User
 def test_a_failure_recorded_in_french_reads_in_english_after_switching(
     logged_in: Client, user: User, settings: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    post_upload(logged_in, HANDWRITTEN_FIXTURE.read_bytes(), django_capture_on_commit_callbacks)
+    post_upload(logged_in, blank_pdf(1), django_capture_on_commit_callbacks)
     conversion = Conversion.objects.get()
     french = logged_in.get(f"/ocr/{conversion.pk}/status/").json()
 
@@ -688,8 +709,8 @@ def test_a_failure_recorded_in_french_reads_in_english_after_switching(
         english = logged_in.get(f"/ocr/{conversion.pk}/status/").json()
         page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
 
-    assert "aucun texte à lire" in french["error"]
-    assert english["error"].startswith("This site’s conversion engine found no text to read")
+    assert "Aucun texte n’a été trouvé dans ce PDF" in french["error"]
+    assert english["error"].startswith("No text was found in this PDF")
     assert english["error_code"] == "latexocr.no_text_found"
-    assert "This site’s conversion engine found no text to read" in page
-    assert "aucun texte" not in page
+    assert "No text was found in this PDF" in page
+    assert "Aucun texte" not in page

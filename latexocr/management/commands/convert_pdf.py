@@ -38,22 +38,26 @@ class Command(BaseCommand):
             raise CommandError(str(invalid)) from invalid
 
         backend = options["backend"] or settings.LATEXOCR_BACKEND
+
+        def progress(done: int) -> None:
+            self.stderr.write(f"{done}/{page_count} pages")
+
         try:
             if backend == "local":
-                result = backends.convert_locally(pdf=pdf)
+                result = backends.convert_locally(pdf=pdf, on_progress=progress)
             elif backend == "openai":
                 result = backends.convert_with_openai(
                     pdf=pdf,
                     page_count=page_count,
                     model=settings.LATEXOCR_OPENAI_MODEL,
-                    on_progress=lambda done: self.stderr.write(f"{done}/{page_count} pages"),
+                    on_progress=progress,
                 )
             else:
                 result = backends.convert_with_gemini(
                     pdf=pdf,
                     page_count=page_count,
                     model=settings.LATEXOCR_GEMINI_MODEL,
-                    on_progress=lambda done: self.stderr.write(f"{done}/{page_count} pages"),
+                    on_progress=progress,
                 )
         except ConversionFailed as failed:
             failure = failed.failure
