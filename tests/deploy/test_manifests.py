@@ -22,7 +22,7 @@ from tests.deploy.tools import ROOT, node_tools, tools_venv, yaml_documents
 
 pytestmark = pytest.mark.manifests
 
-OVERLAYS = ["minikube", "production"]
+OVERLAYS = ["minikube", "production", "self-hosted"]
 # Native sidecars (the migration Job) and the preStop sleep action need 1.30.
 OLDEST_KUBERNETES = "1.30.0"
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job", "CronJob"}
@@ -360,6 +360,10 @@ def test_virtualservice_hosts_match_the_gateway_hosts(
     gateway_hosts = {host for server in gateway["spec"]["servers"] for host in server["hosts"]}
     config = of_kind(documents[overlay], "ConfigMap")[0]["data"]
     for service in of_kind(documents[overlay], "VirtualService"):
+        if "gateways" not in service["spec"]:
+            # Mesh-internal routing (the model server's, issue 23): never a public host.
+            assert not set(service["spec"]["hosts"]) & gateway_hosts, named(service)
+            continue
         assert service["spec"]["gateways"] == [gateway["metadata"]["name"]]
         assert set(service["spec"]["hosts"]) == gateway_hosts
     for host in gateway_hosts:
@@ -434,7 +438,12 @@ def matched_route(routes: list[Document], method: str, path: str) -> str:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("POST", "/codegen/send/"), ("POST", "/codegen/"), ("POST", "/codegen/42/retry/")],
+    [
+        ("POST", "/codegen/send/"),
+        ("POST", "/codegen/stream/"),
+        ("POST", "/codegen/"),
+        ("POST", "/codegen/42/retry/"),
+    ],
 )
 def test_every_request_that_waits_for_the_llm_gets_100s_and_no_retry(
     documents: dict[str, list[Document]], method: str, path: str
@@ -451,6 +460,7 @@ def test_every_request_that_waits_for_the_llm_gets_100s_and_no_retry(
     [
         ("GET", "/codegen/", "idempotent"),
         ("GET", "/codegen/42/", "idempotent"),
+        ("GET", "/codegen/stream/", "idempotent"),
         ("POST", "/codegen/42/retry/extra/", "other-writes"),
         ("POST", "/codegen/abc/retry/", "other-writes"),
         ("POST", "/accounts/login/", "other-writes"),
@@ -627,3 +637,58 @@ def test_env_example_holds_only_obvious_placeholders() -> None:
     assert "change-me" in values["POSTGRES_PASSWORD"]
     assert values["GEMINI_API_KEY"] == ""
     assert "not-a-real" in values["CODEGEN_WEBHOOK_URL"]
+
+
+# --- The self-hosted model server (issue 23) ------------------------------------------------
+
+
+def test_the_self_hosted_overlay_points_both_tools_at_the_in_cluster_model_server(
+    documents: dict[str, list[Document]],
+) -> None:
+    docs = documents["self-hosted"]
+    config = of_kind(docs, "ConfigMap")[0]["data"]
+    assert config["CODEGEN_BACKEND"] == "openai"
+    assert config["LATEXOCR_BACKEND"] == "openai"
+    assert config["OPENAI_BASE_URL"] == "http://model-server:8000/v1"
+    assert config["CODEGEN_OPENAI_MODEL"] and config["LATEXOCR_OPENAI_MODEL"]
+    service = next(s for s in of_kind(docs, "Service") if s["metadata"]["name"] == "model-server")
+    assert service["spec"]["ports"][0]["port"] == 8000
+    server = next(w for w in docs if named(w) == "Deployment/model-server")
+    assert server["spec"]["template"]["metadata"]["labels"] == service["spec"]["selector"]
+    [vllm] = pod_spec(server)["containers"]
+    assert f"--served-model-name={config['CODEGEN_OPENAI_MODEL']}" in vllm["args"]
+    assert vllm["resources"]["limits"]["nvidia.com/gpu"] == 1
+    assert "OPENAI_BASE_URL" not in of_kind(documents["production"], "ConfigMap")[0]["data"]
+
+
+def test_only_web_and_worker_reach_the_model_server(documents: dict[str, list[Document]]) -> None:
+    docs = documents["self-hosted"]
+    policy = next(
+        p
+        for p in of_kind(docs, "NetworkPolicy")
+        if p["metadata"]["name"] == "model-server-from-app"
+    )
+    assert policy["spec"]["podSelector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "model-server"
+    }
+    [rule] = policy["spec"]["ingress"]
+    [source] = rule["from"]
+    assert source["podSelector"]["matchExpressions"][0]["values"] == ["web", "worker"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 8000}]
+    mesh = next(
+        p for p in of_kind(docs, "AuthorizationPolicy") if p["metadata"]["name"] == "model-server"
+    )
+    assert mesh["spec"]["action"] == "ALLOW"
+    [allowed] = mesh["spec"]["rules"]
+    principals = allowed["from"][0]["source"]["principals"]
+    assert {principal.rsplit("/", 1)[-1] for principal in principals} == {"web", "worker"}
+    assert allowed["to"] == [{"operation": {"ports": ["8000"]}}]
+
+
+def test_the_mesh_never_retries_a_model_call(documents: dict[str, list[Document]]) -> None:
+    route = next(
+        v
+        for v in of_kind(documents["self-hosted"], "VirtualService")
+        if v["metadata"]["name"] == "model-server"
+    )
+    assert [http["retries"]["attempts"] for http in route["spec"]["http"]] == [0]
