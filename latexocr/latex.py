@@ -1,9 +1,9 @@
 """LaTeX text handling: cleaning model answers, merging page ranges, building from plain text.
 
 Pure functions on strings, so every rule here is tested without a model or a database.
-Each one is linear in the length of its input (a model's answer is hostile input: the old
-fence pattern took 59 s on 200 KB): fences are found with str methods, the patterns use
-possessive quantifiers, and statements are joined once.
+Each one is linear in the length of its input (a model's answer is hostile input: a
+backtracking fence pattern takes 59 s on 200 KB): fences are found with str methods, the
+patterns use possessive quantifiers, and statements are joined once.
 """
 
 from __future__ import annotations
