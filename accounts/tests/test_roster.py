@@ -396,6 +396,8 @@ def test_a_value_outside_the_named_columns_is_flagged_as_a_shifted_row() -> None
 
 
 def _parse_bounded(data: bytes, *, max_seconds: float = 5, max_mib: float = 60) -> RosterParse:
+    """Parse under tracemalloc (which slows Python down a few times): the time bounds are
+    generous so that a loaded machine passes, the memory ones are what the test is about."""
     tracemalloc.start()
     started = time.perf_counter()
     try:
@@ -412,7 +414,7 @@ def test_an_xlsx_zip_bomb_is_refused_before_it_is_inflated() -> None:
     bomb = raw_xlsx(sheet_xml([FRENCH_HEADER]), padding_member_bytes=200 * 1024 * 1024)
     assert len(bomb) < 1024 * 1024
 
-    result = _parse_bounded(bomb, max_seconds=1, max_mib=10)
+    result = _parse_bounded(bomb, max_seconds=5, max_mib=10)
 
     assert messages(result) == [
         "Ce classeur se décompresse en plus de 64 Mo : il est refusé. Exportez seulement la "
@@ -432,7 +434,7 @@ def test_an_xml_entity_bomb_is_refused(kind: str) -> None:
             content=ods_content([["&lol9;"]], doctype=ENTITY_BOMB).replace("&amp;", "&")
         )
 
-    result = _parse_bounded(data, max_seconds=2, max_mib=20)
+    result = _parse_bounded(data, max_seconds=5, max_mib=20)
 
     assert messages(result) == [
         "Ce classeur est illisible ou abîmé. Ouvrez-le dans votre tableur, enregistrez-le à "
@@ -499,7 +501,7 @@ def test_a_hundred_thousand_rows_are_refused_without_reading_them_all(kind: str)
         data = ods_file(content=content)
     assert len(data) <= ROSTER_MAX_BYTES
 
-    result = _parse_bounded(data, max_seconds=15, max_mib=80)
+    result = _parse_bounded(data, max_seconds=30, max_mib=80)
 
     assert messages(result) == [
         f"Le fichier a plus de {ROSTER_MAX_ROWS:,} lignes d’étudiants : découpez-le en "
