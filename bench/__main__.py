@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import bench_accounts, bench_codegen, bench_latexocr, bench_load
+from bench import bench_accounts, bench_codegen, bench_latexocr, bench_load, bench_review
 from bench.report import ERROR, INFO, OUTPUT, Row, machine, table_text, write
 from bench.stack import DEFAULT_DATABASE_URL, Stack
 
@@ -68,6 +68,7 @@ SCENARIOS: dict[str, Scenario] = {
     "upload_memory": bench_latexocr.upload_memory,
     "tools_under_load": bench_load.tools_under_load,
     "latex_compile": latex_compile,
+    "review_recompile": bench_review.review_recompile,
 }
 
 

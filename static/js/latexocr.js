@@ -78,7 +78,9 @@
 
   var versionStatus = document.getElementById("version-status");
   if (versionStatus && versionStatus.dataset.statusUrl) {
-    var versionDelay = 500;
+    // A compile takes a second or two: look every 300 ms for 15 s, then less often.
+    var versionDelay = 300;
+    var versionPolls = 0;
     var pollVersion = function () {
       fetch(versionStatus.dataset.statusUrl, {
         headers: { Accept: "application/json" },
@@ -95,8 +97,8 @@
             window.location.reload();
             return;
           }
-          // A compile takes a second or two: look often at first, then less.
-          versionDelay = Math.min(versionDelay * 1.5, 3000);
+          versionPolls += 1;
+          versionDelay = versionPolls < 50 ? 300 : Math.min(versionDelay * 1.5, 3000);
           window.setTimeout(pollVersion, versionDelay);
         })
         .catch(function () {

@@ -46,6 +46,8 @@ function enhance(textarea) {
   const host = document.createElement("div");
   host.className = "latex-codemirror";
   const shadow = host.attachShadow({ mode: "open" });
+  // In the document before CodeMirror measures its lines (else the gutter gets no heights).
+  textarea.parentNode.insertBefore(host, textarea);
   const view = new EditorView({
     root: shadow,
     parent: shadow,
@@ -79,7 +81,6 @@ function enhance(textarea) {
       ],
     }),
   });
-  textarea.parentNode.insertBefore(host, textarea);
   textarea.hidden = true;
   textarea.dataset.enhanced = "codemirror";
 
