@@ -64,7 +64,7 @@ RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         texlive-latex-base texlive-latex-recommended texlive-latex-extra \
         texlive-lang-french texlive-fonts-recommended texlive-science latexmk \
-        cm-super-minimal lmodern \
+        cm-super lmodern \
         tesseract-ocr tesseract-ocr-fra tesseract-ocr-eng \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/venv /opt/venv
