@@ -45,13 +45,14 @@ from latexocr.version_services import (
     version_restore,
 )
 from latexocr.views import OVERLEAF_DOCS_URL, PDF_CSP, _filename
+from platform_site import gemini
 
 # Room for the multipart envelope and the CSRF token around the LaTeX itself.
 FORM_OVERHEAD_BYTES = 16 * 1024
 
 
 def _gemini_configured() -> bool:
-    return bool(settings.GEMINI_API_KEY)
+    return gemini.is_configured()
 
 
 def editor_context(
