@@ -7,7 +7,9 @@
 # key already in the Secret is kept), DJANGO_SECRET_KEY (kept likewise; generated the first
 # time), POSTGRES_PASSWORD (generated when
 # unset; keep the database password once PostgreSQL holds data: it is only read when the
-# volume is first initialised), CODEGEN_WEBHOOK_API_KEY.
+# volume is first initialised), CODEGEN_WEBHOOK_API_KEY, OPENAI_API_KEY (a self-hosted model
+# server's key, if it has one). On the self-hosted overlay, where no webhook is used, pass
+# CODEGEN_WEBHOOK_URL=unused.
 set -euo pipefail
 NAMESPACE="${1:-platform}"
 : "${CODEGEN_WEBHOOK_URL:?set CODEGEN_WEBHOOK_URL (the Make.com custom webhook URL)}"
@@ -48,5 +50,6 @@ kubectl -n "$NAMESPACE" create secret generic platform-secrets \
     --from-literal=GEMINI_API_KEY="$GEMINI_API_KEY" \
     --from-literal=CODEGEN_WEBHOOK_URL="$CODEGEN_WEBHOOK_URL" \
     --from-literal=CODEGEN_WEBHOOK_API_KEY="${CODEGEN_WEBHOOK_API_KEY:-}" \
+    --from-literal=OPENAI_API_KEY="${OPENAI_API_KEY:-}" \
     --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 echo "Secret platform-secrets ready in namespace $NAMESPACE (restart web and worker to pick up changes)."

@@ -317,6 +317,7 @@ def test_secrets_are_read_only_from_the_secret_never_from_the_configmap(
         "POSTGRES_PASSWORD",
         "GEMINI_API_KEY",
         "CODEGEN_WEBHOOK_URL",
+        "OPENAI_API_KEY",
     }
     for overlay in OVERLAYS:
         config = of_kind(documents[overlay], "ConfigMap")[0]["data"]
