@@ -50,6 +50,21 @@ class LatexCheck:
         return self.original.duration_s + (self.repaired.duration_s if self.repaired else 0.0)
 
 
+def repair_backend(*, conversion_backend: str) -> str:
+    """The model a repair of a conversion's document goes to: the self-hosted one for its own
+    documents and for every document on a site that runs on it (no Gemini there); else Gemini."""
+    if "openai" in (conversion_backend, settings.LATEXOCR_BACKEND):
+        return "openai"
+    return "gemini"
+
+
+def repair_configured(*, conversion_backend: str) -> bool:
+    """Whether that model can be asked (the result page offers the repair only then)."""
+    if repair_backend(conversion_backend=conversion_backend) == "openai":
+        return openai_client.configured(model=settings.LATEXOCR_OPENAI_MODEL)
+    return gemini.is_configured()
+
+
 def latex_check(*, latex: str, repair: bool, backend: str = "gemini") -> LatexCheck:
     """Compile `latex`; if it fails and `repair` is set, ask the model once for a fix (Gemini,
     or the self-hosted model when `backend` is "openai"), compile that."""

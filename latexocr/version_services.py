@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from latexocr.checking import LatexCheck, compile_with_limits, latex_check
+from latexocr.checking import LatexCheck, compile_with_limits, latex_check, repair_backend
 from latexocr.compiler import CompileResult
 from latexocr.models import Conversion, RepairRequest, Version
 from latexocr.selectors import conversion_quota_remaining
@@ -233,11 +233,10 @@ def repair_run(*, request_id: int) -> None:
     source = Version.objects.only("latex").get(conversion=conversion, number=request.source_number)
     error = ""
     try:
-        # The self-hosted model repairs its own documents, and every document on a site that
-        # runs on it (no Gemini there).
-        on_openai = Conversion.Backend.OPENAI in (conversion.backend, settings.LATEXOCR_BACKEND)
         check = latex_check(
-            latex=source.latex, repair=True, backend="openai" if on_openai else "gemini"
+            latex=source.latex,
+            repair=True,
+            backend=repair_backend(conversion_backend=conversion.backend),
         )
     except Exception:
         logger.exception("repair request %s crashed", request_id)

@@ -24,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from latexocr.checking import repair_configured
 from latexocr.models import Conversion, Version
 from latexocr.selectors import conversion_get_owned, conversion_quota_remaining
 from latexocr.version_selectors import (
@@ -45,14 +46,14 @@ from latexocr.version_services import (
     version_restore,
 )
 from latexocr.views import OVERLEAF_DOCS_URL, PDF_CSP, _filename
-from platform_site import gemini
 
 # Room for the multipart envelope and the CSRF token around the LaTeX itself.
 FORM_OVERHEAD_BYTES = 16 * 1024
 
 
-def _gemini_configured() -> bool:
-    return gemini.is_configured()
+def _repair_configured(conversion: Conversion) -> bool:
+    # Gemini, or the self-hosted model on a site (or for a conversion) that uses it.
+    return repair_configured(conversion_backend=conversion.backend)
 
 
 def editor_context(
@@ -64,7 +65,7 @@ def editor_context(
     current = version_current(conversion=conversion)
     latest_repair = repair_request_latest(conversion=conversion)
     repair_pending = latest_repair is not None and latest_repair.is_pending
-    gemini_configured = _gemini_configured()
+    gemini_configured = _repair_configured(conversion)
     return {
         "current": current,
         "versions": version_list(conversion=conversion),
@@ -205,7 +206,7 @@ def restore(
 def repair(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
     """One Gemini repair round of the current version and its errors, in the background."""
     conversion = _done_conversion(request, conversion_id)
-    if not _gemini_configured():
+    if not _repair_configured(conversion):
         return _render_detail(
             request,
             conversion,

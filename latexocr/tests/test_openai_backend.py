@@ -221,3 +221,28 @@ def test_a_model_server_failure_during_the_repair_is_said_in_its_own_words(
 
     assert check.repaired is None
     assert check.repair_error == "le serveur de modèles est indisponible pour le moment"
+
+
+@pytest.mark.django_db
+def test_on_a_self_hosted_site_the_repair_on_demand_needs_no_gemini_key(
+    settings: Any, fake_openai: FakeOpenAI, client: Any, user: Any
+) -> None:
+    from latexocr.checking import repair_backend, repair_configured
+    from latexocr.tests.test_version_views import reviewed
+
+    settings.GEMINI_API_KEY = ""
+    settings.LATEXOCR_BACKEND = "openai"
+    client.force_login(user)
+    conversion = reviewed(user, compile_status="fails", compiled_pdf=None)
+
+    page = client.get(f"/ocr/{conversion.pk}/").content.decode()
+    response = client.post(f"/ocr/{conversion.pk}/repair/")
+
+    assert repair_backend(conversion_backend="gemini") == "openai"
+    assert repair_configured(conversion_backend="gemini")
+    assert 'disabled aria-describedby="repair-help"' not in page
+    assert response.status_code == 302
+    settings.LATEXOCR_BACKEND = "gemini"
+    assert repair_backend(conversion_backend="gemini") == "gemini"
+    assert not repair_configured(conversion_backend="gemini")
+    assert repair_backend(conversion_backend="openai") == "openai"
