@@ -67,6 +67,14 @@ def replace_in_codemirror(page: Page, text: str) -> None:
     page.evaluate(PASTE_JS, text)
 
 
+def review_screenshot(page: Page, name: str) -> None:
+    """A full-page screenshot once the editor has been on screen, as a student scrolls to it:
+    CodeMirror measures its lines (and sizes its line numbers) only when it is visible."""
+    page.locator(".latex-codemirror").scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    screenshot(page, name)
+
+
 def pdf_text(page: Page, url: str) -> str:
     response = page.context.request.get(url)
     assert response.headers["content-type"] == "application/pdf"
@@ -97,7 +105,7 @@ def test_a_student_compares_fixes_a_line_recompiles_and_restores_a_version(
     expect(page.locator(".cm-content")).to_have_attribute("aria-label", "Source LaTeX")
     assert page.locator(".cm-content span[class]").count() > 0
     assert_fields_labelled(page)
-    screenshot(page, "8-review-side-by-side")
+    review_screenshot(page, "8-review-side-by-side")
 
     # A mistake: an unknown command on its own line, before \end{document}.
     original = editor_text(page)
@@ -109,7 +117,7 @@ def test_a_student_compares_fixes_a_line_recompiles_and_restores_a_version(
     expect(page.get_by_role("heading", name="LaTeX (version 2)")).to_be_visible()
     error_link = page.locator(f'[data-editor-line="{broken_line}"]')
     expect(error_link).to_have_text(f"ligne {broken_line}")
-    screenshot(page, "8-review-errors")
+    review_screenshot(page, "8-review-errors")
 
     # A click on the error's line puts the editor there.
     error_link.click()
@@ -123,7 +131,7 @@ def test_a_student_compares_fixes_a_line_recompiles_and_restores_a_version(
     expect(page.locator("#compile-badge")).to_have_text("se compile", timeout=30_000)
     expect(compiled_frame).to_have_attribute("src", re.compile(r"/versions/3/pdf/$"))
     assert FIXED_MARKER in pdf_text(page, str(compiled_frame.get_attribute("src")))
-    screenshot(page, "8-review-fixed")
+    review_screenshot(page, "8-review-fixed")
 
     # Version 1's .tex downloads; version 1 restored becomes version 4.
     with page.expect_download() as download_info:
@@ -135,7 +143,7 @@ def test_a_student_compares_fixes_a_line_recompiles_and_restores_a_version(
     expect(page.get_by_text("La version 1 est restaurée")).to_be_visible()
     expect(page.get_by_role("heading", name="LaTeX (version 4)")).to_be_visible()
     assert editor_text(page) == original
-    screenshot(page, "8-review-versions")
+    review_screenshot(page, "8-review-versions")
 
     # On a phone: tabs instead of two columns, nothing sticks out.
     assert_fits_narrow_screen(page)
@@ -145,7 +153,7 @@ def test_a_student_compares_fixes_a_line_recompiles_and_restores_a_version(
     page.get_by_role("tab", name="PDF déposé").click()
     expect(source_frame).to_be_visible()
     expect(compiled_frame).to_be_hidden()
-    screenshot(page, "8-review-at-360px")
+    review_screenshot(page, "8-review-at-360px")
 
     # Another student: 404 on every URL of this conversion, GET or POST.
     other = browser.new_context(base_url=live_site.base_url, locale="fr-FR")
