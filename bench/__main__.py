@@ -17,7 +17,14 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import bench_accounts, bench_codegen, bench_latexocr, bench_load, bench_review
+from bench import (
+    bench_accounts,
+    bench_codegen,
+    bench_latexocr,
+    bench_load,
+    bench_local_ocr,
+    bench_review,
+)
 from bench.report import ERROR, INFO, OUTPUT, Row, machine, table_text, write
 from bench.stack import DEFAULT_DATABASE_URL, Stack
 
@@ -66,6 +73,7 @@ SCENARIOS: dict[str, Scenario] = {
     "codegen_streaming": bench_codegen.codegen_streaming,
     "ocr_ranges": bench_latexocr.ocr_ranges,
     "upload_memory": bench_latexocr.upload_memory,
+    "local_ocr": bench_local_ocr.local_ocr,
     "tools_under_load": bench_load.tools_under_load,
     "latex_compile": latex_compile,
     "review_recompile": bench_review.review_recompile,
