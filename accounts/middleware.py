@@ -73,7 +73,7 @@ class ForcedPasswordChangeMiddleware:
                 # A redirect to an HTML form means nothing to a script: it gets a 403 that
                 # says what to do.
                 if wants_json(request):
-                    message = _("Changez d'abord votre mot de passe provisoire.")
+                    message = _("Changez d’abord votre mot de passe provisoire.")
                     return JsonResponse(
                         {"error": message, "password_change_url": allowed[0]}, status=403
                     )

@@ -23,7 +23,7 @@ class Student(models.Model):
         related_name="student",
         verbose_name=_("utilisateur"),
     )
-    student_number = models.CharField(_("numéro d'étudiant"), max_length=150, unique=True)
+    student_number = models.CharField(_("numéro d’étudiant"), max_length=150, unique=True)
     last_name = models.CharField(_("nom"), max_length=150)
     first_name = models.CharField(_("prénom"), max_length=150)
     birth_date = models.DateField(_("date de naissance"))

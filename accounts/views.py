@@ -53,7 +53,7 @@ def register(request: HttpRequest) -> HttpResponse:
                     password=form.cleaned_data["password1"],
                 )
             except UsernameTaken:
-                form.add_error("username", _("Ce nom d'utilisateur est déjà pris."))
+                form.add_error("username", _("Ce nom d’utilisateur est déjà pris."))
                 status = 409
             else:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")

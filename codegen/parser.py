@@ -81,7 +81,7 @@ def reply_parse(reply: str) -> ParsedReply:
         ).strip()
     return ParsedReply(
         code=code,
-        explanation=explanation or _("Le modèle n'a donné aucune explication avec ce code."),
+        explanation=explanation or _("Le modèle n’a donné aucune explication avec ce code."),
     )
 
 

@@ -70,7 +70,7 @@ def upstream_status(error: Exception) -> int:
 
 
 def _quota_message() -> str:
-    return _("Vous avez utilisé vos %(quota)d questions d'aujourd'hui : revenez demain.") % {
+    return _("Vous avez utilisé vos %(quota)d questions d’aujourd’hui : revenez demain.") % {
         "quota": settings.CODEGEN_DAILY_QUOTA
     }
 

@@ -134,9 +134,9 @@ def _unusable_answer_reason(
         )
     if r"\begin{document}" not in repaired_latex or r"\end{document}" not in repaired_latex:
         return (
-            _("Gemini n'a pas renvoyé de document complet")
+            _("Gemini n’a pas renvoyé de document complet")
             if by_gemini
-            else _("le modèle n'a pas renvoyé de document complet")
+            else _("le modèle n’a pas renvoyé de document complet")
         )
     if repaired_latex.strip() == latex.strip():
         # Compiling it again would only repeat the same errors.
@@ -188,11 +188,11 @@ def _without_repair(original: CompileResult, *, repair_error: str = "") -> Latex
 
 def _repair_failure_message(error: gemini.GeminiError) -> str:
     if isinstance(error, gemini.GeminiNotConfigured):
-        return _("Gemini n'est pas configuré sur ce serveur")
+        return _("Gemini n’est pas configuré sur ce serveur")
     if isinstance(error, gemini.GeminiQuotaExhausted):
         return _("le quota quotidien de Gemini est épuisé")
     if isinstance(error, gemini.GeminiTimeout):
-        return _("Gemini n'a pas répondu à temps")
+        return _("Gemini n’a pas répondu à temps")
     if isinstance(error, gemini.GeminiBlocked | gemini.GeminiRejected):
         return _("Gemini a refusé la demande")
     return _("Gemini est indisponible pour le moment")
@@ -200,9 +200,9 @@ def _repair_failure_message(error: gemini.GeminiError) -> str:
 
 def _openai_repair_failure_message(error: openai_client.ModelServerError) -> str:
     if isinstance(error, openai_client.ModelServerNotConfigured):
-        return _("le serveur de modèles n'est pas configuré sur ce site")
+        return _("le serveur de modèles n’est pas configuré sur ce site")
     if isinstance(error, openai_client.ModelServerTimeout):
-        return _("le serveur de modèles n'a pas répondu à temps")
+        return _("le serveur de modèles n’a pas répondu à temps")
     if isinstance(error, openai_client.ModelServerBlocked | openai_client.ModelServerRejected):
         return _("le serveur de modèles a refusé la demande")
     return _("le serveur de modèles est indisponible pour le moment")

@@ -137,7 +137,7 @@ def latex_compile(*, source: str, timeout_s: int, max_output_bytes: int) -> Comp
         errors = [
             CompileError(
                 line=None,
-                message=gettext("La compilation a échoué sans message d'erreur reconnu."),
+                message=gettext("La compilation a échoué sans message d’erreur reconnu."),
             )
         ]
     return CompileResult(
@@ -321,7 +321,7 @@ def _stop_errors(stop: str | None, *, timeout_s: int, max_output_bytes: int) -> 
         return [CompileError(line=None, message=message)]
     if stop == _Stop.OVERSIZE:
         message = gettext(
-            "Compilation arrêtée : ce qu'elle écrit dépasse %(size)s (boucle sans fin ?)."
+            "Compilation arrêtée : ce qu’elle écrit dépasse %(size)s (boucle sans fin ?)."
         ) % {"size": filesizeformat(max_output_bytes)}
         return [CompileError(line=None, message=message)]
     if stop == _Stop.TOO_MANY_FILES:

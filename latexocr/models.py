@@ -87,7 +87,7 @@ class Conversion(RecordedFailure):
         FAILS = "fails", _("ne se compile pas")
 
     class LatexVersion(models.TextChoices):
-        ORIGINAL = "original", _("version d'origine")
+        ORIGINAL = "original", _("version d’origine")
         REPAIRED = "repaired", _("version corrigée")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -128,11 +128,11 @@ class Conversion(RecordedFailure):
         default=CompileStatus.NOT_CHECKED,
     )
     compile_skipped_reason = models.CharField(
-        _("raison de l'absence de vérification"), max_length=255, blank=True
+        _("raison de l’absence de vérification"), max_length=255, blank=True
     )
     # First errors of each version, as [{"line": int | None, "message": str}].
     compile_errors = models.JSONField(
-        _("erreurs de compilation (version d'origine)"), default=list, blank=True
+        _("erreurs de compilation (version d’origine)"), default=list, blank=True
     )
     repaired_compile_errors = models.JSONField(
         _("erreurs de compilation (version corrigée)"), default=list, blank=True
@@ -263,7 +263,7 @@ class Version(models.Model):
         _("compilation"), max_length=16, choices=CompileStatus.choices, default=CompileStatus.QUEUED
     )
     compile_skipped_reason = models.CharField(
-        _("raison de l'absence de vérification"), max_length=255, blank=True
+        _("raison de l’absence de vérification"), max_length=255, blank=True
     )
     # As on Conversion: [{"line": int | None, "message": str}].
     compile_errors = models.JSONField(_("erreurs de compilation"), default=list, blank=True)

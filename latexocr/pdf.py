@@ -82,7 +82,7 @@ def pdf_page_count(data: bytes | IO[bytes], *, max_pages: int) -> int:
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
     stream.seek(0)
     if stream.read(len(PDF_MAGIC)) != PDF_MAGIC:
-        raise PdfInvalid(_("Ce fichier n'est pas un PDF."))
+        raise PdfInvalid(_("Ce fichier n’est pas un PDF."))
     stream.seek(0)
     try:
         with bounded_decompression():

@@ -197,11 +197,11 @@ def _missing_file(name: str, *, line: int | None, source: str, refused: set[str]
 _SIMPLE_MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (
         re.compile(r"^Missing \$ inserted\.$"),
-        gettext_noop("Formule mathématique hors de $...$, ou $ en trop (un dollar s'écrit \\$)."),
+        gettext_noop("Formule mathématique hors de $...$, ou $ en trop (un dollar s’écrit \\$)."),
     ),
     (
         re.compile(r"^Misplaced alignment tab character &\.$"),
-        gettext_noop("Caractère & hors d'un tableau (il s'écrit \\&)."),
+        gettext_noop("Caractère & hors d’un tableau (il s’écrit \\&)."),
     ),
     (
         re.compile(r"^Extra \}, or forgotten .*\.$"),
@@ -211,15 +211,15 @@ _SIMPLE_MESSAGES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Missing \{ inserted\.$"), gettext_noop("Accolade ouvrante { manquante.")),
     (
         re.compile(r"^Argument of (?P<command>\S+) has an extra \}\.$"),
-        gettext_noop("Accolade } en trop dans l'argument de %(command)s."),
+        gettext_noop("Accolade } en trop dans l’argument de %(command)s."),
     ),
     (
         re.compile(r"^File ended while scanning use of (?P<command>\S+?) ?\.$"),
-        gettext_noop("Accolade non fermée dans l'argument de %(command)s."),
+        gettext_noop("Accolade non fermée dans l’argument de %(command)s."),
     ),
     (
         re.compile(r"^Paragraph ended before (?P<command>\S+?) was complete\.$"),
-        gettext_noop("Ligne vide dans l'argument de %(command)s (accolade non fermée ?)."),
+        gettext_noop("Ligne vide dans l’argument de %(command)s (accolade non fermée ?)."),
     ),
     (
         re.compile(
@@ -238,7 +238,7 @@ _SIMPLE_MESSAGES: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(r"^LaTeX Error: There's no line here to end\.$"),
-        gettext_noop("Retour à la ligne \\\\ à un endroit où il n'y a pas de ligne à terminer."),
+        gettext_noop("Retour à la ligne \\\\ à un endroit où il n’y a pas de ligne à terminer."),
     ),
     (
         re.compile(
@@ -258,7 +258,7 @@ _SIMPLE_MESSAGES: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(r"^Illegal parameter number in definition of .*\.$"),
-        gettext_noop("Caractère # hors d'une définition (il s'écrit \\#)."),
+        gettext_noop("Caractère # hors d’une définition (il s’écrit \\#)."),
     ),
     (
         re.compile(r"^LaTeX Error: Command (?P<command>\S+) invalid in math mode\.$"),
@@ -266,7 +266,7 @@ _SIMPLE_MESSAGES: list[tuple[re.Pattern[str], str]] = [
     ),
     (
         re.compile(r"^Missing number, treated as zero\.$"),
-        gettext_noop("Nombre attendu à cet endroit (option d'un paquet non chargé ?)."),
+        gettext_noop("Nombre attendu à cet endroit (option d’un paquet non chargé ?)."),
     ),
     (
         re.compile(r"^Illegal unit of measure"),

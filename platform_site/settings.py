@@ -230,6 +230,8 @@ AXES_DISABLE_ACCESS_LOG = True
 # --- Internationalisation --------------------------------------------------------------
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
+# Our formats first (platform_site/formats): English dates read "1 December 2026".
+FORMAT_MODULE_PATH = ["platform_site.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True

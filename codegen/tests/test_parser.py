@@ -8,7 +8,7 @@ import pytest
 
 from codegen.parser import reply_parse
 
-DEFAULT = "Le modèle n'a donné aucune explication avec ce code."
+DEFAULT = "Le modèle n’a donné aucune explication avec ce code."
 
 SHAPES = [
     pytest.param(

@@ -62,14 +62,14 @@ class TestBrokenDocuments:
 
         assert not result.compiled
         assert result.errors[0].line == 6
-        assert result.errors[0].message == "Accolade non fermée dans l'argument de \\frac."
+        assert result.errors[0].message == "Accolade non fermée dans l’argument de \\frac."
 
     def test_an_ampersand_outside_a_table_is_explained(self) -> None:
         result = compile_source(tex_document("Questions 1 & 2"))
 
         assert not result.compiled
         assert result.errors[0].line == 5
-        assert "hors d'un tableau" in result.errors[0].message
+        assert "hors d’un tableau" in result.errors[0].message
 
 
 def test_an_error_after_a_missing_file_is_not_reported_twice() -> None:
