@@ -144,6 +144,7 @@ def _upload_checked(request: AuthenticatedHttpRequest) -> HttpResponse:
 @never_cache
 def status(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> JsonResponse:
     conversion = conversion_get_owned(user=request.user, conversion_id=conversion_id)
+    staff = request.user.is_staff
     return JsonResponse(
         {
             "status": conversion.status,
@@ -156,10 +157,11 @@ def status(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> JsonR
             "can_be_retried": conversion.can_be_retried,
             "compile_status": conversion.compile_status,
             "compile_status_label": conversion.get_compile_status_display(),
-            "compile_skipped_reason": conversion.compile_skipped_reason,
+            # Operator wording (why the check was skipped, why the repair failed): staff only.
+            "compile_skipped_reason": conversion.compile_skipped_reason if staff else "",
             "compile_errors": conversion.compile_errors,
             "repaired_compile_errors": conversion.repaired_compile_errors,
-            "repair_error": conversion.repair_error,
+            "repair_error": conversion.repair_error if staff else "",
             "compiled_version": conversion.compiled_version,
             "compiled_page_count": conversion.compiled_page_count,
         }

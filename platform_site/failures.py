@@ -65,6 +65,11 @@ def failure_kind_get(code: str) -> FailureKind | None:
     return _KINDS.get(code)
 
 
+def failure_kinds() -> list[FailureKind]:
+    """Every declared kind (of the modules imported so far), e.g. to render each in a test."""
+    return list(_KINDS.values())
+
+
 # Rows recorded before failures had codes: their text is shown as it was stored.
 LEGACY = failure_kind("legacy", "%(message)s", retry=True, charged=True)
 UNKNOWN = failure_kind(

@@ -530,7 +530,9 @@ def test_a_repair_that_failed_too_shows_the_errors_of_both_versions(
     assert f'href="/ocr/{conversion.pk}/versions/1/tex/"' in page
 
 
-def test_a_skipped_check_says_so_with_its_reason(logged_in: Client, user: User) -> None:
+def test_a_skipped_check_says_so_plainly_and_only_staff_read_its_reason(
+    logged_in: Client, user: User
+) -> None:
     conversion = ConversionFactory.create(
         owner=user,
         status="done",
@@ -542,12 +544,14 @@ def test_a_skipped_check_says_so_with_its_reason(logged_in: Client, user: User) 
 
     page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
 
-    assert (
-        "Vérification de compilation non effectuée "
-        "(Vérification désactivée : aucun compilateur LaTeX configuré.)" in page
-    )
+    assert "La compilation n’est pas vérifiée sur ce site" in page
+    assert "compilateur" not in page
     assert "se compile" not in page
     assert "/versions/1/pdf/" not in page
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    staff_page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
+    assert "Pour l’équipe : Vérification désactivée : aucun compilateur" in staff_page
 
 
 def test_the_pdf_is_served_inline_to_its_owner_with_its_content_type(

@@ -67,7 +67,9 @@
         return;
       }
       var label = button.textContent;
-      navigator.clipboard.writeText(source.textContent).then(function () {
+      // A textarea (the editor's saved version) gives its value, anything else its text.
+      var text = "value" in source ? source.value : source.textContent;
+      navigator.clipboard.writeText(text).then(function () {
         button.textContent = button.dataset.copiedLabel;
         window.setTimeout(function () {
           button.textContent = label;
