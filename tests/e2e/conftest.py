@@ -92,6 +92,8 @@ def live_site() -> Iterator[LiveSite]:
         "GUNICORN_WORKERS": "2",
         "GUNICORN_THREADS": "8",
         "PYTHONUNBUFFERED": "1",
+        # A developer's .env (scripts/run) must not leak into the site under test.
+        "DJANGO_ENV_FILE": "",
     }
     site = LiveSite(base_url=f"http://127.0.0.1:{port}", env=env, workdir=workdir)
     try:
@@ -195,3 +197,26 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def second_site(live_site: LiveSite) -> Iterator[LiveSite]:
+    """Another gunicorn on the same database, for the states the main site is not in:
+    no code generator configured and PDF conversion that needs a missing Gemini key
+    (`/` prefix "unconfigured"), or a code generator whose server does not answer and the
+    local text-layer engine ("broken"). Chosen per test with `site_env` below."""
+    port = free_port()
+    site = LiveSite(
+        base_url=f"http://127.0.0.1:{port}", env=dict(live_site.env), workdir=live_site.workdir
+    )
+    yield site
+    site.stop_all()
+
+
+def start_second_site(site: LiveSite, **overrides: str) -> None:
+    """(Re)start the second gunicorn with `overrides` over the main site's environment."""
+    site.stop_all()
+    port = site.base_url.rsplit(":", 1)[1]
+    site.env = {**site.env, "PORT": port, "GUNICORN_WORKERS": "1", **overrides}
+    site.start("gunicorn-second", [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py"])
+    site.wait_until_healthy()
