@@ -2,7 +2,7 @@
 
 With no engine configured a student reads a plain sentence, cannot submit and is not
 charged; a failure recorded in French reads in English after switching; a PDF the local
-engine cannot read costs nothing and offers no retry; the history turns into cards at 360 px
+engine finds nothing in costs nothing and offers no retry; the history turns into cards at 360 px
 and the French header holds on one row at 1024 px.
 """
 
@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, FilePayload, Page, expect
 
 from tests.e2e.conftest import LiveSite, screenshot, start_second_site
 from tests.e2e.helpers import NARROW_SCREEN, assert_fits_narrow_screen, register, unique_username
-from tests.pdfs import HANDWRITTEN_FIXTURE
+from tests.pdfs import blank_pdf
 from tests.servers import free_port
 
 pytestmark = pytest.mark.e2e
@@ -91,10 +91,13 @@ def test_failures_cost_nothing_offer_a_retry_only_when_useful_and_follow_the_lan
     screenshot(page, "9-codegen-unreachable")
 
     page.goto("/ocr/")
-    expect(page.locator("#readable-documents")).to_contain_text("seulement les PDF")
-    page.get_by_label("Fichier PDF").set_input_files(HANDWRITTEN_FIXTURE)
+    expect(page.locator("#readable-documents")).to_contain_text("documents imprimés scannés")
+    blank = FilePayload(name="vide.pdf", mimeType="application/pdf", buffer=blank_pdf(1))
+    page.get_by_label("Fichier PDF").set_input_files(blank)
     page.get_by_role("button", name="Convertir", exact=True).click()
-    expect(page.locator(".alert-error")).to_contain_text("aucun texte à lire", timeout=30_000)
+    expect(page.locator(".alert-error")).to_contain_text(
+        "Aucun texte n’a été trouvé dans ce PDF", timeout=30_000
+    )
     expect(page.get_by_role("button", name="Relancer la conversion")).to_have_count(0)
     page.goto("/ocr/")
     expect(page.locator("main")).to_contain_text("30 conversions restantes")
@@ -103,7 +106,7 @@ def test_failures_cost_nothing_offer_a_retry_only_when_useful_and_follow_the_lan
     page.get_by_label("Langue").select_option("en")
     page.get_by_role("button", name="Changer").click()
     page.goto("/ocr/history/")
-    expect(page.locator("main")).to_contain_text("found no text to read")
+    expect(page.locator("main")).to_contain_text("No text was found in this PDF")
     page.goto("/codegen/history/")
     expect(page.locator("main")).to_contain_text("cannot be reached")
     expect(page.locator("main")).not_to_contain_text("injoignable")
