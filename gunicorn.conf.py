@@ -1,7 +1,10 @@
 """gunicorn settings, all overridable from the environment (GUNICORN_CMD_ARGS wins over these).
 
-Threaded workers: a request waiting 60 s on the LLM holds one thread, not a whole
-process, so other users keep being served.
+Uvicorn workers (ASGI): the event loop reads each request body before a thread runs the
+view, so clients trickling their bodies hold no thread, and platform_site.asgi cuts bodies
+slower than a floor rate with 408 (docs/deploy.md, "Slow clients"). Each request still runs
+in a thread of its own, so a request waiting 60 s on the LLM holds one thread, not the
+process. GUNICORN_WORKER_CLASS=gthread goes back to threaded WSGI workers.
 """
 
 from __future__ import annotations
@@ -20,10 +23,18 @@ def post_fork(server: object, worker: object) -> None:
     malloc_tune()
 
 
-wsgi_app = "platform_site.wsgi:application"
+WORKER_CLASS = os.environ.get("GUNICORN_WORKER_CLASS", "uvicorn")
+if WORKER_CLASS == "gthread":
+    wsgi_app = "platform_site.wsgi:application"
+    worker_class = "gthread"
+else:
+    wsgi_app = "platform_site.asgi:application"
+    worker_class = "platform_site.uvicorn_worker.Worker"
+    # Django runs each ASGI request in a thread of its own: a connection kept per thread
+    # would be left open by every finished request (Django's advice for ASGI).
+    os.environ.setdefault("DJANGO_CONN_MAX_AGE", "0")
 bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"]  # noqa: S104 (inside the pod; the mesh decides who reaches it)
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "16"))
 # Longer than CODEGEN_TIMEOUT_S (90 s) so a slow upstream answer is never cut by gunicorn.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))

@@ -61,7 +61,9 @@ function unknownFields(value, tree, path, problems) {
     value.forEach((item, index) => unknownFields(item, tree, `${path}[${index}]`, problems));
     return;
   }
+  // A node declared `{}` (EnvoyFilter's patch value, a free-form protobuf Struct) takes any key.
   if (value === null || typeof value !== "object" || tree === null || tree.open) return;
+  if (tree.keys.size === 0) return;
   for (const [key, child] of Object.entries(value)) {
     if (!tree.keys.has(key)) {
       problems.push(`${path}.${key}: unknown field`);
