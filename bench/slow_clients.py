@@ -80,9 +80,7 @@ def login_page_latencies(port: int, count: int) -> tuple[list[float], int]:
     for _ in range(count):
         started = time.monotonic()
         try:
-            urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/accounts/login/", timeout=10
-            ).read()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=10).read()
             latencies.append(time.monotonic() - started)
         except OSError:
             failures += 1
