@@ -244,7 +244,9 @@ def _scan_memory(pdfs: list[bytes], pages: int, workdir: Path) -> tuple[int, flo
     if process.returncode != 0:
         raise RuntimeError(f"the scan conversion failed: {errors.decode()[-500:]}")
     parallel = settings.LATEXOCR_LOCAL_PARALLEL_PAGES
-    return peak, seconds, f"{output.decode().strip()} (pages, flagged); {parallel} in parallel"
+    # The last line is the script's own (Django's start-up may log before it).
+    counts = output.decode().strip().splitlines()[-1]
+    return peak, seconds, f"{counts} (pages, flagged); {parallel} in parallel"
 
 
 def local_ocr(stack: Stack, quick: bool) -> list[Row]:
