@@ -242,6 +242,8 @@ STATIC_URL = "static/"
 # The browser tests collect into a temporary folder so they never touch the working tree's.
 STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# whitenoise knows .xlsx but not .csv: the roster's CSV template is text, in UTF-8.
+WHITENOISE_MIMETYPES = {".csv": "text/csv; charset=utf-8"}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

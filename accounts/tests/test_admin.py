@@ -401,3 +401,14 @@ def test_an_english_reader_gets_the_import_page_and_its_errors_in_english(
         "“14/03/05”: the year must have four digits. Accepted formats: DD/MM/YYYY, D/M/YYYY, "
         "DD.MM.YYYY, DD-MM-YYYY, YYYY-MM-DD."
     ) in html
+
+
+def test_the_templates_are_served_with_their_spreadsheet_types() -> None:
+    from whitenoise.media_types import MediaTypes
+
+    types = MediaTypes(extra_types=settings.WHITENOISE_MIMETYPES)
+
+    assert types.get_type("modele-liste-etudiants.csv") == "text/csv; charset=utf-8"
+    assert types.get_type("modele-liste-etudiants.xlsx") == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )

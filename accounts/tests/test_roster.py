@@ -501,7 +501,8 @@ def test_a_hundred_thousand_rows_are_refused_without_reading_them_all(kind: str)
         data = ods_file(content=content)
     assert len(data) <= ROSTER_MAX_BYTES
 
-    result = _parse_bounded(data, max_seconds=30, max_mib=80)
+    # The time bound only catches a hang: the suite may run on a loaded machine, in parallel.
+    result = _parse_bounded(data, max_seconds=120, max_mib=80)
 
     assert messages(result) == [
         f"Le fichier a plus de {ROSTER_MAX_ROWS:,} lignes d’étudiants : découpez-le en "
