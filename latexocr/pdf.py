@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from pypdf import Configuration, PdfReader, PdfWriter, apply_configuration
 from pypdf.errors import LimitReachedError, PyPdfError
 from pypdf.filters import decode_stream_data
-from pypdf.generic import ArrayObject, StreamObject
+from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,11 @@ PDF_MAGIC = b"%PDF-"
 # the image for a scanned page. Images are not inflated here, only these instructions.
 STREAM_MAX_INFLATED_BYTES = 20_000_000
 CONTENT_MAX_INFLATED_BYTES = 100_000_000  # every page's content streams together
+# Images are not inflated at the gate (a scan is legitimately large), but their declared
+# size is what a renderer allocates: an image XObject declaring 100,000 x 100,000 pixels
+# in a few bytes of Flate is a bomb for whoever renders the page. A 600 dpi A4 colour scan
+# is 35 million pixels.
+IMAGE_MAX_PIXELS = 150_000_000
 _BOUNDED_DECOMPRESSION = Configuration(
     zlib_maximum_output_length=STREAM_MAX_INFLATED_BYTES,
     lzw_maximum_output_length=STREAM_MAX_INFLATED_BYTES,
@@ -73,6 +78,33 @@ def _check_content_streams(reader: PdfReader) -> None:
                 raise LimitReachedError(f"content streams inflate beyond {total} bytes")
 
 
+def _check_images(reader: PdfReader) -> None:
+    """Refuse an image XObject (also inside form XObjects) declaring too many pixels."""
+    seen: set[int] = set()
+    for page in reader.pages:
+        resources = [page.get("/Resources")]
+        while resources:
+            entry = resources.pop()
+            resource = entry.get_object() if entry is not None else None
+            if not isinstance(resource, DictionaryObject):
+                continue
+            xobjects = resource.get("/XObject")
+            xobjects = xobjects.get_object() if xobjects is not None else None
+            if not isinstance(xobjects, DictionaryObject):
+                continue
+            for reference in xobjects.values():
+                xobject = reference.get_object()
+                if id(xobject) in seen or not isinstance(xobject, DictionaryObject):
+                    continue
+                seen.add(id(xobject))
+                if xobject.get("/Subtype") == "/Image":
+                    pixels = int(xobject.get("/Width", 0)) * int(xobject.get("/Height", 0))
+                    if pixels > IMAGE_MAX_PIXELS:
+                        raise LimitReachedError(f"an image declares {pixels} pixels")
+                elif xobject.get("/Subtype") == "/Form":
+                    resources.append(xobject.get("/Resources"))
+
+
 def pdf_page_count(data: bytes | IO[bytes], *, max_pages: int) -> int:
     """The number of pages of an acceptable PDF, or PdfInvalid saying why it is refused.
 
@@ -97,6 +129,7 @@ def pdf_page_count(data: bytes | IO[bytes], *, max_pages: int) -> int:
             pages = len(reader.pages)
             if 0 < pages <= max_pages:
                 _check_content_streams(reader)
+                _check_images(reader)
     except PdfInvalid:
         raise
     except LimitReachedError as error:

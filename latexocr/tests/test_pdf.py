@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import io
+import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import LimitReachedError
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject
 
 from latexocr.models import Conversion
 from latexocr.pdf import (
@@ -122,3 +124,59 @@ def test_a_content_stream_with_a_filter_pypdf_cannot_decode_is_left_to_the_conve
     exotic = flate_bomb_pdf(1_000).replace(b"[/FlateDecode /FlateDecode]", b"/NoSuchDecode")
 
     assert pdf_page_count(exotic, max_pages=200) == 1
+
+
+def pdf_with_image(*, width: int, height: int, inside_a_form: bool = False) -> bytes:
+    """One page drawing an image XObject that declares `width` x `height` grey pixels in a
+    few bytes of Flate (an image decompression bomb when the size is huge)."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=595, height=842)
+    image = StreamObject()
+    image.set_data(zlib.compress(b"\0" * 1000))
+    image.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Image"),
+            NameObject("/Width"): NumberObject(width),
+            NameObject("/Height"): NumberObject(height),
+            NameObject("/ColorSpace"): NameObject("/DeviceGray"),
+            NameObject("/BitsPerComponent"): NumberObject(8),
+            NameObject("/Filter"): NameObject("/FlateDecode"),
+        }
+    )
+    drawn = writer._add_object(image)
+    if inside_a_form:
+        form = StreamObject()
+        form.set_data(b"/Im0 Do")
+        form.update(
+            {
+                NameObject("/Type"): NameObject("/XObject"),
+                NameObject("/Subtype"): NameObject("/Form"),
+                NameObject("/BBox"): ArrayObject([NumberObject(0)] * 2 + [NumberObject(1)] * 2),
+                NameObject("/Resources"): DictionaryObject(
+                    {NameObject("/XObject"): DictionaryObject({NameObject("/Im0"): drawn})}
+                ),
+            }
+        )
+        drawn = writer._add_object(form)
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/XObject"): DictionaryObject({NameObject("/X0"): drawn})}
+    )
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+@pytest.mark.parametrize("inside_a_form", [False, True], ids=["on the page", "in a form"])
+def test_an_image_declaring_too_many_pixels_is_refused_at_the_gate(inside_a_form: bool) -> None:
+    bomb = pdf_with_image(width=100_000, height=100_000, inside_a_form=inside_a_form)
+    assert len(bomb) < 5_000
+
+    with pytest.raises(PdfInvalid, match="démesurées"):
+        pdf_page_count(bomb, max_pages=200)
+
+
+def test_a_scan_sized_image_passes_the_gate() -> None:
+    scan = pdf_with_image(width=4960, height=7016)  # A4 at 600 dpi
+
+    assert pdf_page_count(scan, max_pages=200) == 1
