@@ -24,6 +24,7 @@ from bench import (
     bench_load,
     bench_local_ocr,
     bench_review,
+    bench_soak,
 )
 from bench.report import ERROR, INFO, OUTPUT, Row, machine, table_text, write
 from bench.stack import DEFAULT_DATABASE_URL, Stack
@@ -74,10 +75,14 @@ SCENARIOS: dict[str, Scenario] = {
     "ocr_ranges": bench_latexocr.ocr_ranges,
     "upload_memory": bench_latexocr.upload_memory,
     "local_ocr": bench_local_ocr.local_ocr,
+    "worker_memory": bench_latexocr.worker_memory,
     "tools_under_load": bench_load.tools_under_load,
     "latex_compile": latex_compile,
     "review_recompile": bench_review.review_recompile,
+    "soak": bench_soak.soak,
 }
+# Too long for a quick run: only when asked for by name (or in a full run).
+NOT_QUICK = {"soak"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     parser.add_argument(
+        "--soak-minutes",
+        type=float,
+        default=None,
+        help=f"length of the soak (default {bench_soak.DEFAULT_MINUTES:g}; 6 at least)",
+    )
+    parser.add_argument(
         "--output", type=Path, default=OUTPUT, help="folder for results.md/.json (out/bench)"
     )
     arguments = parser.parse_args(argv)
@@ -95,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(SCENARIOS))
         return 0
 
+    if arguments.soak_minutes is not None:
+        os.environ["BENCH_SOAK_MINUTES"] = str(arguments.soak_minutes)
+    names = arguments.only or [
+        name for name in SCENARIOS if not (arguments.quick and name in NOT_QUICK)
+    ]
     started = time.monotonic()
     info = machine()
     info["quick"] = arguments.quick
@@ -107,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     try:
         stack.prepare()
-        for name in arguments.only or list(SCENARIOS):
+        for name in names:
             print(f"==> {name}", file=sys.stderr, flush=True)
             scenario_started = time.monotonic()
             try:

@@ -298,3 +298,82 @@ def upload_memory(stack: Stack, quick: bool) -> list[Row]:
             ),
         )
     ]
+
+
+WORKER_PAGES = 100
+WORKER_PDF_BYTES = 20_000_000
+WORKER_LIMIT_MIB = 512
+
+
+def worker_memory(stack: Stack, quick: bool) -> list[Row]:
+    """The task worker's memory (PSS of db_worker and the TeX processes it starts) while it
+    converts a 100-page, 20 MB PDF through the fake Gemini and compile-checks the result."""
+    import shutil
+
+    from django.test import override_settings
+
+    from accounts.models import User
+    from latexocr.models import Conversion
+    from latexocr.services import conversion_create
+
+    compiler = "latexmk -pdf" if shutil.which("latexmk") else ""
+    names = users_create(prefix="bench-worker", count=1)
+    user = User.objects.get(username=names[0])
+    env = {
+        **stack.backends_env(),
+        "GEMINI_BASE_URL": stack.fake_gemini(seconds_per_1000_chars=0.02),
+        "LATEXOCR_COMPILER": compiler,
+        "LATEXOCR_DAILY_QUOTA": "0",
+    }
+    pdf = pdf_of_size([_page_text(n) for n in range(1, WORKER_PAGES + 1)], WORKER_PDF_BYTES)
+    with stack.task_worker(env=env) as worker:
+        process = psutil.Process(worker.processes[0].popen.pid)
+        time.sleep(3.0)  # started and idle: Django loaded, polling the queue
+        idle = _tree_pss(process)
+        with override_settings(
+            LATEXOCR_BACKEND="gemini", GEMINI_API_KEY="bench-fake-key", LATEXOCR_DAILY_QUOTA=0
+        ):
+            conversion = conversion_create(
+                owner=user,
+                pdf=pdf,
+                original_filename="cent-pages.pdf",
+                page_count=WORKER_PAGES,
+                allow_duplicate=True,
+            )
+        started = time.monotonic()
+        with _Sampler(process) as sampler:
+            deadline = started + (300 if quick else 600)
+            while time.monotonic() < deadline:
+                conversion.refresh_from_db(fields=["status", "compile_status"])
+                if conversion.is_finished:
+                    break
+                time.sleep(0.5)
+        seconds = time.monotonic() - started
+        settled = _tree_pss(process)
+    if conversion.status != Conversion.Status.DONE:
+        raise RuntimeError(f"the 100-page conversion ended {conversion.status}")
+    mib = 1024 * 1024
+    peak = sampler.peak / mib
+    return [
+        Row(
+            scenario=f"task worker memory (PSS) converting a {WORKER_PAGES}-page 20 MB PDF",
+            figure=(
+                f"peak {peak:.0f} MiB (+{peak - idle / mib:.0f} MiB) in {seconds:.0f} s; "
+                f"compile check: {conversion.compile_status}"
+            ),
+            value=round(peak, 1),
+            unit="MiB",
+            compared_against=f"idle: {idle / mib:.0f} MiB; 1 s after: {settled / mib:.0f} MiB",
+            goal=f"< {WORKER_LIMIT_MIB} MiB (k8s/base/worker.yaml limit)",
+            verdict=verdict(peak < WORKER_LIMIT_MIB),
+            note=(
+                f"manage.py db_worker (one task at a time) with the fake Gemini answering in "
+                f"0.02 s per 1,000 characters; a {WORKER_PDF_BYTES:,}-byte PDF of "
+                f"{WORKER_PAGES} text pages (padded with an unreferenced stream) converted in "
+                f"ranges, LATEXOCR_PARALLEL_CALLS at once, then the compile check "
+                f"(LATEXOCR_COMPILER={compiler or 'none: latexmk missing'!r}) of the merged "
+                "document. PSS of the worker and its children (latexmk, pdflatex) sampled "
+                "every 20 ms."
+            ),
+        )
+    ]

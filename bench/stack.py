@@ -162,12 +162,13 @@ class Stack:
             site.stop_all()
 
     @contextmanager
-    def task_worker(self, *, env: dict[str, str] | None = None) -> Iterator[None]:
+    def task_worker(self, *, env: dict[str, str] | None = None) -> Iterator[LiveSite]:
+        """manage.py db_worker; `.processes[0].popen.pid` is its process (memory scenarios)."""
         worker = LiveSite(base_url="", env={**self.env, **(env or {})}, workdir=self.workdir)
         command = [PYTHON, "manage.py", "db_worker", "--no-startup-delay", "--interval", "0.2"]
         try:
             worker.start("db_worker", command)
-            yield
+            yield worker
         finally:
             worker.stop_all()
 
