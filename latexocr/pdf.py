@@ -50,6 +50,18 @@ class PdfInvalid(Exception):
     """The upload is not a PDF we can convert; the message is shown to the user."""
 
 
+def _reader_stream(data: bytes) -> IO[bytes]:
+    """`data` as a stream pypdf reads without copying it whole.
+
+    pypdf measures a stream with `getbuffer()` when it has one; a `BytesIO` made from bytes
+    shares them until that call, which copies the whole PDF (20 MB for a large upload, once
+    per page range in the worker), and the copy lives as long as the reader's reference
+    cycles (docs/performance.md). A buffered reader over it has no `getbuffer()`: pypdf
+    seeks to the end instead, and reads only the parts it needs.
+    """
+    return io.BufferedReader(io.BytesIO(data))
+
+
 @contextmanager
 def bounded_decompression() -> Iterator[None]:
     with apply_configuration(_BOUNDED_DECOMPRESSION):
@@ -111,7 +123,7 @@ def pdf_page_count(data: bytes | IO[bytes], *, max_pages: int) -> int:
     `data` may be an open file: pypdf then reads from it what it needs (the cross-reference
     table, the page tree, each page's content streams), never the whole file at once.
     """
-    stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    stream = _reader_stream(data) if isinstance(data, bytes) else data
     stream.seek(0)
     if stream.read(len(PDF_MAGIC)) != PDF_MAGIC:
         raise PdfInvalid(_("Ce fichier n’est pas un PDF."))
@@ -156,7 +168,7 @@ def pdf_page_count(data: bytes | IO[bytes], *, max_pages: int) -> int:
 
 def pdf_pages(data: bytes, *, start: int, stop: int) -> bytes:
     """A new PDF holding pages [start, stop) (0-based) of `data`."""
-    reader = PdfReader(io.BytesIO(data))
+    reader = PdfReader(_reader_stream(data))
     writer = PdfWriter()
     for index in range(start, stop):
         writer.add_page(reader.pages[index])
@@ -168,5 +180,5 @@ def pdf_pages(data: bytes, *, start: int, stop: int) -> bytes:
 def pdf_text_pages(data: bytes) -> list[str]:
     """The text layer of each page ('' for a page without one)."""
     with bounded_decompression():
-        reader = PdfReader(io.BytesIO(data))
+        reader = PdfReader(_reader_stream(data))
         return [page.extract_text() or "" for page in reader.pages]

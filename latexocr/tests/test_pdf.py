@@ -19,7 +19,7 @@ from latexocr.pdf import (
     pdf_pages,
     pdf_text_pages,
 )
-from tests.pdfs import blank_pdf, encrypted_pdf, flate_bomb_pdf, pdf_with_text
+from tests.pdfs import blank_pdf, encrypted_pdf, flate_bomb_pdf, pdf_of_size, pdf_with_text
 
 
 def test_a_valid_pdf_gives_its_page_count() -> None:
@@ -180,3 +180,18 @@ def test_a_scan_sized_image_passes_the_gate() -> None:
     scan = pdf_with_image(width=4960, height=7016)  # A4 at 600 dpi
 
     assert pdf_page_count(scan, max_pages=200) == 1
+
+
+def test_reading_a_large_pdf_from_bytes_does_not_copy_it_whole() -> None:
+    import tracemalloc
+
+    data = pdf_of_size(["page un", "page deux"], 5_000_000)
+
+    tracemalloc.start()
+    try:
+        assert pdf_page_count(data, max_pages=10) == 2
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert peak < 1_000_000
