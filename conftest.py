@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
@@ -22,6 +25,14 @@ def _test_client_friendly_settings(settings: Any) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _french_to_start_with() -> Iterator[None]:
+    # A request in English (the language cookie) leaves English active in the thread:
+    # LocaleMiddleware never switches back. Every test starts in the source language.
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture

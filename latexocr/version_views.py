@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from latexocr.checking import repair_configured
+from latexocr.checking import repair_backend, repair_configured
 from latexocr.models import Conversion, Version
 from latexocr.selectors import conversion_get_owned, conversion_quota_remaining
 from latexocr.version_selectors import (
@@ -74,6 +74,8 @@ def editor_context(
         "recompiles_per_hour": settings.LATEXOCR_RECOMPILES_PER_HOUR,
         "max_latex_kb": settings.LATEXOCR_MAX_LATEX_KB,
         "gemini_configured": gemini_configured,
+        # The repair goes to the self-hosted model: the page names "the model", not Gemini.
+        "repair_by_model": repair_backend(conversion_backend=conversion.backend) == "openai",
         "latest_repair": latest_repair,
         "repair_pending": repair_pending,
         "can_repair": (

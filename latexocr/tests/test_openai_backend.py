@@ -241,6 +241,8 @@ def test_on_a_self_hosted_site_the_repair_on_demand_needs_no_gemini_key(
     assert repair_backend(conversion_backend="gemini") == "openai"
     assert repair_configured(conversion_backend="gemini")
     assert 'disabled aria-describedby="repair-help"' not in page
+    assert "Demander une correction au modèle</button>" in page
+    assert "Gemini" not in page
     assert response.status_code == 302
     settings.LATEXOCR_BACKEND = "gemini"
     assert repair_backend(conversion_backend="gemini") == "gemini"
