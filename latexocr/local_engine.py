@@ -27,7 +27,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from pypdf import PdfReader
-from pypdf.errors import PyPdfError
+from pypdf.errors import LimitReachedError, PyPdfError
 
 from latexocr import tesseract
 from latexocr.latex import LocalPage, latex_from_local_pages
@@ -185,30 +185,44 @@ def read_locally(*, pdf: bytes, on_progress: ProgressCallback | None = None) -> 
     """
     report = on_progress or (lambda _done: None)
     with bounded_decompression():
-        reader = PdfReader(io.BytesIO(pdf))
+        # Buffered: pypdf then never copies the whole PDF (see latexocr/pdf.py, _reader_stream).
+        reader = PdfReader(io.BufferedReader(io.BytesIO(pdf)))
         layers: list[list[TextLine]] = []
-        for number, page in enumerate(reader.pages, start=1):
+        # Pages whose content inflates past the bound: never handed to PDFium either.
+        oversized: set[int] = set()
+        for index, page in enumerate(reader.pages):
             try:
                 layers.append(page_lines(page))
+            except LimitReachedError as error:
+                logger.warning("page %d: content over the inflate bound (%s)", index + 1, error)
+                layers.append([])
+                oversized.add(index)
             except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as error:
-                logger.info("page %d: text layer unreadable (%s), read as a scan", number, error)
+                logger.info("page %d: text layer unreadable (%s), read as a scan", index + 1, error)
                 layers.append([])
 
     with PdfPageImages(pdf) as images:
         scans = [
             index
             for index, lines in enumerate(layers)
-            if _letters(lines) < SCAN_MAX_TEXT_LETTERS
+            if index not in oversized
+            and _letters(lines) < SCAN_MAX_TEXT_LETTERS
             and _needs_ocr(lines, images.image_coverage(index))
         ]
         if scans and len(scans) == len(layers) and not tesseract.tesseract_available():
             raise OcrUnavailable
-        readings: dict[int, PageReading] = {}
-        text_pages = [lines for index, lines in enumerate(layers) if index not in scans]
+        readings: dict[int, PageReading] = {
+            index: PageReading(issue=PageIssue.UNREADABLE) for index in oversized
+        }
+        text_pages = [
+            lines
+            for index, lines in enumerate(layers)
+            if index not in scans and index not in oversized
+        ]
         body_size = body_font_size(text_pages)
         repeated = repeated_lines(text_pages)
         for index, lines in enumerate(layers):
-            if index not in scans:
+            if index not in scans and index not in oversized:
                 blocks = page_blocks(strip_page_furniture(lines, repeated), body_size=body_size)
                 readings[index] = PageReading(blocks=blocks)
         done = len(readings)

@@ -175,10 +175,3 @@ def pdf_pages(data: bytes, *, start: int, stop: int) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
-
-
-def pdf_text_pages(data: bytes) -> list[str]:
-    """The text layer of each page ('' for a page without one)."""
-    with bounded_decompression():
-        reader = PdfReader(_reader_stream(data))
-        return [page.extract_text() or "" for page in reader.pages]

@@ -7,17 +7,17 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from pypdf import PdfReader, PdfWriter
-from pypdf.errors import LimitReachedError
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, StreamObject
 
+from latexocr.local_engine import PageIssue, read_locally
 from latexocr.models import Conversion
+from latexocr.page_images import PdfPageImages
 from latexocr.pdf import (
     CONTENT_MAX_INFLATED_BYTES,
     STREAM_MAX_INFLATED_BYTES,
     PdfInvalid,
     pdf_page_count,
     pdf_pages,
-    pdf_text_pages,
 )
 from tests.pdfs import blank_pdf, encrypted_pdf, flate_bomb_pdf, pdf_of_size, pdf_with_text
 
@@ -69,10 +69,6 @@ def test_pdf_pages_extracts_the_requested_range_in_order() -> None:
     ]
 
 
-def test_pdf_text_pages_is_empty_for_pages_without_a_text_layer() -> None:
-    assert pdf_text_pages(blank_pdf(2)) == ["", ""]
-
-
 def test_a_flate_compressed_pdf_of_text_passes_the_gate() -> None:
     writer = PdfWriter(clone_from=io.BytesIO(pdf_with_text(["Intégrale", "Dérivée"])))
     for page in writer.pages:
@@ -101,10 +97,18 @@ def test_pages_whose_streams_together_inflate_beyond_the_budget_are_refused() ->
         pdf_page_count(flate_bomb_pdf(per_page, pages=pages), max_pages=200)
 
 
-def test_text_extraction_stops_at_the_stream_bound_instead_of_inflating_further() -> None:
+def test_the_local_engine_stops_at_the_stream_bound_and_never_renders_that_page(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_render(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a page over the inflate bound must not reach PDFium")
+
+    monkeypatch.setattr(PdfPageImages, "render_bytes", no_render)
     # pypdf's own default (75 MB) would inflate this one whole.
-    with pytest.raises(LimitReachedError):
-        pdf_text_pages(flate_bomb_pdf(STREAM_MAX_INFLATED_BYTES + 10_000_000))
+    reading = read_locally(pdf=flate_bomb_pdf(STREAM_MAX_INFLATED_BYTES + 10_000_000))
+
+    assert reading.page_issues == {1: PageIssue.UNREADABLE}
+    assert not reading.anything_usable
 
 
 @pytest.mark.django_db
