@@ -134,10 +134,25 @@ class FakeGemini(FakeServer[Reply, ReceivedRequest]):
         self.fenced = False
         self.files: dict[str, StoredFile] = {}
         self.deleted_files: list[str] = []
+        # generateContent calls being answered right now, and the most seen at once: a test of
+        # parallel ranges counts overlap instead of timing the conversion on a busy machine.
+        self.generating_now = 0
+        self.most_generating_at_once = 0
 
     @property
     def url(self) -> str:
         return self.base_url
+
+    def generation_wait(self, seconds: float) -> None:
+        """A slow generateContent call, counted while it lasts."""
+        with self._lock:
+            self.generating_now += 1
+            self.most_generating_at_once = max(self.most_generating_at_once, self.generating_now)
+        try:
+            self.wait(seconds)
+        finally:
+            with self._lock:
+                self.generating_now -= 1
 
     def generate_requests(self) -> list[ReceivedRequest]:
         with self._lock:
@@ -383,7 +398,7 @@ def _handler_for(fake: FakeGemini) -> type[BaseHTTPRequestHandler]:
                 return
             reply = fake.next_reply()
             if reply.delay_s:
-                fake.wait(reply.delay_s)
+                fake.generation_wait(reply.delay_s)
             if reply.status != 200:
                 self._send(reply.status, _error_body(reply))
                 return
