@@ -99,3 +99,13 @@ def test_home_says_unlimited_when_the_question_quota_is_off(client: Client, sett
 
     assert response.context["question_quota_remaining"] is None
     assert "(illimité)" in response.content.decode()
+
+
+def test_home_promises_nothing_the_local_engine_cannot_read(client: Client, settings: Any) -> None:
+    settings.LATEXOCR_BACKEND = "local"
+    client.force_login(UserFactory())
+
+    page = client.get("/home/").content.decode()
+
+    assert "manuscrit" not in page
+    assert "Déposez un PDF" in page
