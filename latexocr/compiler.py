@@ -155,10 +155,12 @@ def _find_engine() -> tuple[str, list[str]] | CompileResult:
     """prlimit's path and the engine's command line, or a skipped result saying what is missing."""
     command = shlex.split(settings.LATEXOCR_COMPILER)
     if not command:
-        return _skipped(gettext("Vérification désactivée : aucun compilateur LaTeX configuré."))
+        return skipped_result(
+            gettext("Vérification désactivée : aucun compilateur LaTeX configuré.")
+        )
     engine = shutil.which(command[0])
     if engine is None:
-        return _skipped(
+        return skipped_result(
             gettext(
                 "Vérification impossible : le compilateur « %(engine)s » est absent du serveur."
             )
@@ -168,7 +170,7 @@ def _find_engine() -> tuple[str, list[str]] | CompileResult:
     # no kernel-enforced cap on what the engine writes.
     prlimit = shutil.which("prlimit")
     if prlimit is None:
-        return _skipped(
+        return skipped_result(
             gettext("Vérification impossible : prlimit (util-linux) est absent du serveur.")
         )
     return prlimit, [
@@ -228,7 +230,8 @@ def _run_in_sandbox(
         )
 
 
-def _skipped(reason: str) -> CompileResult:
+def skipped_result(reason: str) -> CompileResult:
+    """A compile that did not run, with the reason why."""
     return CompileResult(
         compiled=False,
         pdf=None,

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from latexocr.checking import LatexCheck, compile_with_limits, latex_check, repair_backend
-from latexocr.compiler import CompileResult
+from latexocr.compiler import CompileResult, skipped_result
 from latexocr.models import Conversion, RepairRequest, Version
 from latexocr.selectors import conversion_quota_remaining
 from latexocr.version_selectors import version_recompiles_left
@@ -53,42 +53,45 @@ def versions_from_check(*, conversion: Conversion, check: LatexCheck | None) -> 
         if locked.versions.exists():
             # A conversion completes once; a late duplicate must not add versions.
             return
-        original = Version(conversion=conversion, number=1, origin=Version.Origin.ORIGINAL)
-        original.latex = conversion.latex
-        if check is None:
-            original.compile_status = Version.CompileStatus.SKIPPED
-            original.compile_skipped_reason = conversion.compile_skipped_reason
-            original.compiled_at = timezone.now()
-        else:
-            _record_result(original, check.original)
-        original.save()
+        original = (
+            _compile_fields(skipped_result(conversion.compile_skipped_reason))
+            if check is None
+            else _compile_fields(check.original)
+        )
+        Version.objects.create(
+            conversion=conversion,
+            number=1,
+            origin=Version.Origin.ORIGINAL,
+            latex=conversion.latex,
+            **original,
+        )
         if check is not None and check.repaired is not None:
-            repaired = Version(
+            Version.objects.create(
                 conversion=conversion,
                 number=2,
                 origin=Version.Origin.REPAIRED,
                 latex=check.repaired_latex,
+                **_compile_fields(check.repaired),
             )
-            _record_result(repaired, check.repaired)
-            repaired.save()
 
 
-def _record_result(version: Version, result: CompileResult) -> None:
-    """Copy a compile result onto the version (not saved here)."""
-    version.compiled_at = timezone.now()
+def _compile_fields(result: CompileResult) -> dict[str, object]:
+    """A compile result as the Version fields that record it."""
+    fields: dict[str, object] = {"compiled_at": timezone.now()}
     if result.skipped_reason is not None:
-        version.compile_status = Version.CompileStatus.SKIPPED
-        version.compile_skipped_reason = result.skipped_reason[:255]
-        return
-    version.compile_duration_s = result.duration_s
-    version.compile_errors = [asdict(error) for error in result.errors]
-    version.compile_log_excerpt = result.log_excerpt
+        fields["compile_status"] = Version.CompileStatus.SKIPPED
+        fields["compile_skipped_reason"] = result.skipped_reason[:255]
+        return fields
+    fields["compile_duration_s"] = result.duration_s
+    fields["compile_errors"] = [asdict(error) for error in result.errors]
+    fields["compile_log_excerpt"] = result.log_excerpt
     if result.compiled:
-        version.compile_status = Version.CompileStatus.COMPILES
-        version.compiled_pdf = result.pdf
-        version.compiled_page_count = result.page_count
+        fields["compile_status"] = Version.CompileStatus.COMPILES
+        fields["compiled_pdf"] = result.pdf
+        fields["compiled_page_count"] = result.page_count
     else:
-        version.compile_status = Version.CompileStatus.FAILS
+        fields["compile_status"] = Version.CompileStatus.FAILS
+    return fields
 
 
 def _next_version(conversion: Conversion, **fields: object) -> Version:
@@ -174,27 +177,9 @@ def version_compile(*, version_id: int) -> None:
         result = compile_with_limits(version.latex)
     except Exception:
         logger.exception("compilation of version %s crashed", version_id)
-        result = CompileResult(
-            compiled=False,
-            pdf=None,
-            page_count=None,
-            errors=[],
-            log_excerpt="",
-            duration_s=0.0,
-            skipped_reason=_("Erreur interne pendant la compilation."),
-        )
-    _record_result(version, result)
+        result = skipped_result(_("Erreur interne pendant la compilation."))
     # update(), not save(): the version may have been deleted with its conversion meanwhile.
-    Version.objects.filter(pk=version_id).update(
-        compile_status=version.compile_status,
-        compile_skipped_reason=version.compile_skipped_reason,
-        compile_errors=version.compile_errors,
-        compile_log_excerpt=version.compile_log_excerpt,
-        compile_duration_s=version.compile_duration_s,
-        compiled_pdf=version.compiled_pdf,
-        compiled_page_count=version.compiled_page_count,
-        compiled_at=version.compiled_at,
-    )
+    Version.objects.filter(pk=version_id).update(**_compile_fields(result))
 
 
 def repair_request(*, conversion: Conversion, user: User) -> RepairRequest:
@@ -253,20 +238,11 @@ def repair_run(*, request_id: int) -> None:
         else:
             with transaction.atomic():
                 locked = Conversion.objects.select_for_update().only("pk").get(pk=conversion.pk)
-                version = Version(origin=Version.Origin.REPAIRED, latex=check.repaired_latex)
-                _record_result(version, check.repaired)
                 created = _next_version(
                     locked,
-                    origin=version.origin,
-                    latex=version.latex,
-                    compile_status=version.compile_status,
-                    compile_skipped_reason=version.compile_skipped_reason,
-                    compile_errors=version.compile_errors,
-                    compile_log_excerpt=version.compile_log_excerpt,
-                    compile_duration_s=version.compile_duration_s,
-                    compiled_pdf=version.compiled_pdf,
-                    compiled_page_count=version.compiled_page_count,
-                    compiled_at=version.compiled_at,
+                    origin=Version.Origin.REPAIRED,
+                    latex=check.repaired_latex,
+                    **_compile_fields(check.repaired),
                 )
                 result_number = created.number
         if check.gemini_calls:
