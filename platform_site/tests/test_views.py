@@ -103,7 +103,7 @@ def test_home_says_unlimited_when_the_question_quota_is_off(client: Client, sett
 
 def test_home_promises_nothing_the_local_engine_cannot_read(client: Client, settings: Any) -> None:
     settings.LATEXOCR_BACKEND = "local"
-    client.force_login(UserFactory())
+    client.force_login(UserFactory.create())
 
     page = client.get("/home/").content.decode()
 
