@@ -31,8 +31,10 @@ else:
     wsgi_app = "platform_site.asgi:application"
     worker_class = "platform_site.uvicorn_worker.Worker"
     # Django runs each ASGI request in a thread of its own: a connection kept per thread
-    # would be left open by every finished request (Django's advice for ASGI).
-    os.environ.setdefault("DJANGO_CONN_MAX_AGE", "0")
+    # would be left open by every finished request, so connections come from a pool per
+    # process instead (psycopg_pool through Django; DJANGO_DB_POOL_MAX_SIZE=0 turns it off and
+    # opens one connection per request).
+    os.environ.setdefault("DJANGO_DB_POOL_MAX_SIZE", "20")
 bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"]  # noqa: S104 (inside the pod; the mesh decides who reaches it)
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "16"))

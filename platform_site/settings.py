@@ -111,8 +111,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Parameters travel apart from the query, bytea as binary: a 20 MB PDF is not first
     # rendered into the SQL text as a ~40 MB escaped literal (docs/performance.md).
     DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DB_POOL_MAX_SIZE = env.int("DJANGO_DB_POOL_MAX_SIZE", default=0)
+    if DB_POOL_MAX_SIZE > 0:
+        # Under ASGI each request runs in a thread of its own, so a connection kept per thread
+        # (CONN_MAX_AGE) is never reused; a pool per process hands connections from request to
+        # request instead of a new PostgreSQL connection for each one (docs/performance.md).
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": min(2, DB_POOL_MAX_SIZE),
+            "max_size": DB_POOL_MAX_SIZE,
+            # A request waits this long for a free connection, then fails (500) rather than
+            # queueing without end behind requests that hold theirs.
+            "timeout": env.float("DJANGO_DB_POOL_TIMEOUT_S", default=10.0),
+        }
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts, passwords, sessions ----------------------------------------------------

@@ -149,3 +149,58 @@ def test_every_variable_the_settings_read_is_documented_in_the_readme() -> None:
 
     assert len(variables) > 30  # the pattern still finds them
     assert sorted(name for name in variables if f"`{name}`" not in readme) == []
+
+
+POOL_PROBE = """
+import threading
+import django
+django.setup()
+from django.db import connection
+
+pids = []
+
+def one_request():
+    with connection.cursor() as cursor:
+        cursor.execute("select pg_backend_pid()")
+        pids.append(cursor.fetchone()[0])
+    connection.close()  # the end of a request: back to the pool
+
+for _ in range(6):
+    thread = threading.Thread(target=one_request)
+    thread.start()
+    thread.join()
+print(len(set(pids)))
+"""
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="the connection pool is PostgreSQL's (psycopg_pool)",
+)
+def test_with_a_pool_requests_in_new_threads_reuse_one_postgresql_connection() -> None:
+    server = os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    environment = {
+        **kept,
+        "DJANGO_SETTINGS_MODULE": "platform_site.settings",
+        "DJANGO_ENV_FILE": "",
+        "DJANGO_DEBUG": "true",
+        "DATABASE_URL": server,
+    }
+
+    def backends_used(pool_size: str) -> int:
+        result = subprocess.run(
+            [sys.executable, "-c", POOL_PROBE],
+            cwd=ROOT,
+            env={**environment, "DJANGO_DB_POOL_MAX_SIZE": pool_size},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return int(result.stdout.strip().splitlines()[-1])
+
+    # Six requests, each in a thread of its own as under ASGI: a pool of at most 3 connections
+    # serves them all; without it each request opens its own.
+    assert backends_used("3") <= 3
+    assert backends_used("0") == 6
