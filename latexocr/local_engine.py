@@ -70,7 +70,7 @@ PAGE_NOTES = {
     PageIssue.LOW_CONFIDENCE: "lecture peu sûre (écriture manuscrite, photo ou formules ?)",
     PageIssue.TIMEOUT: "page non lue : sa lecture a pris trop de temps",
     PageIssue.OCR_UNAVAILABLE: "page scannée non lue : la reconnaissance de texte manque",
-    PageIssue.UNREADABLE: "page non lue : elle n'a pas pu être affichée ou reconnue",
+    PageIssue.UNREADABLE: "page non lue : elle n’a pas pu être affichée ou reconnue",
 }
 
 
