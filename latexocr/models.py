@@ -274,6 +274,9 @@ class Version(models.Model):
         _("pages du PDF compilé"), null=True, blank=True
     )
     compiled_at = models.DateTimeField(_("compilée le"), null=True, blank=True)
+    # When a worker claimed the compile: a version running much longer than the compile's own
+    # time limit lost its worker (version_reap_stuck).
+    compile_started_at = models.DateTimeField(_("compilation commencée le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("version")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -169,7 +170,9 @@ def _enqueue_compile_on_commit(version: Version) -> None:
 def version_compile(*, version_id: int) -> None:
     """Claim a queued version and compile it. A no-op if it is not queued any more."""
     claimed = Version.objects.filter(pk=version_id, compile_status=Version.CompileStatus.QUEUED)
-    if not claimed.update(compile_status=Version.CompileStatus.RUNNING):
+    if not claimed.update(
+        compile_status=Version.CompileStatus.RUNNING, compile_started_at=timezone.now()
+    ):
         logger.info("version %s not queued any more: nothing to do", version_id)
         return
     version = Version.objects.defer("compiled_pdf").get(pk=version_id)
@@ -180,6 +183,25 @@ def version_compile(*, version_id: int) -> None:
         result = skipped_result(_("Erreur interne pendant la compilation."))
     # update(), not save(): the version may have been deleted with its conversion meanwhile.
     Version.objects.filter(pk=version_id).update(**_compile_fields(result))
+
+
+def version_reap_stuck(*, stuck_after_s: int) -> int:
+    """Versions left compiling by a dead worker end as not checked, so the page stops waiting.
+
+    A live compile ends within LATEXOCR_COMPILE_TIMEOUT_S (its own limit), so a version still
+    running `stuck_after_s` after its claim lost its worker. It is not compiled again: a
+    document that killed its worker would kill the next one; the student can save it again.
+    """
+    cutoff = timezone.now() - timedelta(seconds=stuck_after_s)
+    return Version.objects.filter(
+        compile_status=Version.CompileStatus.RUNNING, compile_started_at__lt=cutoff
+    ).update(
+        compile_status=Version.CompileStatus.SKIPPED,
+        compile_skipped_reason=_(
+            "La compilation a été interrompue. Enregistrez à nouveau pour la relancer."
+        ),
+        compiled_at=timezone.now(),
+    )
 
 
 def repair_request(*, conversion: Conversion, user: User) -> RepairRequest:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from importlib import import_module
 from pathlib import Path
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
@@ -345,3 +347,48 @@ def test_the_migration_backfills_versions_of_conversions_finished_before_it(user
     )
     assert [(v.number, v.compile_status) for v in skipped.versions.all()] == [(1, "skipped")]
     assert Version.objects.count() == 3
+
+
+def test_the_reaper_ends_a_version_whose_worker_died_mid_compile_and_spares_a_live_one(
+    user: User, settings: Any
+) -> None:
+    settings.LATEXOCR_COMPILE_TIMEOUT_S = 60
+    settings.LATEXOCR_STUCK_AFTER_S = 90
+    conversion = done_conversion(user)
+    orphaned, live = (
+        Version.objects.create(
+            conversion=conversion,
+            number=number,
+            origin=Version.Origin.EDITED,
+            latex=GOOD_DOCUMENT,
+            compile_status=Version.CompileStatus.RUNNING,
+            compile_started_at=timezone.now() - timedelta(seconds=age_s),
+        )
+        for number, age_s in ((2, 200), (3, 30))
+    )
+
+    call_command("latexocr_reap", stdout=io.StringIO())
+
+    orphaned.refresh_from_db()
+    live.refresh_from_db()
+    assert orphaned.compile_status == Version.CompileStatus.SKIPPED
+    assert "interrompue" in orphaned.compile_skipped_reason
+    assert not orphaned.is_compiling
+    assert live.compile_status == Version.CompileStatus.RUNNING
+
+
+def test_a_claimed_compile_records_when_it_started(user: User) -> None:
+    version = Version.objects.create(
+        conversion=done_conversion(user),
+        number=2,
+        origin=Version.Origin.EDITED,
+        latex=GOOD_DOCUMENT,
+        compile_status=Version.CompileStatus.QUEUED,
+    )
+    before = timezone.now()
+
+    version_compile(version_id=version.pk)
+
+    version.refresh_from_db()
+    assert version.compile_started_at is not None
+    assert version.compile_started_at >= before

@@ -4,7 +4,8 @@ Run it every minute (the Kubernetes CronJob). A running conversion counts as stu
 worker has written no heartbeat for LATEXOCR_STUCK_AFTER_S (90 s; a live worker beats every
 LATEXOCR_HEARTBEAT_S, 20 s, however slow the conversion): a dead worker's conversion is
 requeued within 90 + 60 s of the death. One that has run LATEXOCR_MAX_RUNS times fails
-instead.
+instead. A version left compiling by a dead worker (LATEXOCR_COMPILE_TIMEOUT_S past its own
+limit plus LATEXOCR_STUCK_AFTER_S) ends as not checked, so its page stops waiting.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from latexocr.services import conversion_reap_stuck
+from latexocr.version_services import version_reap_stuck
 
 
 class Command(BaseCommand):
@@ -42,3 +44,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{conversion.pk} started {started} attempts {conversion.attempts}")
         verb = "would be requeued or failed" if options["dry_run"] else "requeued or failed"
         self.stdout.write(self.style.SUCCESS(f"{len(reaped)} stuck conversion(s) {verb}."))
+        if not options["dry_run"]:
+            versions = version_reap_stuck(
+                stuck_after_s=settings.LATEXOCR_COMPILE_TIMEOUT_S + stuck_after_s
+            )
+            self.stdout.write(self.style.SUCCESS(f"{versions} interrupted compile(s) ended."))
