@@ -49,7 +49,12 @@ def test_no_tracked_file_names_a_path_outside_the_repository() -> None:
 
 
 def test_the_pattern_catches_outside_paths_and_spares_url_paths() -> None:
-    outside = ["/" + "work/shared/fixtures/a.pdf", "see ../" + "shared/DEPLOY.md", "/home/alice/x"]
+    # Assembled from pieces, so this file does not itself name an outside path.
+    outside = [
+        "/" + "work/" + "shared/" + "fixtures/a.pdf",
+        "see ../" + "shared/DEPLOY.md",
+        "/home/alice/x",
+    ]
     inside = ['client.get("/home/")', "https://example.org/work/items", "tests/fixtures/a.pdf"]
 
     assert all(OUTSIDE_PATHS.search(text) for text in outside)
