@@ -81,18 +81,22 @@ def question_send(*, question: Question) -> Question:
         _question_finish(question, status=Question.Status.FAILED, failure=BUSY.failure())
         raise TooManyInFlight
     try:
-        # Only the first sender of a never-sent question gets it (one UPDATE, one winner).
-        claimed = Question.objects.filter(
-            pk=question.pk, status=Question.Status.PENDING, attempts=0
-        ).update(attempts=F("attempts") + 1, sent_at=timezone.now())
-        if not claimed:
-            raise InvalidTransition("This question is being sent already.")
-        question.refresh_from_db(fields=["attempts", "sent_at"])
+        _claim_first_send(question)
         reply, latency_ms = _call(question)
     finally:
         in_flight.release()
     _question_answered(question, reply=reply, latency_ms=latency_ms)
     return question
+
+
+def _claim_first_send(question: Question) -> None:
+    """Only the first sender of a never-sent question gets it (one UPDATE, one winner)."""
+    claimed = Question.objects.filter(
+        pk=question.pk, status=Question.Status.PENDING, attempts=0
+    ).update(attempts=F("attempts") + 1, sent_at=timezone.now())
+    if not claimed:
+        raise InvalidTransition("This question is being sent already.")
+    question.refresh_from_db(fields=["attempts", "sent_at"])
 
 
 def question_send_streamed(*, question: Question) -> Iterator[str]:
@@ -106,12 +110,7 @@ def question_send_streamed(*, question: Question) -> Iterator[str]:
         _question_finish(question, status=Question.Status.FAILED, failure=BUSY.failure())
         raise TooManyInFlight
     try:
-        claimed = Question.objects.filter(
-            pk=question.pk, status=Question.Status.PENDING, attempts=0
-        ).update(attempts=F("attempts") + 1, sent_at=timezone.now())
-        if not claimed:
-            raise InvalidTransition("This question is being sent already.")
-        question.refresh_from_db(fields=["attempts", "sent_at"])
+        _claim_first_send(question)
         started = time.monotonic()
         stream = backends.reply_stream(message=question.message)
         try:

@@ -188,18 +188,25 @@ def send(request: HttpRequest) -> HttpResponse:
     return _send_logged_in(request)
 
 
-@csrf_protect
-def _send_logged_in(request: AuthenticatedHttpRequest) -> JsonResponse:
+def _question_from(request: AuthenticatedHttpRequest) -> Question | JsonResponse:
+    """The JSON body's question, saved; or the refusal to answer (400/413, 503, 429)."""
     try:
         message = _message_from(request)
     except _BadMessage as error:
         return JsonResponse({"error": str(error)}, status=error.status)
     try:
-        question = question_create(user=request.user, message=message)
+        return question_create(user=request.user, message=message)
     except BackendNotConfigured:
         return JsonResponse({"error": _unavailable_message(), **_quota_json(request)}, status=503)
     except QuotaExceeded:
         return JsonResponse({"error": _quota_message(), **_quota_json(request)}, status=429)
+
+
+@csrf_protect
+def _send_logged_in(request: AuthenticatedHttpRequest) -> JsonResponse:
+    question = _question_from(request)
+    if isinstance(question, JsonResponse):
+        return question
     try:
         question_send(question=question)
     except TooManyInFlight:
@@ -251,16 +258,9 @@ def stream(request: HttpRequest) -> HttpResponseBase:
 def _stream_logged_in(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     if not backends.streaming_enabled():
         return JsonResponse({"error": _("Les réponses ne sont pas diffusées ici.")}, status=404)
-    try:
-        message = _message_from(request)
-    except _BadMessage as error:
-        return JsonResponse({"error": str(error)}, status=error.status)
-    try:
-        question = question_create(user=request.user, message=message)
-    except BackendNotConfigured:
-        return JsonResponse({"error": _unavailable_message(), **_quota_json(request)}, status=503)
-    except QuotaExceeded:
-        return JsonResponse({"error": _quota_message(), **_quota_json(request)}, status=429)
+    question = _question_from(request)
+    if isinstance(question, JsonResponse):
+        return question
     response = StreamingHttpResponse(
         _as_sent(request, _events(request, question)),
         content_type="text/event-stream; charset=utf-8",
