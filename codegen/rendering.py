@@ -36,6 +36,13 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {"a": {"href", "title"}}
 ALLOWED_URL_SCHEMES = frozenset({"http", "https"})
 
 _FORMATTER = HtmlFormatter(cssclass="highlight")
+# Built once: nh3.clean() would build the same allow-lists again for every answer.
+_SANITISER = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    attributes=ALLOWED_ATTRIBUTES,
+    url_schemes=set(ALLOWED_URL_SCHEMES),
+    link_rel="nofollow noopener noreferrer",
+)
 
 
 # CommonMark plus tables. `html: False`: `<script>` written by the LLM is shown as text
@@ -78,14 +85,7 @@ def explanation_render(explanation: str) -> SafeString:
     html = _MARKDOWN.render(explanation)
     for level in (2, 1):
         html = html.replace(f"<h{level}", "<h3").replace(f"</h{level}>", "</h3>")
-    clean = nh3.clean(
-        html,
-        tags=set(ALLOWED_TAGS),
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=set(ALLOWED_URL_SCHEMES),
-        link_rel="nofollow noopener noreferrer",
-    )
-    return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above
+    return mark_safe(_SANITISER.clean(html))  # noqa: S308 - sanitised by nh3 just above
 
 
 def syntax_check(code: str) -> SyntaxReport:

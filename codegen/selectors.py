@@ -33,6 +33,8 @@ def question_quota_remaining(*, user: User) -> int | None:
     succeeded (refused, unavailable, timed out, too busy here) is not counted; sending it
     again counts it then. Sending a counted question again does not count anew.
     """
+    if settings.CODEGEN_DAILY_QUOTA <= 0:
+        return None  # no quota: nothing to count
     return daily_quota_remaining(
         Question.objects.filter(user=user, charged=True), quota=settings.CODEGEN_DAILY_QUOTA
     )

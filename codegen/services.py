@@ -54,22 +54,39 @@ class SendLimitReached(Exception):
 in_flight = ProcessSlots("CODEGEN_MAX_IN_FLIGHT")
 
 
-@transaction.atomic
 def question_create(*, user: User, message: str) -> Question:
-    """Save a pending question, within the user's daily quota, if a backend is configured."""
+    """Save a pending question, within the user's daily quota, if a backend is configured.
+
+    It is saved as being sent (one send, `sent_at` now): the caller hands it to
+    `question_send` or `question_send_streamed` at once, and a process that dies before the
+    answer is recorded leaves it pending until it counts as interrupted. Claiming the send
+    in the INSERT saves an UPDATE per question (docs/performance.md).
+    """
     _require_backend()
-    # Locking the user's row makes concurrent questions of one user count one after another.
-    User.objects.select_for_update().filter(pk=user.pk).first()
-    if question_quota_remaining(user=user) == 0:
-        raise QuotaExceeded
-    question = Question(user=user, message=message, backend=settings.CODEGEN_BACKEND)
-    question.full_clean()
-    question.save()
+    question = Question(
+        user=user,
+        message=message,
+        backend=settings.CODEGEN_BACKEND,
+        attempts=1,
+        sent_at=timezone.now(),
+    )
+    # The user is the one logged in: checking that the row exists would be one more query.
+    question.full_clean(exclude=["user"])
+    if settings.CODEGEN_DAILY_QUOTA <= 0:
+        # No quota, nothing to count: one INSERT, no transaction to open and commit.
+        question.save()
+        return question
+    with transaction.atomic():
+        # Locking the user's row makes concurrent questions of one user count one after another.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        if question_quota_remaining(user=user) == 0:
+            raise QuotaExceeded
+        question.save()
     return question
 
 
 def question_send(*, question: Question) -> Question:
-    """Send a question just created (pending, never sent) and record the outcome.
+    """Send a question `question_create` just returned and record the outcome.
 
     Raises TooManyInFlight (the question is saved failed, never sent, so the daily quota
     does not count it), or the backend wrapper's own exception (`WebhookError`,
@@ -78,10 +95,9 @@ def question_send(*, question: Question) -> Question:
     in the quota).
     """
     if not in_flight.try_acquire():
-        _question_finish(question, status=Question.Status.FAILED, failure=BUSY.failure())
+        _question_busy(question)
         raise TooManyInFlight
     try:
-        _claim_first_send(question)
         reply, latency_ms = _call(question)
     finally:
         in_flight.release()
@@ -89,14 +105,10 @@ def question_send(*, question: Question) -> Question:
     return question
 
 
-def _claim_first_send(question: Question) -> None:
-    """Only the first sender of a never-sent question gets it (one UPDATE, one winner)."""
-    claimed = Question.objects.filter(
-        pk=question.pk, status=Question.Status.PENDING, attempts=0
-    ).update(attempts=F("attempts") + 1, sent_at=timezone.now())
-    if not claimed:
-        raise InvalidTransition("This question is being sent already.")
-    question.refresh_from_db(fields=["attempts", "sent_at"])
+def _question_busy(question: Question) -> None:
+    """Failed before any call: never sent after all, so no send is spent and nothing counted."""
+    question.attempts, question.sent_at = 0, None
+    _question_finish(question, status=Question.Status.FAILED, failure=BUSY.failure())
 
 
 def question_send_streamed(*, question: Question) -> Iterator[str]:
@@ -107,10 +119,9 @@ def question_send_streamed(*, question: Question) -> Iterator[str]:
     been saved as failed, as question_send does.
     """
     if not in_flight.try_acquire():
-        _question_finish(question, status=Question.Status.FAILED, failure=BUSY.failure())
+        _question_busy(question)
         raise TooManyInFlight
     try:
-        _claim_first_send(question)
         started = time.monotonic()
         stream = backends.reply_stream(message=question.message)
         try:
@@ -261,7 +272,8 @@ def _question_finish(
     question.save(
         update_fields=[
             "status", "reply", "code", "explanation", "explanation_html", "latency_ms",
-            "finished_at", *Question.FAILURE_FIELDS,
+            # The send's own fields too: a question failed busy was never sent after all.
+            "finished_at", "attempts", "sent_at", *Question.FAILURE_FIELDS,
         ]
     )  # fmt: skip
 

@@ -16,7 +16,10 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from django.core.asgi import get_asgi_application
+import django
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIHandler
+from django.http import HttpRequest, HttpResponseBase
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "platform_site.settings")
 
@@ -38,6 +41,26 @@ TIMEOUT_PAGE = (
     "</title></head><body><h1>Requête trop lente</h1><p>Le formulaire est arrivé trop "
     "lentement. Vérifiez votre connexion et envoyez-le de nouveau.</p></body></html>"
 ).encode()
+
+
+class SyncChainASGIHandler(ASGIHandler):
+    """Django's ASGI handler, with the middleware chain and the view run in one thread.
+
+    Every view and nearly every middleware of the site is synchronous. Django's own handler
+    builds an asynchronous chain, adapting at each boundary between sync-only and
+    async-capable middleware and running each `process_request`/`process_response` of the
+    async-capable ones through `sync_to_async`: several thread hops per request, 1 to 2 ms
+    each request on these machines (docs/performance.md). Here the chain is built as under
+    WSGI and the request crosses into a thread once.
+    """
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        super().load_middleware(is_async=False)
+
+    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
+        # thread_sensitive: the request's own thread (ASGIHandler opens a
+        # ThreadSensitiveContext per request), as Django runs a sync view.
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
 
 
 class SlowBodyGuard:
@@ -106,4 +129,5 @@ async def _send_408(send: Send) -> None:
     await send({"type": "http.response.body", "body": TIMEOUT_PAGE, "more_body": False})
 
 
-application = SlowBodyGuard(get_asgi_application())  # type: ignore[arg-type]
+django.setup(set_prefix=False)
+application = SlowBodyGuard(SyncChainASGIHandler())  # type: ignore[arg-type]

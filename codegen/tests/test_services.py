@@ -50,7 +50,9 @@ def test_a_question_is_saved_pending_before_the_outside_call(
     question.refresh_from_db()
     assert question.status == Question.Status.PENDING
     assert question.backend == Question.Backend.WEBHOOK
-    assert question.attempts == 0
+    # Saved as being sent: the send is claimed in the INSERT.
+    assert question.attempts == 1
+    assert question.sent_at is not None
 
 
 def test_an_answered_question_records_code_explanation_and_latency(
@@ -154,6 +156,8 @@ def test_a_full_in_flight_cap_fails_the_question_without_calling(
     question.refresh_from_db()
     assert question.status == Question.Status.FAILED
     assert fake_webhook.request_count == 0
+    # Never sent: no send spent, nothing counted.
+    assert (question.attempts, question.sent_at, question.charged) == (0, None, False)
 
 
 def test_the_in_flight_slot_is_given_back_after_success_and_failure(
