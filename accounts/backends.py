@@ -5,6 +5,7 @@ take minutes and protect nothing: the birth date is stored on the profile anyway
 backend accepts the birth date, as DDMMYYYY, only while the account has no usable password
 and the student must still change it; once they have chosen a password it never matches
 again. It sits after django-axes, so the lockout guards these guessable values too.
+One backend serves both kinds of login, with one query (the user and its profile).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from django.contrib.auth.backends import BaseBackend
+from django.contrib.auth import check_password_with_timing_attack_mitigation
+from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import Student, User
 
@@ -30,7 +33,16 @@ def first_login_password_matches(*, student: Student, password: str) -> bool:
     )
 
 
-class FirstLoginBackend(BaseBackend):
+class AccountBackend(ModelBackend):
+    """Django's ModelBackend plus the first login of an imported student, in one query.
+
+    The user comes with its student profile (`UserManager.get_by_natural_key`). A student
+    who must still change a password they do not have logs in with their birth date (no hash
+    computed); anyone else with their password, checked by Django (with a dummy hash for an
+    unknown user, so both take about as long).
+    """
+
+    @sensitive_variables("password")
     def authenticate(
         self,
         request: HttpRequest | None,
@@ -38,18 +50,26 @@ class FirstLoginBackend(BaseBackend):
         password: str | None = None,
         **kwargs: Any,
     ) -> User | None:
+        if username is None:
+            username = kwargs.get(User.USERNAME_FIELD)
         if not username or password is None:
             return None
-        student = (
-            Student.objects.select_related("user")
-            .filter(student_number=username, user__username=username, must_change_password=True)
-            .first()
-        )
-        if student is None or not student.user.is_active:
-            return None
-        if first_login_password_matches(student=student, password=password):
-            return student.user
+        try:
+            user: User | None = User._default_manager.get_by_natural_key(username)
+        except User.DoesNotExist:
+            user = None
+        student: Student | None = getattr(user, "student", None)
+        if (
+            user is not None
+            and student is not None
+            and student.student_number == username
+            and first_login_password_matches(student=student, password=password)
+        ):
+            return user if self.user_can_authenticate(user) else None
+        # A first-login student with a wrong birth date also goes through here: a dummy hash
+        # (no usable password), so the answer takes as long as for any other account.
+        if check_password_with_timing_attack_mitigation(
+            user, password
+        ) and self.user_can_authenticate(user):
+            return user
         return None
-
-    def get_user(self, user_id: int) -> User | None:
-        return User.objects.filter(pk=user_id, is_active=True).first()

@@ -2,18 +2,28 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(DjangoUserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        # The login's user query (accounts.backends) also brings the student profile, so the login
+        # signal reads must_change_password without a query of its own.
+        return self.select_related("student").get(**{self.model.USERNAME_FIELD: username})
 
 
 class User(AbstractUser):
     """The site's user. Custom from the first migration so fields can be added later."""
 
+    objects = UserManager()  # type: ignore[misc]
+
 
 class Student(models.Model):
     """A student of the roster a teacher imports; the student number is also the username.
 
-    The birth date doubles as the first-login password (accounts.backends.FirstLoginBackend)
+    The birth date doubles as the first-login password (accounts.backends.AccountBackend)
     while `must_change_password` is set and the account has no usable password.
     """
 

@@ -201,7 +201,7 @@ def student_import_apply_rows(*, rows: list[RosterRow]) -> StudentImportResult:
     already chosen.
 
     New students get an unusable password and `must_change_password`: they log in the first
-    time with their birth date (accounts.backends.FirstLoginBackend), so no hash is computed
+    time with their birth date (accounts.backends.AccountBackend), so no hash is computed
     here. Existing students only get their names, birth date and e-mail updated.
     """
     preview = student_import_preview_rows(rows=rows)

@@ -6,8 +6,6 @@ import logging
 import time
 from typing import Any
 
-from axes.models import AccessAttempt
-from axes.utils import reset as axes_reset
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -26,13 +24,13 @@ def on_user_logged_in(sender: Any, request: HttpRequest | None, user: User, **kw
     address = client_ip_address(request)
     logger.info("login succeeded username=%s ip=%s", user.get_username(), address)
     request.session[LOGIN_AT_KEY] = int(time.time())
-    if Student.objects.filter(user=user, must_change_password=True).exists():
+    # Both backends load the profile with the user (select_related): no query here. A user
+    # without one (staff) raises RelatedObjectDoesNotExist, an AttributeError.
+    student: Student | None = getattr(user, "student", None)
+    if student is not None and student.must_change_password:
         request.session[MUST_CHANGE_PASSWORD_KEY] = True
-    # Forgive only this user's own failures from this same address (see AXES_RESET_ON_SUCCESS);
-    # most logins have none, and a look costs less than axes' delete (a select, then a
-    # transaction).
-    if AccessAttempt.objects.filter(ip_address=address, username=user.get_username()).exists():
-        axes_reset(ip=address, username=user.get_username())
+    # This user's own failures from this address are forgiven by the lockout handler
+    # (accounts.lockout), which knows from its count whether there are any.
 
 
 @receiver(user_login_failed)

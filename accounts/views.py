@@ -56,7 +56,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 form.add_error("username", _("Ce nom d’utilisateur est déjà pris."))
                 status = 409
             else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend="accounts.backends.AccountBackend")
                 return redirect("home")
         else:
             status = 409 if form.username_taken() else 400

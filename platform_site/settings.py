@@ -154,12 +154,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Axes first, so a locked-out attempt is refused before any backend hashes anything.
-# The first-login backend comes before ModelBackend: it costs no hash.
+# Axes first, so a locked-out attempt is refused before any backend hashes anything. Then
+# ModelBackend extended with the students' first login (birth date, no hash): one query for
+# either kind of login.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "accounts.backends.FirstLoginBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.AccountBackend",
 ]
 # At most this many password hashes at once per process (~19 MiB each), so a burst of
 # logins waits instead of exhausting the pod's memory.
@@ -240,6 +240,8 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # request logs); the row was one more write transaction per login (docs/performance.md).
 # Failures are still counted in AccessAttempt, which the lockout needs.
 AXES_DISABLE_ACCESS_LOG = True
+# Axes' handler, without its per-login clean-up of expired attempts (accounts/lockout.py).
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
 
 # --- Internationalisation --------------------------------------------------------------
 LANGUAGE_CODE = "fr"
