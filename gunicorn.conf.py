@@ -24,9 +24,10 @@ def post_fork(server: object, worker: object) -> None:
 
 
 WORKER_CLASS = os.environ.get("GUNICORN_WORKER_CLASS", "uvicorn")
-if WORKER_CLASS == "gthread":
+if WORKER_CLASS != "uvicorn":
+    # gunicorn's own WSGI workers (gthread; sync for the benchmark's comparison).
     wsgi_app = "platform_site.wsgi:application"
-    worker_class = "gthread"
+    worker_class = WORKER_CLASS
 else:
     wsgi_app = "platform_site.asgi:application"
     worker_class = "platform_site.uvicorn_worker.Worker"

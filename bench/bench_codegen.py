@@ -130,7 +130,7 @@ def home_under_slow_questions(stack: Stack, quick: bool) -> list[Row]:
     }
     results = {}
     sessions: list[requests.Session] = []
-    for worker_class, threads in (("gthread", SLOW_THREADS), ("sync", 1)):
+    for worker_class, threads in (("uvicorn", SLOW_THREADS), ("sync", 1)):
         with stack.site(
             f"gunicorn-{worker_class}",
             workers=WORKERS,
@@ -149,14 +149,14 @@ def home_under_slow_questions(stack: Stack, quick: bool) -> list[Row]:
                 window_s=window_s,
                 probe_timeout_s=probe_timeout_s,
             )
-    times_ms, unanswered, statuses = results["gthread"]
+    times_ms, unanswered, statuses = results["uvicorn"]
     sync_times, sync_unanswered, _ = results["sync"]
     p99 = percentile(times_ms, 99) if times_ms and unanswered == 0 else float("inf")
     answered_questions = sum(status == 200 for status in statuses)
     return [
         Row(
             scenario=f"/home/ while {SLOW_QUESTIONS} questions wait {WEBHOOK_DELAY_S:.0f} s",
-            figure=f"gthread: {_describe(times_ms, unanswered, probe_timeout_s)}",
+            figure=f"uvicorn workers: {_describe(times_ms, unanswered, probe_timeout_s)}",
             value=round(p99, 1) if p99 != float("inf") else None,
             unit="ms",
             compared_against=(
@@ -165,7 +165,8 @@ def home_under_slow_questions(stack: Stack, quick: bool) -> list[Row]:
             goal=f"p99 < {HOME_GOAL_P99_MS} ms",
             verdict=verdict(p99 < HOME_GOAL_P99_MS),
             note=(
-                f"{WORKERS} gunicorn workers each way; gthread with {SLOW_THREADS} threads and "
+                f"{WORKERS} gunicorn workers each way; the image's uvicorn workers (a thread per "
+                f"request) and "
                 f"CODEGEN_MAX_IN_FLIGHT={SLOW_IN_FLIGHT} so that all {SLOW_QUESTIONS} questions "
                 f"wait at once ({answered_questions}/{SLOW_QUESTIONS} answered 200 after "
                 f"{WEBHOOK_DELAY_S:.0f} s). One GET /home/ every 50 ms for {window_s:.0f} s "
@@ -229,8 +230,9 @@ def codegen_overhead(stack: Stack, quick: bool) -> list[Row]:
             verdict=verdict(overhead < OVERHEAD_GOAL_P50_MS),
             note=(
                 f"{questions} questions one after another to POST /codegen/send/ (session + "
-                "CSRF, gunicorn gthread, fake webhook answering at once). Overhead = the "
-                "request's time seen by the client minus the question's recorded upstream "
+                "CSRF, gunicorn with the image's uvicorn workers, fake webhook answering at "
+                "once). Overhead = the request's time seen by the client minus the question's "
+                "recorded upstream "
                 "latency (latency_ms, whole milliseconds): HTTP, session load and save, CSRF, "
                 "quota count, the question saved before and after the call, reply parsing, "
                 "syntax check, highlighting and the JSON answer."
@@ -249,8 +251,8 @@ def codegen_overhead(stack: Stack, quick: bool) -> list[Row]:
             verdict=verdict(service_overhead < OVERHEAD_GOAL_P50_MS),
             note=(
                 "codegen.services.question_create then question_send called in the harness "
-                "process (quota count, row lock, the question saved before and after the call, "
-                "reply parsing): its "
+                "process (the question saved before and after the call, reply parsing; no "
+                "daily quota here, so no row lock or count): its "
                 "time minus the question's latency_ms. No HTTP, session or rendering: the "
                 "difference with the row above is Django's request handling and the JSON view."
             ),
@@ -365,7 +367,8 @@ def codegen_streaming(stack: Stack, quick: bool) -> list[Row]:
             verdict=verdict(first_p50 < STREAM_FIRST_TOKEN_GOAL_MS and complete == len(first_ms)),
             note=(
                 f"{questions} questions, each asked streamed (POST /codegen/stream/, server-sent "
-                "events read as they arrive) then not streamed, through gunicorn gthread to the "
+                "events read as they arrive) then not streamed, through gunicorn (uvicorn "
+                "workers) to the "
                 f"fake OpenAI-compatible server at {STREAM_SECONDS_PER_TOKEN * 1000:.0f} ms a "
                 "token (~40 tokens/s, a 7B model on one GPU) and its default answer of ~90 "
                 f"tokens. {complete}/{len(first_ms)} streams ended with their done event."

@@ -286,7 +286,7 @@ def upload_memory(stack: Stack, quick: bool) -> list[Row]:
             note=(
                 f"Sum of the proportional set size (PSS, what the pod's memory cgroup "
                 f"charges) of the gunicorn master and its {workers} workers as gunicorn.conf.py "
-                f"runs them (gthread, 16 threads each; no MALLOC_* variable in the "
+                f"runs them (uvicorn workers, the image's default; no MALLOC_* variable in the "
                 f"environment: gunicorn.conf.py applies its own), sampled every 20 ms with "
                 f"psutil. {UPLOADERS} logged-in users POST a {UPLOAD_BYTES:,}-byte PDF to /ocr/ "
                 f"at the same instant, a new PDF each round. Peak per round: "

@@ -55,7 +55,7 @@ def tools_under_load(stack: Stack, quick: bool) -> list[Row]:
                     "form), then asking a question or uploading a one-page PDF at random with "
                     "0-1 s pauses; 429 (quota or too many questions in flight) counts as "
                     "answered, no answer within 60 s does not. gunicorn with the image's "
-                    "settings (2 gthread workers x 16 threads), the task worker converting the "
+                    "settings (2 uvicorn workers), the task worker converting the "
                     f"uploads with the fake Gemini, the fake webhook answering after "
                     f"{WEBHOOK_DELAY_S:.0f} s; production quotas and in-flight cap. Locust, "
                     "gunicorn, the worker and PostgreSQL share the 2 cores."

@@ -135,7 +135,7 @@ class Stack:
         *,
         workers: int = 2,
         threads: int = 16,
-        worker_class: str = "gthread",
+        worker_class: str | None = None,
         cpus: str | None = None,
         env: dict[str, str] | None = None,
     ) -> Iterator[LiveSite]:
@@ -148,8 +148,8 @@ class Stack:
             "GUNICORN_WORKERS": str(workers),
             "GUNICORN_THREADS": str(threads),
         }
-        if worker_class != "gthread":
-            site_env["GUNICORN_CMD_ARGS"] = f"--worker-class {worker_class}"
+        if worker_class is not None:  # else the environment's, by default the image's (uvicorn)
+            site_env["GUNICORN_WORKER_CLASS"] = worker_class
         site = LiveSite(base_url=f"http://127.0.0.1:{port}", env=site_env, workdir=self.workdir)
         command = [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
         if cpus is not None:

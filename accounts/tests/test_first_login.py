@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.test import Client
@@ -161,3 +162,32 @@ def test_reset_to_first_login_brings_the_birth_date_back_and_ends_open_sessions(
     assert post_login(again, student.student_number, NEW_PASSWORD).status_code == 401
     assert post_login(again, student.student_number, BIRTH_DATE_PASSWORD).status_code == 302
     assert again.get("/home/")["Location"] == "/accounts/password_change/"
+
+
+def test_a_wrong_birth_date_costs_a_dummy_hash_like_any_wrong_password(client: Client) -> None:
+    # Otherwise a fast refusal would tell which accounts are still waiting for a first login.
+    import accounts.backends
+
+    student = StudentFactory.create()
+    with mock.patch.object(
+        accounts.backends,
+        "check_password_with_timing_attack_mitigation",
+        wraps=accounts.backends.check_password_with_timing_attack_mitigation,
+    ) as check:
+        response = post_login(client, student.student_number, "31122004")
+
+    assert response.status_code == 401
+    check.assert_called_once()
+
+
+def test_a_student_given_a_password_by_staff_before_changing_it_is_still_forced_to(
+    client: Client,
+) -> None:
+    student = StudentFactory.create()
+    student.user.set_password(NEW_PASSWORD)
+    student.user.save()
+
+    response = post_login(client, student.student_number, NEW_PASSWORD)
+
+    assert response.status_code == 302
+    assert client.get("/home/")["Location"] == "/accounts/password_change/"

@@ -239,3 +239,25 @@ def test_without_a_trusted_proxy_forwarding_headers_are_ignored() -> None:
         )
 
     assert post_login("bob", PASSWORD, REMOTE_ADDR="203.0.113.9").status_code == 429
+
+
+def test_a_login_with_no_failure_to_forgive_makes_six_statements(
+    django_assert_num_queries: Any,
+) -> None:
+    # The lockout count (one query), the user with its profile, last_login, the session's
+    # INSERT in its transaction (a savepoint here, inside the test's transaction; BEGIN and
+    # COMMIT in production). A regression guard: each ORM query is ~0.5 ms of a ~20 ms login.
+    UserFactory.create(username="alice")
+    client = Client()
+
+    with django_assert_num_queries(6):
+        assert post_login("alice", PASSWORD, client).status_code == 302
+
+
+def test_failures_on_another_username_from_the_address_are_not_forgiven() -> None:
+    UserFactory.create(username="alice")
+    fail(3, username="bob")
+
+    assert post_login("alice", PASSWORD).status_code == 302
+
+    assert AccessAttempt.objects.filter(username="bob").count() == 1

@@ -141,6 +141,37 @@ def test_the_daily_quota_stops_new_questions(
     assert Question.objects.count() == 2
 
 
+def test_with_no_quota_a_question_costs_its_insert_and_its_answer_only(
+    user: User, fake_webhook: FakeWebhook, settings: Any, django_assert_num_queries: Any
+) -> None:
+    # The send is claimed in the INSERT; no quota, so no row lock and no count. A regression
+    # guard: each query is ~0.5 ms of the ~5 ms the site spends on a question.
+    settings.CODEGEN_DAILY_QUOTA = 0
+
+    with django_assert_num_queries(2):
+        question = ask_question(user=user, message="Somme d'une liste")
+
+    assert question.status == Question.Status.ANSWERED
+
+
+def test_with_a_quota_the_question_is_counted_under_the_users_row_lock(
+    user: User, fake_webhook: FakeWebhook, settings: Any, django_assert_num_queries: Any
+) -> None:
+    settings.CODEGEN_DAILY_QUOTA = 5
+
+    # A savepoint here (the test's transaction; BEGIN in production), the lock, the count, the
+    # INSERT, the release.
+    with django_assert_num_queries(5) as captured:
+        question_create(user=user, message="Somme d'une liste")
+
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert statements[1].startswith('SELECT "accounts_user"')
+    if connection.vendor == "postgresql":  # SQLite has no row locks (the file lock serialises)
+        assert statements[1].endswith("FOR UPDATE")
+    assert "COUNT(" in statements[2]
+    assert statements[3].startswith('INSERT INTO "codegen_question"')
+
+
 def test_a_full_in_flight_cap_fails_the_question_without_calling(
     user: User, fake_webhook: FakeWebhook, settings: Any
 ) -> None:

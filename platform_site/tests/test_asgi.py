@@ -69,3 +69,57 @@ def test_gunicorn_serves_the_asgi_application_with_uvicorn_workers(monkeypatch: 
 
     assert config["wsgi_app"] == "platform_site.asgi:application"
     assert config["worker_class"] == "platform_site.uvicorn_worker.Worker"
+
+
+def test_the_middleware_chain_and_the_view_run_in_one_thread_under_asgi(
+    settings: Any, monkeypatch: Any
+) -> None:
+    """One hop into a thread per request: no async middleware adapter in between."""
+    import threading
+
+    from django.http import HttpRequest, HttpResponse, JsonResponse
+    from django.urls import path
+
+    from platform_site.asgi import SyncChainASGIHandler
+
+    threads: dict[str, int] = {}
+
+    def first_middleware(get_response: Any) -> Any:
+        def middleware(request: HttpRequest) -> HttpResponse:
+            threads["middleware"] = threading.get_ident()
+            return get_response(request)
+
+        return middleware
+
+    def view(request: HttpRequest) -> HttpResponse:
+        threads["view"] = threading.get_ident()
+        return JsonResponse({"ok": True})
+
+    module = type("urls", (), {"urlpatterns": [path("probe", view)]})
+    monkeypatch.setitem(__import__("sys").modules, "probe_urls", module)
+    settings.ROOT_URLCONF = "probe_urls"
+    settings.MIDDLEWARE = [f"{__name__}.FIRST", *settings.MIDDLEWARE]
+    monkeypatch.setitem(globals(), "FIRST", first_middleware)
+    handler = SyncChainASGIHandler()
+    sent: list[dict[str, Any]] = []
+    body = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if body:
+            return body.pop()
+        await asyncio.sleep(10)  # the client waits for the answer (Django cancels this)
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "method": "GET", "path": "/probe", "query_string": b"",
+        "headers": [(b"host", b"testserver")], "server": ("testserver", 80),
+        "client": ("127.0.0.1", 5000),
+    }  # fmt: skip
+    asyncio.run(handler(scope, receive, send))
+
+    assert sent[0]["status"] == 200
+    assert threads["middleware"] == threads["view"] != threading.get_ident()
+    assert not asyncio.iscoroutinefunction(handler._middleware_chain)  # type: ignore[attr-defined]
