@@ -24,6 +24,7 @@ from codegen.models import BUSY, INTERRUPTED, InvalidTransition, Question
 from codegen.parser import reply_parse
 from codegen.rendering import explanation_render
 from codegen.selectors import question_quota_remaining
+from platform_site.db_connections import connection_release_for_wait
 from platform_site.failures import Failure
 from platform_site.openai_client import ModelServerError
 from platform_site.slots import ProcessSlots
@@ -122,6 +123,7 @@ def question_send_streamed(*, question: Question) -> Iterator[str]:
         _question_busy(question)
         raise TooManyInFlight
     try:
+        connection_release_for_wait()
         started = time.monotonic()
         stream = backends.reply_stream(message=question.message)
         try:
@@ -210,6 +212,7 @@ def question_retry(*, question: Question) -> Question:
 
 def _call(question: Question) -> tuple[str, int]:
     """The LLM's reply to a claimed (pending) question and the call's duration in ms."""
+    connection_release_for_wait()
     started = time.monotonic()
     try:
         reply = backends.reply_fetch(backend=question.backend, message=question.message)

@@ -109,7 +109,8 @@ def _quota_context(request: AuthenticatedHttpRequest) -> dict[str, Any]:
 def _quota_json(request: AuthenticatedHttpRequest) -> dict[str, Any]:
     """The questions left today, as a number and as the page's sentence (the script shows it)."""
     context = _quota_context(request)
-    text = render_to_string("codegen/_quota.html", context, request=request).strip()
+    # No request: the sentence needs none of the context processors (~0.1 ms a question).
+    text = render_to_string("codegen/_quota.html", context).strip()
     return {"quota_remaining": context["quota_remaining"], "quota_text": text}
 
 
