@@ -313,7 +313,7 @@ def _forget_queued_tasks() -> None:
 
 
 WORKER_PDF_BYTES = 20_000_000
-WORKER_LIMIT_MIB = 512
+WORKER_LIMIT_MIB = 768  # the worker pod's memory limit, k8s/base/worker.yaml
 
 
 def worker_memory(stack: Stack, quick: bool) -> list[Row]:

@@ -32,6 +32,7 @@ from typing import Any
 
 import psutil
 
+from bench.bench_latexocr import WORKER_LIMIT_MIB
 from bench.report import INFO, Row, spread, verdict
 from bench.stack import Stack
 
@@ -41,7 +42,7 @@ ENGLISH_SOURCE = CORPUS / "functions-en.tex"
 CER_GOALS = {"French": 0.03, "English": 0.02}
 SECONDS_PER_PAGE_GOAL = 5.0
 SCAN_PAGES = 100
-MEMORY_NOTE_MIB = 1024  # the worker pod's memory limit (k8s/base/worker.yaml)
+MEMORY_NOTE_MIB = WORKER_LIMIT_MIB
 
 
 def _english_pdf(workdir: Path) -> bytes:
