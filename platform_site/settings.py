@@ -229,7 +229,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip_address"
 AXES_LOCKOUT_TEMPLATE = "429.html"
 # Axes' own reset-on-success deletes every attempt from the client's address, so anyone with
-# one valid account could wipe the count between guesses. accounts.signals forgives only the
+# one valid account could wipe the count between guesses. accounts.lockout forgives only the
 # failures of the user who just logged in, from that same address.
 AXES_RESET_ON_SUCCESS = False
 # A refused attempt writes nothing: hammering during the lockout neither costs a database
