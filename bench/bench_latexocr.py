@@ -14,7 +14,7 @@ import psutil
 import requests
 
 from bench.report import INFO, Row, spread, verdict
-from bench.stack import HTTP_TIMEOUT_S, Stack, login, users_create
+from bench.stack import HTTP_TIMEOUT_S, Stack, login, tree_pss, users_create
 from tests.pdfs import pdf_of_size, pdf_with_text
 
 PAGES = 60
@@ -136,18 +136,6 @@ def ocr_ranges(stack: Stack, quick: bool) -> list[Row]:
     ]
 
 
-def _tree_pss(process: psutil.Process) -> int:
-    """The proportional set size of a process and its children: what the pod's memory
-    cgroup charges for them (a page shared by the master and its workers counts once)."""
-    total = 0
-    for member in [process, *process.children(recursive=True)]:
-        try:
-            total += member.memory_full_info().pss
-        except psutil.NoSuchProcess:
-            continue
-    return total
-
-
 class _Sampler:
     """Peak PSS of a process tree, sampled every 20 ms from a thread."""
 
@@ -159,7 +147,7 @@ class _Sampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, _tree_pss(self.process))
+            self.peak = max(self.peak, tree_pss(self.process))
             self._stop.wait(0.02)
 
     def __enter__(self) -> _Sampler:
@@ -245,7 +233,7 @@ def upload_memory(stack: Stack, quick: bool) -> list[Row]:
         for session in sessions:  # every worker has served a page: warm, like a live pod
             session.get(site.url("/ocr/"), timeout=HTTP_TIMEOUT_S).raise_for_status()
         time.sleep(1.0)
-        idle = _tree_pss(master)
+        idle = tree_pss(master)
         for _ in range(rounds):
             # A new PDF each round: the same one again is only offered the earlier result.
             pdf = pdf_of_size([_page_text(number) for number in range(1, 4)], UPLOAD_BYTES)
@@ -256,7 +244,7 @@ def upload_memory(stack: Stack, quick: bool) -> list[Row]:
                 )
             peaks.append(sampler.peak)
             time.sleep(1.0)
-            settled.append(_tree_pss(master))
+            settled.append(tree_pss(master))
         workers = len(master.children(recursive=True))
     traced_peak = _traced_upload_peak(
         [pdf_of_size([_page_text(n) for n in range(1, 4)], UPLOAD_BYTES) for _ in range(2)],
@@ -341,7 +329,7 @@ def worker_memory(stack: Stack, quick: bool) -> list[Row]:
     with stack.task_worker(env=env) as worker:
         process = psutil.Process(worker.processes[0].popen.pid)
         time.sleep(3.0)  # started and idle: Django loaded, polling the queue
-        idle = _tree_pss(process)
+        idle = tree_pss(process)
         with override_settings(
             LATEXOCR_BACKEND="gemini", GEMINI_API_KEY="bench-fake-key", LATEXOCR_DAILY_QUOTA=0
         ):
@@ -361,7 +349,7 @@ def worker_memory(stack: Stack, quick: bool) -> list[Row]:
                     break
                 time.sleep(0.5)
         seconds = time.monotonic() - started
-        settled = _tree_pss(process)
+        settled = tree_pss(process)
     if conversion.status != Conversion.Status.DONE:
         raise RuntimeError(f"the 100-page conversion ended {conversion.status}")
     mib = 1024 * 1024

@@ -34,7 +34,7 @@ import psutil
 
 from bench.bench_latexocr import WORKER_LIMIT_MIB
 from bench.report import INFO, Row, spread, verdict
-from bench.stack import Stack
+from bench.stack import Stack, tree_pss
 
 CORPUS = Path(__file__).resolve().parent / "ocr_corpus"
 FRENCH_PDF = CORPUS / "latex2e-fr-pages.pdf"
@@ -198,16 +198,6 @@ print(len(reading.pages), len(reading.page_issues))
 """
 
 
-def _tree_pss(process: psutil.Process) -> int:
-    total = 0
-    for member in [process, *process.children(recursive=True)]:
-        try:
-            total += member.memory_full_info().pss
-        except psutil.NoSuchProcess:
-            continue
-    return total
-
-
 def _scan_memory(pdfs: list[bytes], pages: int, workdir: Path) -> tuple[int, float, str]:
     """Peak PSS of a worker-like process (and its Tesseract children) converting a scan of
     `pages` pages (the corpus pages repeated), and its wall time."""
@@ -238,7 +228,7 @@ def _scan_memory(pdfs: list[bytes], pages: int, workdir: Path) -> tuple[int, flo
     )
     peak = 0
     while process.poll() is None:
-        peak = max(peak, _tree_pss(process))
+        peak = max(peak, tree_pss(process))
         time.sleep(0.05)
     seconds = time.perf_counter() - started
     output, errors = process.communicate()

@@ -15,7 +15,7 @@ import psutil
 
 from bench.load import locust_run
 from bench.report import Row, percentile, verdict
-from bench.stack import Stack, users_create
+from bench.stack import Stack, tree_pss, users_create
 
 DEFAULT_MINUTES = 30.0
 USERS = 20
@@ -27,16 +27,6 @@ PLOT = Path(__file__).resolve().parent.parent / "docs" / "img" / "soak-memory.pn
 def soak_minutes() -> float:
     """BENCH_SOAK_MINUTES (`python -m bench --soak-minutes N` sets it), else 30."""
     return float(os.environ.get("BENCH_SOAK_MINUTES") or DEFAULT_MINUTES)
-
-
-def _pss(process: psutil.Process) -> int:
-    total = 0
-    for member in [process, *process.children(recursive=True)]:
-        try:
-            total += member.memory_full_info().pss
-        except psutil.NoSuchProcess:
-            continue
-    return total
 
 
 class _Recorder:
@@ -52,7 +42,7 @@ class _Recorder:
     def _run(self) -> None:
         while not self._stop.is_set():
             elapsed = time.monotonic() - self._started
-            self.samples.append((elapsed, _pss(self.web), _pss(self.worker)))
+            self.samples.append((elapsed, tree_pss(self.web), tree_pss(self.worker)))
             self._stop.wait(SAMPLE_EVERY_S)
 
     def __enter__(self) -> _Recorder:

@@ -18,6 +18,7 @@ from http.cookiejar import Cookie
 from pathlib import Path
 from typing import Any
 
+import psutil
 import psycopg
 import requests
 from requests.cookies import RequestsCookieJar
@@ -86,35 +87,25 @@ class Stack:
     # --- fakes --------------------------------------------------------------------------
     def fake_webhook(self, *, delay_s: float) -> str:
         """The URL of a fake webhook answering after delay_s (started once per delay)."""
-        key = ("webhook", delay_s)
-        if key not in self._fakes:
-            command = [PYTHON, "-m", "tests.fakes.webhook", "--port", "0"]
-            command += ["--delay-s", str(delay_s)]
-            port = self.processes.start(f"fake-webhook-{delay_s}", command, ready_line="READY")
-            self._fakes[key] = f"http://127.0.0.1:{port.split()[1]}/webhook"
-        return self._fakes[key]
+        return self._fake("webhook", "webhook", "--delay-s", delay_s) + "/webhook"
 
     def fake_gemini(self, *, seconds_per_1000_chars: float) -> str:
-        key = ("gemini", seconds_per_1000_chars)
-        if key not in self._fakes:
-            command = [PYTHON, "-m", "tests.fakes.gemini", "--port", "0"]
-            command += ["--seconds-per-1000-chars", str(seconds_per_1000_chars)]
-            port = self.processes.start(
-                f"fake-gemini-{seconds_per_1000_chars}", command, ready_line="READY"
-            )
-            self._fakes[key] = f"http://127.0.0.1:{port.split()[1]}"
-        return self._fakes[key]
+        return self._fake("gemini", "gemini", "--seconds-per-1000-chars", seconds_per_1000_chars)
 
     def fake_openai(self, *, seconds_per_token: float) -> str:
         """The /v1 base URL of a fake OpenAI-compatible server streaming at this pace."""
-        key = ("openai", seconds_per_token)
+        return (
+            self._fake("openai", "openai_compatible", "--seconds-per-token", seconds_per_token)
+            + "/v1"
+        )
+
+    def _fake(self, name: str, module: str, option: str, value: float) -> str:
+        """The base URL of tests.fakes.<module> started with `option value` (once per value)."""
+        key = (name, value)
         if key not in self._fakes:
-            command = [PYTHON, "-m", "tests.fakes.openai_compatible", "--port", "0"]
-            command += ["--seconds-per-token", str(seconds_per_token)]
-            port = self.processes.start(
-                f"fake-openai-{seconds_per_token}", command, ready_line="READY"
-            )
-            self._fakes[key] = f"http://127.0.0.1:{port.split()[1]}/v1"
+            command = [PYTHON, "-m", f"tests.fakes.{module}", "--port", "0", option, str(value)]
+            port = self.processes.start(f"fake-{name}-{value}", command, ready_line="READY")
+            self._fakes[key] = f"http://127.0.0.1:{port.split()[1]}"
         return self._fakes[key]
 
     def backends_env(self) -> dict[str, str]:
@@ -232,3 +223,15 @@ def login(base_url: str, username: str, password: str = PASSWORD) -> requests.Se
 
 def json_headers(session: requests.Session) -> dict[str, Any]:
     return {"X-CSRFToken": session.cookies["csrftoken"], "Accept": "application/json"}
+
+
+def tree_pss(process: psutil.Process) -> int:
+    """The proportional set size of a process and its children: what the pod's memory
+    cgroup charges for them (a page shared by the master and its workers counts once)."""
+    total = 0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            total += member.memory_full_info().pss
+        except psutil.NoSuchProcess:
+            continue
+    return total

@@ -26,6 +26,7 @@ GEMINI_SYSTEM_INSTRUCTION = (
 
 # What a backend raises; each carries the `failure` to record and show.
 UPSTREAM_ERRORS = (webhook.WebhookError, gemini.GeminiError, openai_client.ModelServerError)
+UpstreamError = webhook.WebhookError | gemini.GeminiError | openai_client.ModelServerError
 
 
 def reply_fetch(*, backend: str, message: str) -> str:

@@ -130,13 +130,7 @@ def question_send_streamed(*, question: Question) -> Iterator[str]:
             yield from stream
             reply = backends.stream_text(stream)
         except ModelServerError as error:
-            logger.warning("codegen question %s failed: %r", question.pk, error)
-            _question_finish(
-                question,
-                status=Question.Status.FAILED,
-                failure=error.failure,
-                latency_ms=_elapsed_ms(started),
-            )
+            _question_failed(question, error, started=started)
             raise
         latency_ms = _elapsed_ms(started)
     finally:
@@ -217,15 +211,20 @@ def _call(question: Question) -> tuple[str, int]:
     try:
         reply = backends.reply_fetch(backend=question.backend, message=question.message)
     except backends.UPSTREAM_ERRORS as error:
-        logger.warning("codegen question %s failed: %r", question.pk, error)
-        _question_finish(
-            question,
-            status=Question.Status.FAILED,
-            failure=error.failure,
-            latency_ms=_elapsed_ms(started),
-        )
+        _question_failed(question, error, started=started)
         raise
     return reply, _elapsed_ms(started)
+
+
+def _question_failed(question: Question, error: backends.UpstreamError, *, started: float) -> None:
+    """Record an upstream wrapper's failure (its `failure` says whether the call cost)."""
+    logger.warning("codegen question %s failed: %r", question.pk, error)
+    _question_finish(
+        question,
+        status=Question.Status.FAILED,
+        failure=error.failure,
+        latency_ms=_elapsed_ms(started),
+    )
 
 
 def _question_answered(question: Question, *, reply: str, latency_ms: int) -> None:
