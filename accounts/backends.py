@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import Student, User
+from accounts.selectors import user_by_id
 
 
 def first_login_password(student: Student) -> str:
@@ -41,6 +42,11 @@ class AccountBackend(ModelBackend):
     computed); anyone else with their password, checked by Django (with a dummy hash for an
     unknown user, so both take about as long).
     """
+
+    def get_user(self, user_id: int) -> User | None:
+        # Every request of a logged-in user comes here (Django's is a queryset .get()).
+        user = user_by_id(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     @sensitive_variables("password")
     def authenticate(

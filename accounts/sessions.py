@@ -8,16 +8,43 @@ the end of the request, and a session without a key is created then, with all it
 one INSERT (docs/performance.md). The key still changes at login (no session fixation):
 the new one is made at that save, without the query Django makes first to see whether the
 random key is free.
+
+Every request of a logged-in user reads its session: that read is one SQL statement written
+here, not a queryset, whose building cost more than the query itself (docs/performance.md).
 """
 
 from __future__ import annotations
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.contrib.sessions.base_session import AbstractBaseSession
+from django.db import connections, router
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 
 class SessionStore(DatabaseSessionStore):
+    def _get_session_from_db(self) -> AbstractBaseSession | None:
+        # Django's own: model.objects.get(session_key=…, expire_date__gt=now).
+        session_key = self.session_key
+        if session_key is None:
+            return None
+        model = self.model
+        database = router.db_for_read(model)
+        connection = connections[database]
+        table = connection.ops.quote_name(model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT session_data, expire_date FROM {table} "  # noqa: S608 - the model's table
+                "WHERE session_key = %s AND expire_date > %s",
+                [session_key, timezone.now()],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            self._session_key = None
+            return None
+        return model(session_key=session_key, session_data=row[0], expire_date=row[1])
+
     def _get_new_session_key(self) -> str:
         # No SELECT first to see whether the random key is taken (Django's way): the INSERT
         # (must_create) fails on the primary key if it is, and create() draws another.

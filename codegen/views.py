@@ -8,15 +8,13 @@ The views validate, call a service and map the outcome to a status code: the wra
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
-from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -263,36 +261,14 @@ def _stream_logged_in(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     if isinstance(question, JsonResponse):
         return question
     response = StreamingHttpResponse(
-        _as_sent(request, _events(request, question)),
+        # A plain iterator: each event is sent as soon as it exists, under WSGI as under
+        # platform_site.asgi's handler (which reads it in the request's thread).
+        _events(request, question),
         content_type="text/event-stream; charset=utf-8",
     )
     # No proxy may hold the events back (nginx reads this header; Envoy streams anyway).
     response["X-Accel-Buffering"] = "no"
     return response
-
-
-def _as_sent(
-    request: HttpRequest, events: Iterator[bytes]
-) -> Iterator[bytes] | AsyncIterator[bytes]:
-    """The events in the form the server can send one by one.
-
-    Under ASGI (uvicorn workers) Django reads a plain iterator to its end before sending
-    anything, so the page would see the whole answer at once; each event is instead taken in
-    the request's own thread (its database connection) and sent as soon as it exists.
-    """
-    if not isinstance(request, ASGIRequest):
-        return events
-    take = sync_to_async(_next_event, thread_sensitive=True)
-
-    async def sent_one_by_one() -> AsyncIterator[bytes]:
-        while (event := await take(events)) is not None:
-            yield event
-
-    return sent_one_by_one()
-
-
-def _next_event(events: Iterator[bytes]) -> bytes | None:
-    return next(events, None)
 
 
 def _events(request: AuthenticatedHttpRequest, question: Question) -> Iterator[bytes]:

@@ -10,23 +10,29 @@ cannot pile up either.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import os
+import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from typing import Any
 
 import django
-from asgiref.sync import sync_to_async
-from django.core.handlers.asgi import ASGIHandler
-from django.http import HttpRequest, HttpResponseBase
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import HttpResponseBase
+from django.urls import set_script_prefix
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "platform_site.settings")
 
 logger = logging.getLogger("platform_site.requests")
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
+Scope = dict[str, Any]
+Message = Mapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -36,6 +42,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 GRACE_S = 10.0
 FLOOR_BYTES_PER_S = 10 * 1024
 
+# Threads per process for requests: at most this many run at once (the rest queue). Far
+# above what the database pool (DJANGO_DB_POOL_MAX_SIZE) and the LLM cap let work at once.
+REQUEST_THREADS = 256
+
 TIMEOUT_PAGE = (
     '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Requête trop lente'
     "</title></head><body><h1>Requête trop lente</h1><p>Le formulaire est arrivé trop "
@@ -44,23 +54,130 @@ TIMEOUT_PAGE = (
 
 
 class SyncChainASGIHandler(ASGIHandler):
-    """Django's ASGI handler, with the middleware chain and the view run in one thread.
+    """Django's ASGI handler, with each request run in one thread of a pool kept by the process.
 
     Every view and nearly every middleware of the site is synchronous. Django's own handler
     builds an asynchronous chain, adapting at each boundary between sync-only and
-    async-capable middleware and running each `process_request`/`process_response` of the
-    async-capable ones through `sync_to_async`: several thread hops per request, 1 to 2 ms
-    each request on these machines (docs/performance.md). Here the chain is built as under
-    WSGI and the request crosses into a thread once.
+    async-capable middleware, and opens a `ThreadSensitiveContext` per request: a new thread
+    is started and joined for every request, and the `request_started` signal, the chain and
+    the response's `close()` each cross into it (docs/performance.md). Here the chain is
+    built as under WSGI, and the signals, the chain and the view run in one call on a thread
+    of `executor`, which lives as long as the process, as gunicorn's threaded workers did.
+
+    A streamed response (server-sent events, files) is read in that same thread, which sends
+    each part through the event loop as soon as it exists, and stops when the client has
+    gone: the view's generator is closed then, as Django's handler does.
     """
+
+    def __init__(self, *, threads: int = REQUEST_THREADS) -> None:
+        super().__init__()
+        # Threads are started only when every one is busy, and stay: a request waiting on
+        # the LLM holds one, pages keep theirs free (CODEGEN_MAX_IN_FLIGHT caps those waits).
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="request")
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
 
-    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
-        # thread_sensitive: the request's own thread (ASGIHandler opens a
-        # ThreadSensitiveContext per request), as Django runs a sync view.
-        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        loop = asyncio.get_running_loop()
+        gone = threading.Event()
+        listener = asyncio.create_task(_until_disconnect(receive, gone))
+        try:
+            with closing(body_file):
+                # The request's context (contextvars) goes with it into the thread, as
+                # sync_to_async would carry it.
+                context = contextvars.copy_context()
+                response = await loop.run_in_executor(
+                    self.executor, context.run, self._respond, scope, body_file,
+                    _ThreadSender(loop, send, gone),
+                )  # fmt: skip
+                if response is not None:
+                    await self.send_response(response, send)
+                    if response.streaming:  # an async iterator, read by the loop: closed now
+                        await loop.run_in_executor(self.executor, context.run, response.close)
+        finally:
+            listener.cancel()
+
+    def _respond(
+        self, scope: Scope, body_file: Any, sender: _ThreadSender
+    ) -> HttpResponseBase | None:
+        """In the pool's thread: the whole request, but sending a complete response.
+
+        Returns the response the event loop still has to send, or None once a streamed
+        response has been sent and closed here.
+        """
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            assert error_response is not None  # noqa: S101 - create_request gives one of them
+            response: HttpResponseBase = error_response
+        else:
+            response = self.get_response(request)
+        if not response.streaming:
+            # The body is in memory: closing now (request_finished) gives the database
+            # connection back before the bytes go out.
+            response.close()
+            return response
+        if getattr(response, "is_async", False):
+            return response  # an async iterator: the event loop reads it
+        try:
+            self._send_streamed(response, sender)
+        finally:
+            response.close()  # closes the view's generator too, if the client left first
+        return None
+
+    def _send_streamed(self, response: HttpResponseBase, sender: _ThreadSender) -> None:
+        sender.send(
+            {"type": "http.response.start", "status": response.status_code,
+             "headers": _response_headers(response)}
+        )  # fmt: skip
+        for part in response:
+            if sender.gone.is_set():
+                return
+            for chunk, _last in self.chunk_bytes(part):
+                sender.send({"type": "http.response.body", "body": chunk, "more_body": True})
+        sender.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class _ThreadSender:
+    """`send` for a thread that is not the event loop's: waits until the loop has sent it."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, send: Send, gone: threading.Event) -> None:
+        self.loop = loop
+        self._send = send
+        self.gone = gone
+
+    def send(self, message: Message) -> None:
+        async def sent() -> None:
+            await self._send(message)
+
+        asyncio.run_coroutine_threadsafe(sent(), self.loop).result()
+
+
+async def _until_disconnect(receive: Receive, gone: threading.Event) -> None:
+    """Set `gone` when the client disconnects (uvicorn also says so once the answer is sent)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    gone.set()
+
+
+def _response_headers(response: HttpResponseBase) -> list[tuple[bytes, bytes]]:
+    """The headers and cookies as ASGI wants them (as Django's send_response builds them)."""
+    headers = [(name.encode("ascii"), value.encode("latin1")) for name, value in response.items()]
+    headers += [
+        (b"Set-Cookie", c.OutputString().encode("ascii")) for c in response.cookies.values()
+    ]
+    return headers
 
 
 class SlowBodyGuard:
@@ -130,4 +247,4 @@ async def _send_408(send: Send) -> None:
 
 
 django.setup(set_prefix=False)
-application = SlowBodyGuard(SyncChainASGIHandler())  # type: ignore[arg-type]
+application = SlowBodyGuard(SyncChainASGIHandler())

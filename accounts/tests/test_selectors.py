@@ -8,8 +8,13 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import Student, User
-from accounts.selectors import student_roster_csv, student_roster_rows, student_roster_xlsx
-from accounts.tests.factories import StudentFactory
+from accounts.selectors import (
+    student_roster_csv,
+    student_roster_rows,
+    student_roster_xlsx,
+    user_by_id,
+)
+from accounts.tests.factories import StudentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +64,20 @@ def test_the_csv_and_xlsx_exports_say_who_has_logged_in_and_when() -> None:
     ]
     assert cells[2][1] == "'=1+1"
     assert sheet["D2"].number_format == "DD/MM/YYYY"
+
+
+def test_user_by_id_reads_every_field_the_orm_reads() -> None:
+    user = UserFactory.create(username="alice", first_name="Alice", email="alice@example.org")
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now(), is_staff=True)
+
+    read = user_by_id(user.pk)
+
+    expected = User.objects.get(pk=user.pk)
+    assert read is not None and not read._state.adding
+    assert {f.attname: getattr(read, f.attname) for f in User._meta.concrete_fields} == {
+        f.attname: getattr(expected, f.attname) for f in User._meta.concrete_fields
+    }
+
+
+def test_user_by_id_is_none_for_an_unknown_id() -> None:
+    assert user_by_id(123456789) is None

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import logging
 import time
 from typing import Any
@@ -13,6 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.hashers import Argon2idHasher
 from accounts.models import User
@@ -441,6 +443,40 @@ def test_a_login_writes_its_session_once_under_a_new_key(client: Client) -> None
     assert stored.session_key != anonymous_key
     assert stored.get_decoded()["before_login"] is True
     assert client.get("/home/").status_code == 200
+
+
+def test_a_logged_in_page_reads_the_session_and_the_user_once_each(client: Client) -> None:
+    user = UserFactory.create(username="alice")
+    client.force_login(user)
+    client.get("/home/")  # the session's expiry is renewed here, at most once a minute
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/home/")
+
+    assert response.status_code == 200 and response.context["user"] == user
+    reads = [query["sql"] for query in queries.captured_queries]
+    assert sum('FROM "django_session"' in sql for sql in reads) == 1
+    assert sum('FROM "accounts_user"' in sql for sql in reads) == 1
+    assert not any(sql.startswith(("UPDATE", "INSERT")) for sql in reads)
+
+
+def test_a_session_past_its_expiry_date_in_the_database_is_not_read(client: Client) -> None:
+    client.force_login(UserFactory.create(username="alice"))
+    Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+
+    response = client.get("/home/")
+
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_a_deactivated_user_is_logged_out_on_the_next_request(client: Client) -> None:
+    user = UserFactory.create(username="alice")
+    client.force_login(user)
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    response = client.get("/home/")
+
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
 def test_password_change_asks_the_current_password(client: Client) -> None:

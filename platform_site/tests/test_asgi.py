@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import runpy
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -71,14 +73,55 @@ def test_gunicorn_serves_the_asgi_application_with_uvicorn_workers(monkeypatch: 
     assert config["worker_class"] == "platform_site.uvicorn_worker.Worker"
 
 
+PROBE_SCOPE = {
+    "type": "http", "method": "GET", "path": "/probe", "query_string": b"",
+    "headers": [(b"host", b"testserver")], "server": ("testserver", 80),
+    "client": ("127.0.0.1", 5000),
+}  # fmt: skip
+
+
+def probe_site(settings: Any, monkeypatch: Any, view: Any, middleware: Any = None) -> None:
+    """Serve `view` at /probe, with `middleware` (if any) first in the chain."""
+    from django.urls import path
+
+    module = type("urls", (), {"urlpatterns": [path("probe", view)]})
+    monkeypatch.setitem(sys.modules, "probe_urls", module)
+    settings.ROOT_URLCONF = "probe_urls"
+    if middleware is not None:
+        settings.MIDDLEWARE = [f"{__name__}.FIRST", *settings.MIDDLEWARE]
+        monkeypatch.setitem(globals(), "FIRST", middleware)
+
+
+def serve(handler: Any, *, client_leaves_after: int | None = None) -> list[dict[str, Any]]:
+    """One GET /probe through `handler`; the client disconnects after that many body parts."""
+    sent: list[dict[str, Any]] = []
+    body = [{"type": "http.request", "body": b"", "more_body": False}]
+    left = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        if body:
+            return body.pop()
+        if client_leaves_after is None:
+            await asyncio.sleep(10)  # the client waits for the answer (cancelled then)
+        await left.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+        parts = [m for m in sent if m.get("body")]
+        if client_leaves_after is not None and len(parts) >= client_leaves_after:
+            left.set()
+            await asyncio.sleep(0.05)  # the disconnect is seen before the next part
+
+    asyncio.run(handler(dict(PROBE_SCOPE), receive, send))
+    return sent
+
+
 def test_the_middleware_chain_and_the_view_run_in_one_thread_under_asgi(
     settings: Any, monkeypatch: Any
 ) -> None:
     """One hop into a thread per request: no async middleware adapter in between."""
-    import threading
-
     from django.http import HttpRequest, HttpResponse, JsonResponse
-    from django.urls import path
 
     from platform_site.asgi import SyncChainASGIHandler
 
@@ -95,31 +138,100 @@ def test_the_middleware_chain_and_the_view_run_in_one_thread_under_asgi(
         threads["view"] = threading.get_ident()
         return JsonResponse({"ok": True})
 
-    module = type("urls", (), {"urlpatterns": [path("probe", view)]})
-    monkeypatch.setitem(__import__("sys").modules, "probe_urls", module)
-    settings.ROOT_URLCONF = "probe_urls"
-    settings.MIDDLEWARE = [f"{__name__}.FIRST", *settings.MIDDLEWARE]
-    monkeypatch.setitem(globals(), "FIRST", first_middleware)
+    probe_site(settings, monkeypatch, view, first_middleware)
     handler = SyncChainASGIHandler()
-    sent: list[dict[str, Any]] = []
-    body = [{"type": "http.request", "body": b"", "more_body": False}]
 
-    async def receive() -> dict[str, Any]:
-        if body:
-            return body.pop()
-        await asyncio.sleep(10)  # the client waits for the answer (Django cancels this)
-        return {"type": "http.disconnect"}
-
-    async def send(message: Any) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http", "method": "GET", "path": "/probe", "query_string": b"",
-        "headers": [(b"host", b"testserver")], "server": ("testserver", 80),
-        "client": ("127.0.0.1", 5000),
-    }  # fmt: skip
-    asyncio.run(handler(scope, receive, send))
+    sent = serve(handler)
 
     assert sent[0]["status"] == 200
     assert threads["middleware"] == threads["view"] != threading.get_ident()
     assert not asyncio.iscoroutinefunction(handler._middleware_chain)  # type: ignore[attr-defined]
+
+
+def test_requests_reuse_the_threads_of_the_pool_and_signal_start_and_end_there(
+    settings: Any, monkeypatch: Any
+) -> None:
+    """Django's handler starts (and joins) a thread per request; this one keeps its threads."""
+    from django.core import signals
+    from django.http import HttpRequest, HttpResponse
+
+    from platform_site.asgi import SyncChainASGIHandler
+
+    seen = threading.local()
+    events: list[tuple[str, int, bool]] = []
+
+    def view(request: HttpRequest) -> HttpResponse:
+        events.append(("view", threading.get_ident(), getattr(seen, "before", False)))
+        seen.before = True
+        return HttpResponse("ok")
+
+    def started(**kwargs: Any) -> None:
+        events.append(("started", threading.get_ident(), False))
+
+    def finished(**kwargs: Any) -> None:
+        events.append(("finished", threading.get_ident(), False))
+
+    probe_site(settings, monkeypatch, view)
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    try:
+        handler = SyncChainASGIHandler(threads=1)
+        serve(handler)
+        serve(handler)
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+
+    assert [name for name, _, _ in events] == ["started", "view", "finished"] * 2
+    assert len({thread for _, thread, _ in events}) == 1
+    assert [before for name, _, before in events if name == "view"] == [False, True]
+
+
+def test_a_streamed_answer_is_sent_part_by_part_and_closed_when_the_client_leaves(
+    settings: Any, monkeypatch: Any
+) -> None:
+    from django.http import HttpRequest, StreamingHttpResponse
+
+    from platform_site.asgi import SyncChainASGIHandler
+
+    produced: list[int] = []
+    closed = threading.Event()
+
+    def parts() -> Any:
+        try:
+            for number in range(50):
+                produced.append(number)
+                yield f"part {number}\n".encode()
+        finally:
+            closed.set()
+
+    def view(request: HttpRequest) -> StreamingHttpResponse:
+        return StreamingHttpResponse(parts(), content_type="text/event-stream")
+
+    probe_site(settings, monkeypatch, view)
+
+    sent = serve(SyncChainASGIHandler(), client_leaves_after=3)
+
+    assert sent[0]["status"] == 200
+    bodies = [m["body"] for m in sent[1:] if m.get("body")]
+    assert bodies[:3] == [b"part 0\n", b"part 1\n", b"part 2\n"]
+    assert closed.is_set()
+    assert len(produced) < 10
+
+
+def test_a_whole_streamed_answer_ends_with_an_empty_last_part(
+    settings: Any, monkeypatch: Any
+) -> None:
+    from django.http import HttpRequest, StreamingHttpResponse
+
+    from platform_site.asgi import SyncChainASGIHandler
+
+    def view(request: HttpRequest) -> StreamingHttpResponse:
+        return StreamingHttpResponse(iter([b"a", b"b"]))
+
+    probe_site(settings, monkeypatch, view)
+
+    sent = serve(SyncChainASGIHandler())
+
+    assert [m.get("body") for m in sent[1:]] == [b"a", b"b", b""]
+    assert sent[-1]["more_body"] is False
