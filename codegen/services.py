@@ -204,7 +204,7 @@ def question_retry(*, question: Question) -> Question:
     return question
 
 
-def _call(question: Question) -> tuple[str, int]:
+def _call(question: Question) -> tuple[str, float]:
     """The LLM's reply to a claimed (pending) question and the call's duration in ms."""
     connection_release_for_wait()
     started = time.monotonic()
@@ -227,7 +227,7 @@ def _question_failed(question: Question, error: backends.UpstreamError, *, start
     )
 
 
-def _question_answered(question: Question, *, reply: str, latency_ms: int) -> None:
+def _question_answered(question: Question, *, reply: str, latency_ms: float) -> None:
     parsed = reply_parse(reply)
     _question_finish(
         question,
@@ -257,7 +257,7 @@ def _question_finish(
     code: str = "",
     explanation: str = "",
     failure: Failure | None = None,
-    latency_ms: int | None = None,
+    latency_ms: float | None = None,
 ) -> None:
     question.check_transition(status)
     question.status = status
@@ -290,5 +290,5 @@ def _require_backend() -> None:
         raise BackendNotConfigured
 
 
-def _elapsed_ms(started: float) -> int:
-    return round((time.monotonic() - started) * 1000)
+def _elapsed_ms(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 2)

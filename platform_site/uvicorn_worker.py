@@ -21,4 +21,7 @@ class Worker(UvicornWorker):
         "http": "httptools",
         "lifespan": "off",
         "proxy_headers": False,
+        # platform_site.middleware.RequestLogMiddleware logs each request; uvicorn's own line
+        # would be a second one.
+        "access_log": False,
     }
