@@ -15,35 +15,37 @@ here, not a queryset, whose building cost more than the query itself (docs/perfo
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import connections, router
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 
 class SessionStore(DatabaseSessionStore):
-    def _get_session_from_db(self) -> AbstractBaseSession | None:
-        # Django's own: model.objects.get(session_key=…, expire_date__gt=now).
+    def load(self) -> dict[str, Any]:
+        # Django's: model.objects.get(session_key=…, expire_date__gt=now), then decode.
         session_key = self.session_key
         if session_key is None:
-            return None
-        model = self.model
-        database = router.db_for_read(model)
+            return {}
+        database = router.db_for_read(self.model)
         connection = connections[database]
-        table = connection.ops.quote_name(model._meta.db_table)
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT session_data, expire_date FROM {table} "  # noqa: S608 - the model's table
+                f"SELECT session_data FROM {table} "  # noqa: S608 - the model's own table
                 "WHERE session_key = %s AND expire_date > %s",
-                [session_key, timezone.now()],
+                [session_key, now],
             )
             row = cursor.fetchone()
         if row is None:
             self._session_key = None
-            return None
-        return model(session_key=session_key, session_data=row[0], expire_date=row[1])
+            return {}
+        data: dict[str, Any] = self.decode(row[0])
+        return data
 
     def _get_new_session_key(self) -> str:
         # No SELECT first to see whether the random key is taken (Django's way): the INSERT
