@@ -2,9 +2,10 @@
 
 Uvicorn workers (ASGI): the event loop reads each request body before a thread runs the
 view, so clients trickling their bodies hold no thread, and platform_site.asgi cuts bodies
-slower than a floor rate with 408 (docs/deploy.md, "Slow clients"). Each request still runs
-in a thread of its own, so a request waiting 60 s on the LLM holds one thread, not the
-process. GUNICORN_WORKER_CLASS=gthread goes back to threaded WSGI workers.
+slower than a floor rate with 408 (docs/deploy.md, "Slow clients"). Each request then runs
+in one of GUNICORN_THREADS threads the process starts once (platform_site.asgi), so a
+request waiting 60 s on the LLM holds one thread, not the process.
+GUNICORN_WORKER_CLASS=gthread goes back to threaded WSGI workers.
 """
 
 from __future__ import annotations
@@ -31,10 +32,9 @@ if WORKER_CLASS != "uvicorn":
 else:
     wsgi_app = "platform_site.asgi:application"
     worker_class = "platform_site.uvicorn_worker.Worker"
-    # Django runs each ASGI request in a thread of its own: a connection kept per thread
-    # would be left open by every finished request, so connections come from a pool per
-    # process instead (psycopg_pool through Django; DJANGO_DB_POOL_MAX_SIZE=0 turns it off and
-    # opens one connection per request).
+    # Connections come from a pool per process (psycopg_pool through Django): a request
+    # waiting on the LLM gives its connection back meanwhile (platform_site.db_connections).
+    # DJANGO_DB_POOL_MAX_SIZE=0 turns it off and opens one connection per request.
     os.environ.setdefault("DJANGO_DB_POOL_MAX_SIZE", "20")
 bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"]  # noqa: S104 (inside the pod; the mesh decides who reaches it)
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))

@@ -158,8 +158,9 @@ def class_login(stack: Stack, quick: bool) -> list[Row]:
             verdict=verdict(p95 < CLASS_GOAL_P95_MS and succeeded == students),
             note=(
                 "locust (pinned to core 1) spawns the students at a steady rate; each GETs the "
-                "login form then POSTs it (the POST is timed). gunicorn: 1 uvicorn worker (a "
-                "thread per request, at most 4 hashes at once), pinned to core 0 with taskset; "
+                "login form then POSTs it (the POST is timed). gunicorn: 1 uvicorn worker "
+                "(requests on its thread pool, at most 4 hashes at once), pinned to core 0 with "
+                "taskset; "
                 "PostgreSQL is not pinned."
                 + (" Quick mode: 30 students in 6 s (same rate)." if quick else "")
             ),

@@ -169,8 +169,8 @@ def home_under_slow_questions(stack: Stack, quick: bool) -> list[Row]:
             goal=f"p99 < {HOME_GOAL_P99_MS} ms",
             verdict=verdict(p99 < HOME_GOAL_P99_MS),
             note=(
-                f"{WORKERS} gunicorn workers each way; the image's uvicorn workers (a thread per "
-                f"request) and "
+                f"{WORKERS} gunicorn workers each way; the image's uvicorn workers (requests on a "
+                f"pool of threads per process) and "
                 f"CODEGEN_MAX_IN_FLIGHT={SLOW_IN_FLIGHT} so that all {SLOW_QUESTIONS} questions "
                 f"wait at once ({answered_questions}/{SLOW_QUESTIONS} answered 200 after "
                 f"{WEBHOOK_DELAY_S:.0f} s). One GET /home/ every 50 ms for {window_s:.0f} s "

@@ -13,10 +13,11 @@ import asyncio
 import contextvars
 import logging
 import os
+import queue
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import closing
 from typing import Any
 
@@ -42,9 +43,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 GRACE_S = 10.0
 FLOOR_BYTES_PER_S = 10 * 1024
 
-# Threads per process for requests: at most this many run at once (the rest queue). Far
-# above what the database pool (DJANGO_DB_POOL_MAX_SIZE) and the LLM cap let work at once.
-REQUEST_THREADS = 256
+# Threads per process for requests, as gunicorn's threaded workers had: at most this many
+# run at once, the rest queue (bodies are still read meanwhile, by the event loop).
+REQUEST_THREADS = int(os.environ.get("GUNICORN_THREADS", "16"))
 
 TIMEOUT_PAGE = (
     '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Requête trop lente'
@@ -61,8 +62,8 @@ class SyncChainASGIHandler(ASGIHandler):
     async-capable middleware, and opens a `ThreadSensitiveContext` per request: a new thread
     is started and joined for every request, and the `request_started` signal, the chain and
     the response's `close()` each cross into it (docs/performance.md). Here the chain is
-    built as under WSGI, and the signals, the chain and the view run in one call on a thread
-    of `executor`, which lives as long as the process, as gunicorn's threaded workers did.
+    built as under WSGI, and the signals, the chain and the view run in one call on one of
+    `threads`, which live as long as the process, as gunicorn's threaded workers did.
 
     A streamed response (server-sent events, files) is read in that same thread, which sends
     each part through the event loop as soon as it exists, and stops when the client has
@@ -71,9 +72,9 @@ class SyncChainASGIHandler(ASGIHandler):
 
     def __init__(self, *, threads: int = REQUEST_THREADS) -> None:
         super().__init__()
-        # Threads are started only when every one is busy, and stay: a request waiting on
-        # the LLM holds one, pages keep theirs free (CODEGEN_MAX_IN_FLIGHT caps those waits).
-        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="request")
+        # A request waiting on the LLM holds one thread; CODEGEN_MAX_IN_FLIGHT (8) caps those
+        # waits below the 16 threads, so pages keep some.
+        self.threads = RequestThreads(threads)
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
@@ -96,14 +97,13 @@ class SyncChainASGIHandler(ASGIHandler):
                 # The request's context (contextvars) goes with it into the thread, as
                 # sync_to_async would carry it.
                 context = contextvars.copy_context()
-                response = await loop.run_in_executor(
-                    self.executor, context.run, self._respond, scope, body_file,
-                    _ThreadSender(loop, send, gone),
-                )  # fmt: skip
+                response = await self.threads.run(
+                    context.run, self._respond, scope, body_file, _ThreadSender(loop, send, gone)
+                )
                 if response is not None:
                     await self.send_response(response, send)
                     if response.streaming:  # an async iterator, read by the loop: closed now
-                        await loop.run_in_executor(self.executor, context.run, response.close)
+                        await self.threads.run(context.run, response.close)
         finally:
             listener.cancel()
 
@@ -147,6 +147,43 @@ class SyncChainASGIHandler(ASGIHandler):
             for chunk, _last in self.chunk_bytes(part):
                 sender.send({"type": "http.response.body", "body": chunk, "more_body": True})
         sender.send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class RequestThreads:
+    """A fixed number of threads, all started at once, that run this process's requests.
+
+    Not `concurrent.futures.ThreadPoolExecutor`: it starts a new thread whenever none is idle
+    at the instant of a submit, and a thread counts as idle only after the event loop has
+    seen its result, so under steady load it grew to its maximum, one thread at a time (the
+    30-minute soak: 256 threads, the web process +19 %, docs/performance.md). These
+    threads are started once and stay: the process's memory is flat.
+    """
+
+    def __init__(self, count: int) -> None:
+        self._work: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]]
+        self._work = queue.SimpleQueue()
+        for number in range(count):
+            # Daemon: an idle thread must not keep the process alive at exit (gunicorn has
+            # already let the requests in flight finish by then).
+            threading.Thread(target=self._serve, name=f"request-{number}", daemon=True).start()
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        """`function(*args)` in one of the threads; its result, or its exception."""
+        future: Future[Any] = Future()
+        self._work.put((future, function, args))
+        return await asyncio.wrap_future(future)
+
+    def _serve(self) -> None:
+        while True:
+            future, function, args = self._work.get()
+            if not future.set_running_or_notify_cancel():
+                continue  # the awaiting task was cancelled before this started
+            try:
+                result = function(*args)
+            except BaseException as error:  # handed to the awaiting task, as an executor does
+                future.set_exception(error)
+            else:
+                future.set_result(result)
 
 
 class _ThreadSender:

@@ -94,6 +94,12 @@ def probe_site(settings: Any, monkeypatch: Any, view: Any, middleware: Any = Non
 
 def serve(handler: Any, *, client_leaves_after: int | None = None) -> list[dict[str, Any]]:
     """One GET /probe through `handler`; the client disconnects after that many body parts."""
+    return asyncio.run(serve_async(handler, client_leaves_after=client_leaves_after))
+
+
+async def serve_async(
+    handler: Any, *, client_leaves_after: int | None = None
+) -> list[dict[str, Any]]:
     sent: list[dict[str, Any]] = []
     body = [{"type": "http.request", "body": b"", "more_body": False}]
     left = asyncio.Event()
@@ -113,7 +119,7 @@ def serve(handler: Any, *, client_leaves_after: int | None = None) -> list[dict[
             left.set()
             await asyncio.sleep(0.05)  # the disconnect is seen before the next part
 
-    asyncio.run(handler(dict(PROBE_SCOPE), receive, send))
+    await handler(dict(PROBE_SCOPE), receive, send)
     return sent
 
 
@@ -235,3 +241,26 @@ def test_a_whole_streamed_answer_ends_with_an_empty_last_part(
 
     assert [m.get("body") for m in sent[1:]] == [b"a", b"b", b""]
     assert sent[-1]["more_body"] is False
+
+
+def test_the_request_threads_are_started_once_and_their_number_stays(
+    settings: Any, monkeypatch: Any
+) -> None:
+    """ThreadPoolExecutor grew by a thread whenever a request came just as one finished."""
+    from django.http import HttpResponse
+
+    from platform_site.asgi import SyncChainASGIHandler
+
+    probe_site(settings, monkeypatch, lambda request: HttpResponse("ok"))
+    before = threading.active_count()
+    handler = SyncChainASGIHandler(threads=3)
+    started = threading.active_count() - before
+
+    async def many() -> None:
+        for _ in range(20):
+            await asyncio.gather(*(serve_async(handler) for _ in range(3)))
+
+    asyncio.run(many())
+
+    assert started == 3
+    assert threading.active_count() - before == 3
