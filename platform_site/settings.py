@@ -113,9 +113,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
     DB_POOL_MAX_SIZE = env.int("DJANGO_DB_POOL_MAX_SIZE", default=0)
     if DB_POOL_MAX_SIZE > 0:
-        # Under ASGI each request runs in a thread of its own, so a connection kept per thread
-        # (CONN_MAX_AGE) is never reused; a pool per process hands connections from request to
-        # request instead of a new PostgreSQL connection for each one (docs/performance.md).
+        # A pool per process hands connections from request to request, and a request waiting
+        # on the LLM gives its connection back meanwhile (platform_site.db_connections), so
+        # waiting questions do not hold every connection (docs/performance.md).
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": min(2, DB_POOL_MAX_SIZE),
             "max_size": DB_POOL_MAX_SIZE,
