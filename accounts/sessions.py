@@ -9,6 +9,10 @@ one INSERT (docs/performance.md). The key still changes at login (no session fix
 the new one is made at that save, without the query Django makes first to see whether the
 random key is free.
 
+The session's write is one statement: Django wraps it in `transaction.atomic()`, so a login
+also paid a `BEGIN` and a `COMMIT`, two more round trips to the database, which matter only
+inside an outer transaction (there the write must be undone alone if it fails).
+
 Every request of a logged-in user reads its session: that read is one SQL statement written
 here, not a queryset, whose building cost more than the query itself (docs/performance.md).
 """
@@ -17,9 +21,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.db import connections, router
+from django.db import DatabaseError, IntegrityError, connections, router
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -46,6 +50,29 @@ class SessionStore(DatabaseSessionStore):
             return {}
         data: dict[str, Any] = self.decode(row[0])
         return data
+
+    def save(self, must_create: bool = False) -> None:
+        if self.session_key is None:
+            self.create()
+            return
+        database = router.db_for_write(self.model)
+        if connections[database].in_atomic_block:
+            super().save(must_create)  # Django's, whose atomic() is then a savepoint
+            return
+        # Django's save without its atomic(): in autocommit, the one statement is its own
+        # transaction, and a failed one leaves nothing behind.
+        data = self._get_session(no_load=must_create)  # type: ignore[attr-defined]  # not in the stubs
+        session = self.create_model_instance(data)
+        try:
+            session.save(force_insert=must_create, force_update=not must_create, using=database)
+        except IntegrityError:
+            if must_create:
+                raise CreateError from None
+            raise
+        except DatabaseError:
+            if not must_create:
+                raise UpdateError from None
+            raise
 
     def _get_new_session_key(self) -> str:
         # No SELECT first to see whether the random key is taken (Django's way): the INSERT
