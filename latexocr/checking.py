@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from latexocr.backends import gemini_generate, openai_chat
@@ -152,12 +153,14 @@ def repair_prompt(*, source: str, errors: list[CompileError]) -> str:
     """The request for a corrected complete document, sent with the compiler's errors."""
     source_lines = source.splitlines()
     listed = []
-    for error in errors:
-        if error.line is not None and 1 <= error.line <= len(source_lines):
-            quoted = source_lines[error.line - 1].strip()[:QUOTED_LINE_MAX_CHARS]
-            listed.append(f"- ligne {error.line} ({quoted}) : {error.message}")
-        else:
-            listed.append(f"- {error.message}")
+    # The prompt is written in French, whatever the language of the request that asked.
+    with translation.override("fr"):
+        for error in errors:
+            if error.line is not None and 1 <= error.line <= len(source_lines):
+                quoted = source_lines[error.line - 1].strip()[:QUOTED_LINE_MAX_CHARS]
+                listed.append(f"- ligne {error.line} ({quoted}) : {error.message}")
+            else:
+                listed.append(f"- {error.message}")
     prompt = render_to_string(
         REPAIR_PROMPT_TEMPLATE, {"errors": "\n".join(listed), "source": source}
     )

@@ -37,8 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.template.defaultfilters import filesizeformat
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
@@ -137,7 +136,7 @@ def latex_compile(*, source: str, timeout_s: int, max_output_bytes: int) -> Comp
         errors = [
             CompileError(
                 line=None,
-                message=gettext("La compilation a échoué sans message d’erreur reconnu."),
+                template=gettext_noop("La compilation a échoué sans message d’erreur reconnu."),
             )
         ]
     return CompileResult(
@@ -318,18 +317,19 @@ def _page_count(pdf: bytes) -> int | None:
 
 def _stop_errors(stop: str | None, *, timeout_s: int, max_output_bytes: int) -> list[CompileError]:
     if stop == _Stop.TIMEOUT:
-        message = gettext(
+        template = gettext_noop(
             "Compilation arrêtée au bout de %(seconds)s s (boucle sans fin dans le document ?)."
-        ) % {"seconds": timeout_s}
-        return [CompileError(line=None, message=message)]
+        )
+        return [CompileError(line=None, template=template, params={"seconds": timeout_s})]
     if stop == _Stop.OVERSIZE:
-        message = gettext(
+        template = gettext_noop(
             "Compilation arrêtée : ce qu’elle écrit dépasse %(size)s (boucle sans fin ?)."
-        ) % {"size": filesizeformat(max_output_bytes)}
-        return [CompileError(line=None, message=message)]
+        )
+        return [CompileError(line=None, template=template, params={"size": max_output_bytes})]
     if stop == _Stop.TOO_MANY_FILES:
-        message = gettext(
+        template = gettext_noop(
             "Compilation arrêtée : elle écrit plus de %(count)d fichiers (boucle sans fin ?)."
-        ) % {"count": settings.LATEXOCR_COMPILE_MAX_FILES}
-        return [CompileError(line=None, message=message)]
+        )
+        params = {"count": settings.LATEXOCR_COMPILE_MAX_FILES}
+        return [CompileError(line=None, template=template, params=params)]
     return []

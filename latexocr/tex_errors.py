@@ -1,14 +1,20 @@
-"""Reads a TeX log and says in plain French what went wrong, and on which line of the source.
+"""Reads a TeX log and says in plain words what went wrong, and on which line of the source.
 
 `compiler.latex_compile` hands in the log (and the engine's terminal output); the errors it
 gets back are shown to students and listed in the repair round's prompt (`checking.py`).
+
+An error keeps its message untranslated (the French source text and its values) and is
+translated when it is read: stored with a conversion, it is shown in the language of the
+page that shows it, not in the task worker's (`errors_shown`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext, gettext_noop
 
 MAX_ERRORS = 3
@@ -74,10 +80,43 @@ NOT_READING = re.compile(r"Not reading from (?P<path>\S+) \(openin_any = p\)")
 
 @dataclass(frozen=True)
 class CompileError:
-    """One error of the compiler, in plain French; `line` is in the compiled source."""
+    """One error of the compiler; `line` is in the compiled source.
+
+    `template` is the message's French source text (a msgid), `params` its values.
+    """
 
     line: int | None
-    message: str
+    template: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """The message in the active language."""
+        return message_translated(self.template, self.params)
+
+
+def message_translated(template: str, params: dict[str, Any]) -> str:
+    values = dict(params)
+    if "size" in values:
+        # A size is kept in bytes and written the reader's way ("20.0 MB", "20,0 Mo").
+        values["size"] = filesizeformat(values["size"])
+    return gettext(template) % values if values else gettext(template)
+
+
+def errors_shown(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored errors (`asdict` of CompileError) as shown: `line` and `message` in the active
+    language. Errors stored before 2026-12-01 hold their French `message` only, kept as is."""
+    return [
+        {
+            "line": error.get("line"),
+            "message": (
+                message_translated(error["template"], error.get("params") or {})
+                if "template" in error
+                else error.get("message", "")
+            ),
+        }
+        for error in stored
+    ]
 
 
 def log_errors(*, log: str, source: str, terminal: str = "") -> list[CompileError]:
@@ -151,15 +190,17 @@ def _plain_error(
     if raw == "Emergency stop." and context.at_end_of_input:
         return CompileError(
             line=len(source.splitlines()),
-            message=gettext("Le document se termine sans \\end{document}."),
+            template=gettext_noop("Le document se termine sans \\end{document}."),
         )
     for pattern, template in _SIMPLE_MESSAGES:
         match = pattern.match(raw)
         if match:
             if runaway:
                 line = line or _runaway_line(source, runaway)
-            return CompileError(line=line, message=gettext(template) % match.groupdict())
-    return CompileError(line=line, message=gettext("Erreur TeX : %(raw)s") % {"raw": raw})
+            return CompileError(line=line, template=template, params=match.groupdict())
+    return CompileError(
+        line=line, template=gettext_noop("Erreur TeX : %(raw)s"), params={"raw": raw}
+    )
 
 
 def _undefined_command(context: _Context) -> CompileError:
@@ -167,14 +208,20 @@ def _undefined_command(context: _Context) -> CompileError:
     command = match.group(1) if match else "?"
     package = PACKAGE_OF_COMMAND.get(command)
     if package:
-        message = gettext(
-            "Commande inconnue : %(command)s (il manque \\usepackage{%(package)s})."
-        ) % {"command": command, "package": package}
-    else:
-        message = gettext(
+        return CompileError(
+            line=context.line,
+            template=gettext_noop(
+                "Commande inconnue : %(command)s (il manque \\usepackage{%(package)s})."
+            ),
+            params={"command": command, "package": package},
+        )
+    return CompileError(
+        line=context.line,
+        template=gettext_noop(
             "Commande inconnue : %(command)s (faute de frappe ou paquet manquant)."
-        ) % {"command": command}
-    return CompileError(line=context.line, message=message)
+        ),
+        params={"command": command},
+    )
 
 
 def _missing_file(name: str, *, line: int | None, source: str, refused: set[str]) -> CompileError:
@@ -182,15 +229,21 @@ def _missing_file(name: str, *, line: int | None, source: str, refused: set[str]
     stem = re.sub(r"\.(tex|sty|cls)$", "", name)
     line = _first_line_containing(source, stem) or line
     if stem in refused or name in refused:
-        message = gettext(
-            "Lecture interdite : %(name)s (seuls les fichiers du document et de TeX Live "
-            "sont permis)."
-        ) % {"name": stem}
-    else:
-        message = gettext(
+        return CompileError(
+            line=line,
+            template=gettext_noop(
+                "Lecture interdite : %(name)s (seuls les fichiers du document et de TeX Live "
+                "sont permis)."
+            ),
+            params={"name": stem},
+        )
+    return CompileError(
+        line=line,
+        template=gettext_noop(
             "Fichier introuvable : %(name)s (paquet non installé ou nom mal écrit)."
-        ) % {"name": name}
-    return CompileError(line=line, message=message)
+        ),
+        params={"name": name},
+    )
 
 
 # (pattern on TeX's message, French message using the pattern's named groups), first match wins.

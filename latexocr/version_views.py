@@ -27,6 +27,7 @@ from accounts.http import AuthenticatedHttpRequest
 from latexocr.checking import repair_backend, repair_configured
 from latexocr.models import Conversion, Version
 from latexocr.selectors import conversion_get_owned, conversion_quota_remaining
+from latexocr.tex_errors import errors_shown
 from latexocr.version_selectors import (
     conversion_source_pdf,
     repair_request_latest,
@@ -252,7 +253,7 @@ def version_status(
             "compile_status": version.compile_status,
             "compile_status_label": version.get_compile_status_display(),
             "compiling": version.is_compiling,
-            "errors": version.compile_errors,
+            "errors": errors_shown(version.compile_errors),
             "compiled_page_count": version.compiled_page_count,
             "pdf_url": (
                 reverse("latexocr:version_pdf", args=[conversion_id, number])

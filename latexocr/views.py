@@ -39,6 +39,7 @@ from latexocr.services import (
     conversion_delete,
     conversion_retry,
 )
+from latexocr.tex_errors import errors_shown
 from latexocr.uploads import SizeLimitedUploadHandler, upload_slots
 
 OVERLEAF_DOCS_URL = "https://www.overleaf.com/docs"
@@ -159,8 +160,8 @@ def status(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> JsonR
             "compile_status_label": conversion.get_compile_status_display(),
             # Operator wording (why the check was skipped, why the repair failed): staff only.
             "compile_skipped_reason": conversion.compile_skipped_reason if staff else "",
-            "compile_errors": conversion.compile_errors,
-            "repaired_compile_errors": conversion.repaired_compile_errors,
+            "compile_errors": errors_shown(conversion.compile_errors),
+            "repaired_compile_errors": errors_shown(conversion.repaired_compile_errors),
             "repair_error": conversion.repair_error if staff else "",
             "compiled_version": conversion.compiled_version,
             "compiled_page_count": conversion.compiled_page_count,

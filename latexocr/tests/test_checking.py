@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from latexocr.checking import latex_check, repair_prompt
 from latexocr.tests.tex import BROKEN_DOCUMENT, REPAIRED_DOCUMENT, needs_tex, tex_document
@@ -122,12 +123,15 @@ def test_the_repair_prompt_lists_each_error_with_its_line_and_holds_the_whole_do
     source = "\\documentclass{article}\n\\begin{document}\n$x \\in \\mathbb{R}$\n\\end{document}\n"
     errors = [
         CompileError(
-            line=3, message="Commande inconnue : \\mathbb (il manque \\usepackage{amssymb})."
+            line=3,
+            template="Commande inconnue : %(command)s (il manque \\usepackage{%(package)s}).",
+            params={"command": "\\mathbb", "package": "amssymb"},
         ),
-        CompileError(line=None, message="Le document se termine sans \\end{document}."),
+        CompileError(line=None, template="Le document se termine sans \\end{document}."),
     ]
 
-    prompt = repair_prompt(source=source, errors=errors)
+    with translation.override("en"):  # a repair asked from a page in English
+        prompt = repair_prompt(source=source, errors=errors)
 
     assert (
         "- ligne 3 ($x \\in \\mathbb{R}$) : Commande inconnue : \\mathbb "

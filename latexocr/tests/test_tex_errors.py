@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pytest
+from django.utils import translation
 
 from latexocr.tests.tex import compile_source, needs_tex, tex_document
-from latexocr.tex_errors import CompileError, log_errors
+from latexocr.tex_errors import CompileError, errors_shown, log_errors
+
+
+def shown(errors: list[CompileError]) -> list[tuple[int | None, str]]:
+    return [(error.line, error.message) for error in errors]
 
 
 @pytest.mark.usefixtures("latexmk")
@@ -31,9 +38,7 @@ class TestBrokenDocuments:
         result = compile_source(source)
 
         assert not result.compiled
-        assert result.errors == [
-            CompileError(line=3, message="Le document se termine sans \\end{document}.")
-        ]
+        assert shown(result.errors) == [(3, "Le document se termine sans \\end{document}.")]
 
     def test_mathbb_without_amssymb_names_the_missing_package(self) -> None:
         result = compile_source(tex_document("$x \\in \\mathbb{R}$"))
@@ -46,13 +51,8 @@ class TestBrokenDocuments:
         result = compile_source(tex_document("x", preamble="\\usepackage{siunitxx}\n"))
 
         assert not result.compiled
-        assert result.errors == [
-            CompileError(
-                line=4,
-                message=(
-                    "Fichier introuvable : siunitxx.sty (paquet non installé ou nom mal écrit)."
-                ),
-            )
+        assert shown(result.errors) == [
+            (4, "Fichier introuvable : siunitxx.sty (paquet non installé ou nom mal écrit).")
         ]
 
     def test_an_unclosed_brace_is_found_on_the_line_where_the_argument_starts(self) -> None:
@@ -83,17 +83,53 @@ def test_an_error_after_a_missing_file_is_not_reported_twice() -> None:
 
     errors = log_errors(log=log, source=source)
 
-    assert errors == [
-        CompileError(
-            line=2,
-            message="Fichier introuvable : tikzz.sty (paquet non installé ou nom mal écrit).",
-        )
+    assert shown(errors) == [
+        (2, "Fichier introuvable : tikzz.sty (paquet non installé ou nom mal écrit).")
     ]
 
 
 def test_an_unknown_tex_message_is_kept_verbatim() -> None:
     log = "! Something unheard of.\nl.7 \\weird\n"
 
-    assert log_errors(log=log, source="") == [
-        CompileError(line=7, message="Erreur TeX : Something unheard of.")
+    assert shown(log_errors(log=log, source="")) == [(7, "Erreur TeX : Something unheard of.")]
+
+
+def test_a_stored_error_is_shown_in_the_language_of_the_page_that_shows_it() -> None:
+    log = "! Undefined control sequence.\nl.4 \\fooo\n"
+    [error] = log_errors(log=log, source="")
+    stored = [asdict(error)]  # as the task worker saves it, whatever its language
+
+    with translation.override("en"):
+        english = errors_shown(stored)
+    with translation.override("fr"):
+        french = errors_shown(stored)
+
+    assert english == [
+        {"line": 4, "message": "Unknown command: \\fooo (a typo or a missing package)."}
     ]
+    assert french == [
+        {"line": 4, "message": "Commande inconnue : \\fooo (faute de frappe ou paquet manquant)."}
+    ]
+
+
+def test_a_size_in_a_stored_error_is_written_the_readers_way() -> None:
+    error = CompileError(
+        line=None,
+        template="Compilation arrêtée : ce qu’elle écrit dépasse %(size)s (boucle sans fin ?).",
+        params={"size": 20 * 1024 * 1024},
+    )
+
+    with translation.override("en"):
+        assert (
+            error.message
+            == "Compilation stopped: its output exceeds 20.0\xa0MB (an endless loop?)."
+        )
+    with translation.override("fr"):
+        assert "dépasse 20,0\xa0Mio" in error.message
+
+
+def test_an_error_stored_before_its_message_was_kept_untranslated_is_shown_as_stored() -> None:
+    stored = [{"line": 5, "message": "Commande inconnue : \\mathbb"}]
+
+    with translation.override("en"):
+        assert errors_shown(stored) == stored

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from latexocr.models import Conversion
 from latexocr.selectors import conversion_quota_remaining
 from latexocr.tests.factories import ConversionFactory, with_versions
 from latexocr.tests.test_tesseract import needs_tesseract
+from latexocr.tex_errors import log_errors
 from latexocr.uploads import upload_slots
 from tests.fakes.gemini import FakeGemini
 from tests.pdfs import HANDWRITTEN_FIXTURE, blank_pdf, encrypted_pdf, pdf_with_text
@@ -718,3 +720,35 @@ def test_a_failure_recorded_in_french_reads_in_english_after_switching(
     assert english["error_code"] == "latexocr.no_text_found"
     assert "No text was found in this PDF" in page
     assert "Aucun texte" not in page
+
+
+def test_compile_errors_saved_by_the_worker_read_in_the_language_of_the_page(
+    logged_in: Client, user: User, settings: Any
+) -> None:
+    with translation.override("fr"):  # the task worker's language
+        errors = [
+            asdict(error) for error in log_errors(log="! Missing $ inserted.\nl.5 x\n", source="")
+        ]
+    conversion = with_versions(
+        ConversionFactory.create(
+            owner=user,
+            status="done",
+            latex="\\documentclass{article}",
+            compile_status=Conversion.CompileStatus.FAILS,
+            compile_errors=errors,
+        )
+    )
+    french_page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
+
+    logged_in.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override(settings.LANGUAGE_CODE):
+        page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
+        status = logged_in.get(f"/ocr/{conversion.pk}/status/").json()
+        version_status = logged_in.get(f"/ocr/{conversion.pk}/versions/1/status/").json()
+
+    assert "Formule mathématique hors de $...$" in french_page
+    english = "Mathematics outside $...$"
+    assert english in page and "Formule mathématique" not in page
+    assert status["compile_errors"][0]["line"] == 5
+    assert status["compile_errors"][0]["message"].startswith(english)
+    assert version_status["errors"][0]["message"].startswith(english)
