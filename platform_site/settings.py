@@ -135,9 +135,8 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Argon2id with one of OWASP's equal-defence settings (7 MiB, t=5, p=1): ~20 ms a login instead
-# of PBKDF2's ~370 ms, and ~7 MiB a hash instead of Django's Argon2 default of ~100 MiB. See
-# accounts/hashers.py.
+# Argon2id at OWASP's floor (19 MiB, t=2, p=1): ~20 ms a login instead of PBKDF2's ~350 ms,
+# and ~19 MiB a hash instead of Django's Argon2 default of ~100 MiB. See accounts/hashers.py.
 # Django's own Argon2PasswordHasher must NOT be listed: it has the same algorithm name
 # ("argon2"), and the last hasher of a name is the one that verifies stored hashes, which
 # would bypass the concurrency cap of ours.
@@ -162,7 +161,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "accounts.backends.AccountBackend",
 ]
-# At most this many password hashes at once per process (~7 MiB each), so a burst of
+# At most this many password hashes at once per process (~19 MiB each), so a burst of
 # logins waits instead of exhausting the pod's memory.
 ACCOUNTS_MAX_CONCURRENT_HASHES = env.int("ACCOUNTS_MAX_CONCURRENT_HASHES", default=4)
 if ACCOUNTS_MAX_CONCURRENT_HASHES < 1:

@@ -19,7 +19,7 @@ def test_argon2id_at_owasp_floor_is_the_default_hasher() -> None:
     encoded = get_hasher("default").encode("mot-de-passe", "saltsaltsaltsalt")
 
     assert isinstance(get_hasher("default"), Argon2idHasher)
-    assert encoded.startswith("argon2$argon2id$v=19$m=7168,t=5,p=1$")
+    assert encoded.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
 
 
 def test_stored_argon2_hashes_are_verified_by_our_hasher_not_djangos() -> None:
