@@ -746,9 +746,12 @@ def test_compile_errors_saved_by_the_worker_read_in_the_language_of_the_page(
         status = logged_in.get(f"/ocr/{conversion.pk}/status/").json()
         version_status = logged_in.get(f"/ocr/{conversion.pk}/versions/1/status/").json()
 
-    assert "Formule mathématique hors de $...$" in french_page
+    assert 'data-editor-line="5">ligne 5</a> : Formule mathématique hors de $...$' in french_page
+    assert "Erreurs de compilation :" in french_page
     english = "Mathematics outside $...$"
-    assert english in page and "Formule mathématique" not in page
+    # English typography too: no space before the colons.
+    assert f'data-editor-line="5">line 5</a>: {english}' in page
+    assert "Compile errors:" in page and "Formule mathématique" not in page
     assert status["compile_errors"][0]["line"] == 5
     assert status["compile_errors"][0]["message"].startswith(english)
     assert version_status["errors"][0]["message"].startswith(english)
