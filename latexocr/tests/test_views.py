@@ -752,6 +752,7 @@ def test_compile_errors_saved_by_the_worker_read_in_the_language_of_the_page(
     # English typography too: no space before the colons.
     assert f'data-editor-line="5">line 5</a>: {english}' in page
     assert "Compile errors:" in page and "Formule mathématique" not in page
+    assert ">Compiled PDF</button>" in page  # a tab's label, capitalised
     assert status["compile_errors"][0]["line"] == 5
     assert status["compile_errors"][0]["message"].startswith(english)
     assert version_status["errors"][0]["message"].startswith(english)
