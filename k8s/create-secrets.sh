@@ -2,17 +2,15 @@
 # Creates (or replaces) the Secret "platform-secrets" in the namespace, from the environment
 # or, for the keys that can be made up, from fresh random values. Nothing is written to disk
 # and nothing is echoed. Usage:
-#   CODEGEN_WEBHOOK_URL=https://hook.eu1.make.com/... [GEMINI_API_KEY=...] k8s/create-secrets.sh [namespace]
-# Optional: GEMINI_API_KEY (without one the site runs on the local OCR backend; when unset, the
-# key already in the Secret is kept), DJANGO_SECRET_KEY (kept likewise; generated the first
-# time), POSTGRES_PASSWORD (generated when
-# unset; keep the database password once PostgreSQL holds data: it is only read when the
-# volume is first initialised), CODEGEN_WEBHOOK_API_KEY, OPENAI_API_KEY (a self-hosted model
-# server's key, if it has one). On the self-hosted overlay, where no webhook is used, pass
-# CODEGEN_WEBHOOK_URL=unused.
+#   [CODEGEN_WEBHOOK_URL=https://hook.eu1.make.com/...] [GEMINI_API_KEY=...] k8s/create-secrets.sh [namespace]
+# Optional, each kept from the Secret when unset: CODEGEN_WEBHOOK_URL (the Make.com webhook;
+# without one codegen needs another backend), GEMINI_API_KEY (without one LaTeX OCR runs on
+# the local backend), DJANGO_SECRET_KEY (generated the first time), POSTGRES_PASSWORD
+# (generated the first time; keep it once PostgreSQL holds data: it is only read when the
+# volume is first initialised). Also CODEGEN_WEBHOOK_API_KEY and OPENAI_API_KEY (a
+# self-hosted model server's key, if it has one).
 set -euo pipefail
 NAMESPACE="${1:-platform}"
-: "${CODEGEN_WEBHOOK_URL:?set CODEGEN_WEBHOOK_URL (the Make.com custom webhook URL)}"
 random() { python3 -c "import secrets; print(secrets.token_hex($1))"; }
 existing() {
     kubectl -n "$NAMESPACE" get secret platform-secrets \
@@ -36,6 +34,14 @@ fi
 if [ -z "$GEMINI_API_KEY" ]; then
     echo "warning: no GEMINI_API_KEY: LaTeX OCR will use the local backend (PDFs with a text" \
         "layer only) and codegen cannot use CODEGEN_BACKEND=gemini." >&2
+fi
+if [ -z "${CODEGEN_WEBHOOK_URL:-}" ]; then
+    CODEGEN_WEBHOOK_URL="$(existing CODEGEN_WEBHOOK_URL)"
+fi
+if [ -z "$CODEGEN_WEBHOOK_URL" ]; then
+    echo "warning: no CODEGEN_WEBHOOK_URL: codegen needs CODEGEN_BACKEND=gemini (with a Gemini" \
+        "key) or a model server (the self-hosted overlay); until then students read that it" \
+        "is not available yet." >&2
 fi
 # Kept across runs (rotating the Gemini key must not log everyone out); set it to rotate.
 if [ -z "${DJANGO_SECRET_KEY:-}" ]; then

@@ -106,6 +106,31 @@ def test_a_rerun_without_a_gemini_key_keeps_the_one_already_in_the_secret(
     assert created_literals(fake_kubectl)["GEMINI_API_KEY"] == "fake-gemini-key-in-cluster"
 
 
+def test_without_a_webhook_url_the_secret_is_created_with_a_warning(fake_kubectl: Path) -> None:
+    result = run_script(fake_kubectl, CODEGEN_WEBHOOK_URL="", GEMINI_API_KEY="fake-gemini-key")
+
+    assert result.returncode == 0, result.stderr
+    assert "warning: no CODEGEN_WEBHOOK_URL" in result.stderr
+    assert created_literals(fake_kubectl)["CODEGEN_WEBHOOK_URL"] == ""
+
+
+def test_a_rerun_without_a_webhook_url_keeps_the_one_already_in_the_secret(
+    fake_kubectl: Path,
+) -> None:
+    in_cluster = "https://hook.eu1.make.com/fake-hook-in-cluster"
+    result = run_script(
+        fake_kubectl,
+        CODEGEN_WEBHOOK_URL="",
+        GEMINI_API_KEY="fake-gemini-key",
+        FAKE_SECRET_CODEGEN_WEBHOOK_URL=in_cluster,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr
+    assert created_literals(fake_kubectl)["CODEGEN_WEBHOOK_URL"] == in_cluster
+    assert in_cluster not in result.stdout + result.stderr
+
+
 def test_a_gemini_key_given_is_stored_without_a_warning(fake_kubectl: Path) -> None:
     result = run_script(fake_kubectl, GEMINI_API_KEY="fake-gemini-key-for-test")
 
