@@ -1,16 +1,10 @@
-"""Stored compile errors shown in the reader's language."""
+"""Stored compile errors shown in the reader's language: `{{ errors|errors_shown }}`."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import template
 
-from latexocr import tex_errors
+from latexocr.tex_errors import errors_shown
 
 register = template.Library()
-
-
-@register.filter
-def errors_shown(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return tex_errors.errors_shown(stored)
+register.filter("errors_shown", errors_shown)
