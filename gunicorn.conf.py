@@ -33,7 +33,7 @@ else:
     wsgi_app = "platform_site.asgi:application"
     worker_class = "platform_site.uvicorn_worker.Worker"
     # Connections come from a pool per process (psycopg_pool through Django): a request
-    # waiting on the LLM gives its connection back meanwhile (platform_site.db_connections).
+    # waiting on the LLM gives its connection back meanwhile (platform_site.core.db_connections).
     # DJANGO_DB_POOL_MAX_SIZE=0 turns it off and opens one connection per request.
     os.environ.setdefault("DJANGO_DB_POOL_MAX_SIZE", "20")
 bind = [f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"]  # noqa: S104 (inside the pod; the mesh decides who reaches it)

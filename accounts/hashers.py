@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.contrib.auth.hashers import Argon2PasswordHasher
 
-from platform_site.slots import ProcessSlots
+from platform_site.core.slots import ProcessSlots
 
 hash_slots = ProcessSlots("ACCOUNTS_MAX_CONCURRENT_HASHES")
 

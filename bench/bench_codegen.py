@@ -313,8 +313,8 @@ def _in_process(username: str, webhook_url: str, questions: int) -> tuple[list[f
     from django.test import override_settings
 
     from accounts.models import User
-    from codegen import webhook
     from codegen.services import question_create, question_send
+    from platform_site.llm import webhook
 
     user = User.objects.get(username=username)
     direct_ms: list[float] = []

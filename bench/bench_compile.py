@@ -1,6 +1,6 @@
 """Benchmark of the LaTeX compile check over documents like those Gemini returns for exam sheets.
 
-Measures, with the real TeX Live and `latexocr.compiler.latex_compile`:
+Measures, with the real TeX Live and `latexocr.tex.compiler.latex_compile`:
 - the share of the corpus (bench/tex_corpus/*.tex) that compiles first time;
 - the share that compiles after the one repair round: the document and its errors go through
   the real Gemini wrapper to the fake Gemini (tests/fakes/gemini.py), scripted to answer
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from latexocr.tex_errors import CompileError
+    from latexocr.tex.errors import CompileError
 
 CORPUS = Path(__file__).resolve().parent / "tex_corpus"
 FIXED_SUFFIX = ".fixed.tex"
@@ -64,7 +64,7 @@ def _setup_django() -> None:
 
 
 def _measure(source: str, name: str, repetitions: int) -> Measure:
-    from latexocr.compiler import latex_compile
+    from latexocr.tex.compiler import latex_compile
 
     results = [
         latex_compile(source=source, timeout_s=TIMEOUT_S, max_output_bytes=MAX_OUTPUT_BYTES)
@@ -87,10 +87,10 @@ def _repair_round(documents: list[Path], failures: list[Measure]) -> list[Measur
     from django.conf import settings
     from django.test import override_settings
 
-    from latexocr.checking import repair_prompt
-    from latexocr.compiler import latex_compile
-    from latexocr.latex import latex_strip_fences
-    from platform_site.gemini import generate
+    from latexocr.tex.checking import repair_prompt
+    from latexocr.tex.compiler import latex_compile
+    from latexocr.tex.latex import latex_strip_fences
+    from platform_site.llm.gemini import generate
     from tests.fakes.gemini import FakeGemini, Reply
 
     by_name = {document.name: document for document in documents}

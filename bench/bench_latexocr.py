@@ -46,7 +46,7 @@ def _convert(pdf: bytes, **overrides: int) -> tuple[float, bool, int]:
     from django.conf import settings
     from django.test import override_settings
 
-    from latexocr.backends import convert_with_gemini
+    from latexocr.engines.backends import convert_with_gemini
 
     with override_settings(**overrides):
         started = time.perf_counter()
@@ -63,7 +63,7 @@ def ocr_ranges(stack: Stack, quick: bool) -> list[Row]:
     from django.conf import settings
     from django.test import override_settings
 
-    from latexocr.backends import range_size
+    from latexocr.engines.backends import range_size
 
     pace, rounds = (0.4, 1) if quick else (2.0, 2)
     gemini_url = stack.fake_gemini(seconds_per_1000_chars=pace)
@@ -107,7 +107,7 @@ def ocr_ranges(stack: Stack, quick: bool) -> list[Row]:
             goal="≤ 1/3 (0.33), nothing truncated",
             verdict=verdict(ratio <= RANGES_GOAL_RATIO and complete),
             note=(
-                f"latexocr.backends.convert_with_gemini in the harness process with the "
+                f"latexocr.engines.backends.convert_with_gemini in the harness process with the "
                 f"defaults (LATEXOCR_PAGES_PER_CALL={smallest}, LATEXOCR_MAX_PAGES_PER_CALL="
                 f"{settings.LATEXOCR_MAX_PAGES_PER_CALL}, LATEXOCR_PARALLEL_CALLS="
                 f"{parallel_calls}: ranges of {size} pages, {calls} calls in one wave), against "
@@ -312,8 +312,8 @@ def worker_memory(stack: Stack, quick: bool) -> list[Row]:
     from django.test import override_settings
 
     from accounts.models import User
+    from latexocr.conversions.services import conversion_create
     from latexocr.models import Conversion
-    from latexocr.services import conversion_create
 
     compiler = "latexmk -pdf" if shutil.which("latexmk") else ""
     names = users_create(prefix="bench-worker", count=1)

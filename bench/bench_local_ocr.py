@@ -64,7 +64,7 @@ def _reference_pages(pdf: bytes) -> list[str]:
     accents recombined and the words hyphenated at line ends joined."""
     import pypdfium2 as pdfium
 
-    from latexocr.text_layer import text_clean
+    from latexocr.engines.text_layer import text_clean
 
     document = pdfium.PdfDocument(pdf)
     try:
@@ -148,7 +148,7 @@ def _measure(pdf: bytes, language: str) -> dict[str, Any]:
     """Convert the image-only version of `pdf` on one core and compare page by page."""
     from django.test import override_settings
 
-    from latexocr.local_engine import read_locally
+    from latexocr.engines.local_engine import read_locally
     from tests.pdfs import image_only_pdf
 
     references = _reference_pages(pdf)
@@ -191,7 +191,7 @@ def _measure(pdf: bytes, language: str) -> dict[str, Any]:
 _WORKER = """
 import sys, django
 django.setup()
-from latexocr.local_engine import read_locally
+from latexocr.engines.local_engine import read_locally
 with open(sys.argv[1], "rb") as source:
     reading = read_locally(pdf=source.read())
 print(len(reading.pages), len(reading.page_issues))
@@ -241,7 +241,7 @@ def _scan_memory(pdfs: list[bytes], pages: int, workdir: Path) -> tuple[int, flo
 
 
 def local_ocr(stack: Stack, quick: bool) -> list[Row]:
-    from latexocr.tesseract import tesseract_available
+    from latexocr.engines.tesseract import tesseract_available
 
     if not tesseract_available():
         raise RuntimeError("Tesseract (fra, eng) is not installed (scripts/system-packages)")
@@ -308,7 +308,7 @@ def local_ocr(stack: Stack, quick: bool) -> list[Row]:
                 goal="—",
                 verdict=INFO,
                 note=(
-                    "PSS of a Python process running latexocr.local_engine.read_locally on the "
+                    "PSS of a Python process running local_engine.read_locally on the "
                     "corpus pages rendered to images and repeated, with its Tesseract children, "
                     f"sampled every 50 ms; {detail}."
                 ),

@@ -59,8 +59,8 @@ def _conversion_for(username: str) -> str:
     import io
 
     from accounts.models import User
+    from latexocr.conversions.storage import pdf_store
     from latexocr.models import Conversion, Version
-    from latexocr.storage import pdf_store
 
     pdf = pdf_with_text(["Exercice 1", "Exercice 2"])
     conversion = Conversion.objects.create(

@@ -2,8 +2,8 @@
 (OpenAI-compatible), per CODEGEN_BACKEND.
 
 Each backend returns the LLM's raw text or raises its wrapper's own exceptions
-(`codegen.webhook.WebhookError` family, `platform_site.gemini.GeminiError` family,
-`platform_site.openai_client.ModelServerError` family), which carry what the user reads
+(`platform_site.llm.webhook.WebhookError` family, `platform_site.llm.gemini.GeminiError` family,
+`platform_site.llm.openai_client.ModelServerError` family), which carry what the user reads
 (`error.failure`) and which the views map to status codes. This module builds no request
 itself and reads no wrapper's settings.
 """
@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from codegen import webhook
 from codegen.models import Question
-from platform_site import gemini, openai_client
+from platform_site.llm import gemini, openai_client, webhook
 
 # Asks for the shape the parser reads best; the parser copes with the others.
 GEMINI_SYSTEM_INSTRUCTION = (

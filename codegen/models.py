@@ -13,14 +13,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from platform_site.failures import RecordedFailure, failure_kind
+from platform_site.core.failures import RecordedFailure, failure_kind
 
 
 class InvalidTransition(Exception):
     """A status change the workflow does not allow (e.g. retrying an answered question)."""
 
 
-# Failures of the site itself, beside those of the wrappers (codegen.webhook, platform_site.gemini).
+# Failures of the site itself, beside those of the wrappers (platform_site.llm).
 BUSY = failure_kind(
     "codegen.busy",
     _("Trop de questions sont en cours sur le serveur : renvoyez-la dans un instant."),

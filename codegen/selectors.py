@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from codegen.models import Question
-from platform_site.quotas import daily_quota_remaining
+from platform_site.core.quotas import daily_quota_remaining
 
 
 def question_list(*, user: User) -> QuerySet[Question]:

@@ -24,10 +24,10 @@ from codegen.models import BUSY, INTERRUPTED, InvalidTransition, Question
 from codegen.parser import reply_parse
 from codegen.rendering import explanation_render
 from codegen.selectors import question_quota_remaining
-from platform_site.db_connections import connection_release_for_wait
-from platform_site.failures import Failure
-from platform_site.openai_client import ModelServerError
-from platform_site.slots import ProcessSlots
+from platform_site.core.db_connections import connection_release_for_wait
+from platform_site.core.failures import Failure
+from platform_site.core.slots import ProcessSlots
+from platform_site.llm.openai_client import ModelServerError
 
 logger = logging.getLogger(__name__)
 

@@ -48,9 +48,9 @@ from codegen.services import (
     question_send,
     question_send_streamed,
 )
-from codegen.webhook import WebhookNotConfigured, WebhookTimeout
-from platform_site.gemini import GeminiNotConfigured, GeminiTimeout
-from platform_site.openai_client import ModelServerNotConfigured, ModelServerTimeout
+from platform_site.llm.gemini import GeminiNotConfigured, GeminiTimeout
+from platform_site.llm.openai_client import ModelServerNotConfigured, ModelServerTimeout
+from platform_site.llm.webhook import WebhookNotConfigured, WebhookTimeout
 
 UPSTREAM_ERRORS = backends.UPSTREAM_ERRORS
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
-from latexocr.pdf import PdfInvalid, pdf_page_count
+from latexocr.engines.pdf import PdfInvalid, pdf_page_count
 
 
 class UploadForm(forms.Form):

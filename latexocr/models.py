@@ -5,8 +5,8 @@ user's file name is kept for display only and never used as a path. So is the PD
 from the result, while the conversion exists.
 
 The uploaded PDF is stored in 1 MiB chunks (`PdfChunk`, written and read by
-latexocr.storage), so neither the web process storing it nor a process reading it back ever
-holds a 20 MB value in one query (docs/performance.md).
+latexocr.conversions.storage), so neither the web process storing it nor a process reading it
+back ever holds a 20 MB value in one query (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from platform_site.failures import RecordedFailure
+from platform_site.core.failures import RecordedFailure
 
 
 class InvalidTransition(Exception):
     """A status change the workflow does not allow (e.g. retrying a conversion that succeeded)."""
 
 
-# Keys: latexocr.local_engine.PageIssue values.
+# Keys: latexocr.engines.local_engine.PageIssue values.
 PAGE_ISSUE_MESSAGES = {
     "low_confidence": ngettext_lazy(
         "Page %(pages)s : le texte semble manuscrit ou photographié, et ce qui a été lu est "
@@ -119,7 +119,7 @@ class Conversion(RecordedFailure):
     input_tokens = models.PositiveIntegerField(_("jetons en entrée"), null=True, blank=True)
     output_tokens = models.PositiveIntegerField(_("jetons en sortie"), null=True, blank=True)
 
-    # The compile check (latexocr.checking): the original `latex` is always kept; a repair
+    # The compile check (latexocr.tex.checking): the original `latex` is always kept; a repair
     # round, when the original does not compile, stores its answer beside it.
     compile_status = models.CharField(
         _("compilation"),
@@ -208,7 +208,7 @@ class Conversion(RecordedFailure):
     def can_be_retried(self) -> bool:
         """Offered only when running again can succeed (runs left, a failure a retry may fix)."""
         # Imported here: models stay importable without the engines' modules.
-        from latexocr.backends import backend_configured
+        from latexocr.engines.backends import backend_configured
 
         return (
             self.status == self.Status.FAILED

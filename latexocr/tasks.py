@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from latexocr.services import conversion_run
-from latexocr.version_services import repair_run, version_compile
+from latexocr.conversions.services import conversion_run
+from latexocr.review.services import repair_run, version_compile
 
 
 @task

@@ -24,11 +24,9 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from latexocr.checking import repair_backend, repair_configured
+from latexocr.conversions.selectors import conversion_get_owned, conversion_quota_remaining
 from latexocr.models import Conversion, Version
-from latexocr.selectors import conversion_get_owned, conversion_quota_remaining
-from latexocr.tex_errors import errors_shown
-from latexocr.version_selectors import (
+from latexocr.review.selectors import (
     conversion_source_pdf,
     repair_request_latest,
     version_current,
@@ -36,7 +34,7 @@ from latexocr.version_selectors import (
     version_list,
     version_recompiles_left,
 )
-from latexocr.version_services import (
+from latexocr.review.services import (
     LatexTooLarge,
     NothingToRepair,
     RecompileLimitReached,
@@ -46,6 +44,8 @@ from latexocr.version_services import (
     version_edit,
     version_restore,
 )
+from latexocr.tex.checking import repair_backend, repair_configured
+from latexocr.tex.errors import errors_shown
 from latexocr.views import OVERLEAF_DOCS_URL, PDF_CSP, _filename
 
 # Room for the multipart envelope and the CSRF token around the LaTeX itself.

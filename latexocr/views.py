@@ -21,15 +21,12 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from latexocr import backends
-from latexocr.forms import UploadForm
-from latexocr.models import Conversion, InvalidTransition
-from latexocr.selectors import (
+from latexocr.conversions.selectors import (
     conversion_get_owned,
     conversion_list,
     conversion_quota_remaining,
 )
-from latexocr.services import (
+from latexocr.conversions.services import (
     BackendNotConfigured,
     DuplicateConversion,
     QuotaExceeded,
@@ -39,8 +36,11 @@ from latexocr.services import (
     conversion_delete,
     conversion_retry,
 )
-from latexocr.tex_errors import errors_shown
-from latexocr.uploads import SizeLimitedUploadHandler, upload_slots
+from latexocr.conversions.uploads import SizeLimitedUploadHandler, upload_slots
+from latexocr.engines import backends
+from latexocr.forms import UploadForm
+from latexocr.models import Conversion, InvalidTransition
+from latexocr.tex.errors import errors_shown
 
 OVERLEAF_DOCS_URL = "https://www.overleaf.com/docs"
 # The compiled PDF is shown in an <iframe> of its own page. Browsers' PDF viewers are plugin

@@ -114,7 +114,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DB_POOL_MAX_SIZE = env.int("DJANGO_DB_POOL_MAX_SIZE", default=0)
     if DB_POOL_MAX_SIZE > 0:
         # A pool per process hands connections from request to request, and a request waiting
-        # on the LLM gives its connection back meanwhile (platform_site.db_connections), so
+        # on the LLM gives its connection back meanwhile (platform_site.core.db_connections), so
         # waiting questions do not hold every connection (docs/performance.md).
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": min(2, DB_POOL_MAX_SIZE),
@@ -354,7 +354,7 @@ LATEXOCR_MAX_PAGES = env.int("LATEXOCR_MAX_PAGES", default=200)
 LATEXOCR_MAX_CONCURRENT_UPLOADS = env.int("LATEXOCR_MAX_CONCURRENT_UPLOADS", default=2)
 LATEXOCR_UPLOAD_WAIT_S = env.float("LATEXOCR_UPLOAD_WAIT_S", default=30.0)
 # Pages per Gemini call: at least LATEXOCR_PAGES_PER_CALL, more (up to the max) so that the
-# ranges fit in one wave of LATEXOCR_PARALLEL_CALLS calls (latexocr.backends.range_size).
+# ranges fit in one wave of LATEXOCR_PARALLEL_CALLS calls (latexocr.engines.backends.range_size).
 LATEXOCR_PAGES_PER_CALL = env.int("LATEXOCR_PAGES_PER_CALL", default=10)
 LATEXOCR_MAX_PAGES_PER_CALL = env.int("LATEXOCR_MAX_PAGES_PER_CALL", default=20)
 LATEXOCR_PARALLEL_CALLS = env.int("LATEXOCR_PARALLEL_CALLS", default=4)

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 
 from accounts.http import AuthenticatedHttpRequest
 from codegen.selectors import question_list_recent, question_quota_remaining
-from latexocr.selectors import conversion_list_recent, conversion_quota_remaining
+from latexocr.conversions.selectors import conversion_list_recent, conversion_quota_remaining
 
 
 def root(request: HttpRequest) -> HttpResponse:

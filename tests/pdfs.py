@@ -153,7 +153,7 @@ def encrypted_pdf() -> bytes:
 def image_only_pdf(pdf: bytes, *, dpi: int = 300) -> bytes:
     """`pdf` as a scan would give it: each page rendered to a grey picture, no text layer."""
     # Imported here: most tests need no renderer.
-    from latexocr.page_images import PdfPageImages
+    from latexocr.engines.page_images import PdfPageImages
 
     with PdfPageImages(pdf) as document:
         images = list(document.pages(dpi=dpi, grey=True))

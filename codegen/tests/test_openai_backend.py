@@ -13,7 +13,7 @@ from accounts.models import User
 from codegen.backends import GEMINI_SYSTEM_INSTRUCTION
 from codegen.models import Question
 from codegen.services import question_create, question_send
-from platform_site.openai_client import ModelServerTimeout
+from platform_site.llm.openai_client import ModelServerTimeout
 from tests.fakes.openai_compatible import FakeOpenAI, Reply
 
 pytestmark = pytest.mark.django_db

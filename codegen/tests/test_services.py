@@ -28,8 +28,8 @@ from codegen.tests.factories import (
     FailedQuestionFactory,
     QuestionFactory,
 )
-from codegen.webhook import WebhookError, WebhookTimeout
-from platform_site.gemini import GeminiAnswerCut, GeminiTimeout
+from platform_site.llm.gemini import GeminiAnswerCut, GeminiTimeout
+from platform_site.llm.webhook import WebhookError, WebhookTimeout
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.gemini import Reply as GeminiReply
 from tests.fakes.webhook import FakeWebhook, Reply

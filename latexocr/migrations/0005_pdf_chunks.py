@@ -1,4 +1,4 @@
-"""The uploaded PDF moves from one bytea column to 1 MiB chunks (latexocr.storage)."""
+"""The uploaded PDF moves from one bytea column to 1 MiB chunks (latexocr.conversions.storage)."""
 
 import django.db.models.deletion
 from django.db import migrations, models

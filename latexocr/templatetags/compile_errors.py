@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from latexocr.tex_errors import errors_shown
+from latexocr.tex.errors import errors_shown
 
 register = template.Library()
 register.filter("errors_shown", errors_shown)

@@ -7,8 +7,8 @@ from importlib import import_module
 import factory
 
 from accounts.tests.factories import UserFactory
+from latexocr.conversions.storage import pdf_store
 from latexocr.models import Conversion
-from latexocr.storage import pdf_store
 from tests.pdfs import blank_pdf
 
 

@@ -7,8 +7,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
+from latexocr.conversions.storage import pdf_read
 from latexocr.models import Conversion, RepairRequest, Version
-from latexocr.storage import pdf_read
 from latexocr.tests.factories import ConversionFactory
 from tests.pdfs import blank_pdf
 

@@ -11,13 +11,13 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import User
-from latexocr import tesseract
+from latexocr.conversions.selectors import conversion_quota_remaining
+from latexocr.conversions.uploads import upload_slots
+from latexocr.engines import tesseract
 from latexocr.models import Conversion
-from latexocr.selectors import conversion_quota_remaining
 from latexocr.tests.factories import ConversionFactory, with_versions
-from latexocr.tests.test_tesseract import needs_tesseract
-from latexocr.tex_errors import log_errors
-from latexocr.uploads import upload_slots
+from latexocr.tests.engines.test_tesseract import needs_tesseract
+from latexocr.tex.errors import log_errors
 from tests.fakes.gemini import FakeGemini
 from tests.pdfs import HANDWRITTEN_FIXTURE, blank_pdf, encrypted_pdf, pdf_with_text
 

@@ -13,24 +13,24 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
-import codegen.webhook
-import latexocr.services
-import platform_site.gemini
-import platform_site.openai_client
+import latexocr.conversions.services
+import platform_site.llm.gemini
+import platform_site.llm.openai_client
+import platform_site.llm.webhook
 from accounts.models import User
 from codegen.tests.factories import AnsweredQuestionFactory, QuestionFactory
 from latexocr.models import Conversion
 from latexocr.tests.factories import ConversionFactory, with_versions
-from platform_site.failures import failure_kinds
+from platform_site.core.failures import failure_kinds
 
 pytestmark = pytest.mark.django_db
 
 # The wrappers and services whose failure codes are declared at import.
 DECLARING_MODULES = (
-    codegen.webhook,
-    platform_site.gemini,
-    platform_site.openai_client,
-    latexocr.services,
+    platform_site.llm.webhook,
+    platform_site.llm.gemini,
+    platform_site.llm.openai_client,
+    latexocr.conversions.services,
 )
 
 OPERATOR_WORDING = re.compile(

@@ -424,7 +424,7 @@ def test_the_worker_container_converts_the_fixture_pdf(
 COMPILE_SCRIPT = r"""
 import django
 django.setup()
-from latexocr.compiler import latex_compile
+from latexocr.tex.compiler import latex_compile
 source = (
     "\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage[french]{babel}"
     "\\usepackage{amsmath}\\begin{document}Soit $f(x) = \\int_0^x t^2\\,dt$.\\end{document}"

@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pypdf import PdfReader
 
-from latexocr.latex import latex_escape
+from latexocr.tex.latex import latex_escape
 from tests.fakes.server import FakeServer, QuietHandler
 
 GENERATE_PATH = re.compile(r"^/(?P<version>[^/]+)/models/(?P<model>[^/:]+):generateContent$")

@@ -14,9 +14,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from codegen import backends
 from codegen.parser import reply_parse
 from codegen.rendering import syntax_check
-from codegen.webhook import WebhookError
-from platform_site.gemini import GeminiError
-from platform_site.openai_client import ModelServerError
+from platform_site.llm.gemini import GeminiError
+from platform_site.llm.openai_client import ModelServerError
+from platform_site.llm.webhook import WebhookError
 
 
 class Command(BaseCommand):

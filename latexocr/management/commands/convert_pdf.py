@@ -8,9 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from latexocr import backends
-from latexocr.backends import ConversionFailed
-from latexocr.pdf import PdfInvalid, pdf_page_count
+from latexocr.engines import backends
+from latexocr.engines.backends import ConversionFailed
+from latexocr.engines.pdf import PdfInvalid, pdf_page_count
 
 
 class Command(BaseCommand):

@@ -15,8 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from latexocr.services import conversion_reap_stuck
-from latexocr.version_services import version_reap_stuck
+from latexocr.conversions.services import conversion_reap_stuck
+from latexocr.review.services import version_reap_stuck
 
 
 class Command(BaseCommand):

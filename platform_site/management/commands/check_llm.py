@@ -16,8 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from codegen import webhook
-from platform_site import gemini, openai_client
+from platform_site.llm import gemini, openai_client, webhook
 
 PROMPT = "Réponds en une seule ligne : quelle est la capitale de la France ?"
 

@@ -1,0 +1,69 @@
+"""Reads on conversions. Lists never load the PDF or the LaTeX (both can weigh megabytes)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import User
+from latexocr.models import Conversion, RepairRequest
+from platform_site.core.quotas import daily_quota_remaining
+
+HEAVY_FIELDS = ("latex", "latex_repaired", "compiled_pdf")
+
+
+def conversion_list_recent(*, user: User, limit: int = 5) -> list[Conversion]:
+    """The user's latest conversions, newest first (home page)."""
+    return list(conversion_list(user=user)[:limit])
+
+
+def conversion_list(*, user: User) -> QuerySet[Conversion]:
+    return Conversion.objects.filter(owner=user).defer(*HEAVY_FIELDS).order_by("-created_at")
+
+
+def conversion_get_owned(
+    *,
+    user: User,
+    conversion_id: object,
+    with_latex: bool = False,
+    with_compiled_pdf: bool = False,
+) -> Conversion:
+    """The user's conversion, or Http404 — also when it exists but belongs to someone else.
+
+    The uploaded PDF (latexocr.conversions.storage) is never loaded; the LaTeX versions and
+    the compiled PDF only on request.
+    """
+    deferred: set[str] = set()
+    if not with_latex:
+        deferred |= {"latex", "latex_repaired"}
+    if not with_compiled_pdf:
+        deferred.add("compiled_pdf")
+    return get_object_or_404(Conversion.objects.defer(*deferred), pk=conversion_id, owner=user)
+
+
+def conversion_find_duplicate(
+    *, user: User, sha256: str, backend: str, model: str, prompt_sha256: str
+) -> Conversion | None:
+    """An earlier conversion of the same PDF with the same model and prompt, not failed."""
+    return (
+        conversion_list(user=user)
+        .filter(sha256=sha256, backend=backend, model=model, prompt_sha256=prompt_sha256)
+        .exclude(status=Conversion.Status.FAILED)
+        .first()
+    )
+
+
+def conversion_quota_remaining(*, user: User) -> int | None:
+    """Conversions the user may still start today (None: no limit). Today is in TIME_ZONE.
+
+    A repair round asked for from the result page counts as one conversion. Counted:
+    conversions that cost something (`charged`): queued, running and done ones, and failures
+    after Gemini did work. A failure before any upstream call succeeded (no text found by
+    the local engine, Gemini refusing or unavailable, our own error) is not.
+    """
+    return daily_quota_remaining(
+        Conversion.objects.filter(owner=user, charged=True),
+        RepairRequest.objects.filter(owner=user),
+        quota=settings.LATEXOCR_DAILY_QUOTA,
+    )
