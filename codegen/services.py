@@ -26,6 +26,7 @@ from codegen.rendering import explanation_render
 from codegen.selectors import question_quota_remaining
 from platform_site.core.db_connections import connection_release_for_wait
 from platform_site.core.failures import Failure
+from platform_site.core.quotas import limit_reached
 from platform_site.core.slots import ProcessSlots
 from platform_site.llm.openai_client import ModelServerError
 
@@ -78,9 +79,7 @@ def question_create(*, user: User, message: str) -> Question:
         question.save()
         return question
     with transaction.atomic():
-        # Locking the user's row makes concurrent questions of one user count one after another.
-        User.objects.select_for_update().filter(pk=user.pk).first()
-        if question_quota_remaining(user=user) == 0:
+        if limit_reached(user_id=user.pk, remaining=lambda: question_quota_remaining(user=user)):
             raise QuotaExceeded
         question.save()
     return question
@@ -171,11 +170,12 @@ def question_retry(*, question: Question) -> Question:
         raise TooManyInFlight
     try:
         with transaction.atomic():
-            if not question.charged:
-                # Its failure cost nothing, so it was not counted: it counts from now on.
-                User.objects.select_for_update().filter(pk=question.user_id).first()
-                if question_quota_remaining(user=question.user) == 0:
-                    raise QuotaExceeded
+            # A failure that cost nothing was not counted: it counts from now on.
+            if not question.charged and limit_reached(
+                user_id=question.user_id,
+                remaining=lambda: question_quota_remaining(user=question.user),
+            ):
+                raise QuotaExceeded
             claimed = Question.objects.filter(
                 pk=question.pk,
                 status=Question.Status.FAILED,

@@ -33,6 +33,7 @@ from latexocr.review.services import versions_from_check
 from latexocr.tex.checking import LatexCheck, latex_check
 from latexocr.tex.compiler import CompileResult
 from platform_site.core.failures import Failure, failure_kind
+from platform_site.core.quotas import limit_reached
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ def conversion_create(
         )
         if earlier is not None:
             raise DuplicateConversion(earlier)
-    if conversion_quota_remaining(user=owner) == 0:
+    if limit_reached(user_id=owner.pk, remaining=lambda: conversion_quota_remaining(user=owner)):
         raise QuotaExceeded
     conversion = Conversion(
         owner=owner,
@@ -415,10 +416,11 @@ def conversion_retry(*, conversion: Conversion) -> Conversion:
     _require_backend(conversion.backend)
     if not conversion.error_retryable:
         raise RetryCannotSucceed
-    if not conversion.charged:
-        User.objects.select_for_update().filter(pk=conversion.owner_id).first()
-        if conversion_quota_remaining(user=conversion.owner) == 0:
-            raise QuotaExceeded
+    if not conversion.charged and limit_reached(
+        user_id=conversion.owner_id,
+        remaining=lambda: conversion_quota_remaining(user=conversion.owner),
+    ):
+        raise QuotaExceeded
     conversion.status = Conversion.Status.QUEUED
     conversion.failure_clear()
     conversion.pages_done = 0
