@@ -3,8 +3,8 @@
 Measures, with the real TeX Live and `latexocr.tex.compiler.latex_compile`:
 - the share of the corpus (bench/tex_corpus/*.tex) that compiles first time;
 - the share that compiles after the one repair round: the document and its errors go through
-  the real Gemini wrapper to the fake Gemini (tests/fakes/gemini.py), scripted to answer
-  with the corrected version stored beside the document (`<name>.fixed.tex`, wrapped in a
+  the real Gemini wrapper to the fake Gemini (platform_site/llm/tests/fakes/gemini.py), scripted
+  to answer with the corrected version stored beside the document (`<name>.fixed.tex`, wrapped in a
   ```latex fence as models often do); a failing document without one gets its own text
   back, i.e. a repair that did not help;
 - the compile time per page (median and spread over the corpus), and the time to fail.
@@ -91,7 +91,7 @@ def _repair_round(documents: list[Path], failures: list[Measure]) -> list[Measur
     from latexocr.tex.compiler import latex_compile
     from latexocr.tex.latex import latex_strip_fences
     from platform_site.llm.gemini import generate
-    from tests.fakes.gemini import FakeGemini, Reply
+    from platform_site.llm.tests.fakes.gemini import FakeGemini, Reply
 
     by_name = {document.name: document for document in documents}
     fake = FakeGemini()

@@ -14,7 +14,7 @@ from codegen.backends import GEMINI_SYSTEM_INSTRUCTION
 from codegen.models import Question
 from codegen.services import question_create, question_send
 from platform_site.llm.openai_client import ModelServerTimeout
-from tests.fakes.openai_compatible import FakeOpenAI, Reply
+from platform_site.llm.tests.fakes.openai_compatible import FakeOpenAI, Reply
 
 pytestmark = pytest.mark.django_db
 

@@ -29,10 +29,10 @@ from codegen.tests.factories import (
     QuestionFactory,
 )
 from platform_site.llm.gemini import GeminiAnswerCut, GeminiTimeout
+from platform_site.llm.tests.fakes.gemini import FakeGemini
+from platform_site.llm.tests.fakes.gemini import Reply as GeminiReply
+from platform_site.llm.tests.fakes.webhook import FakeWebhook, Reply
 from platform_site.llm.webhook import WebhookError, WebhookTimeout
-from tests.fakes.gemini import FakeGemini
-from tests.fakes.gemini import Reply as GeminiReply
-from tests.fakes.webhook import FakeWebhook, Reply
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from codegen.tests.factories import (
     FailedQuestionFactory,
     QuestionFactory,
 )
-from tests.fakes.gemini import FakeGemini
-from tests.fakes.webhook import FakeWebhook, Reply
+from platform_site.llm.tests.fakes.gemini import FakeGemini
+from platform_site.llm.tests.fakes.webhook import FakeWebhook, Reply
 
 pytestmark = pytest.mark.django_db
 
@@ -258,7 +258,7 @@ def test_gemini_without_a_key_is_a_503(logged_in: Client, settings: Any) -> None
 
 
 def test_a_gemini_error_is_a_502(logged_in: Client, settings: Any, fake_gemini: FakeGemini) -> None:
-    from tests.fakes.gemini import Reply as GeminiReply
+    from platform_site.llm.tests.fakes.gemini import Reply as GeminiReply
 
     settings.CODEGEN_BACKEND = "gemini"
     fake_gemini.queue(GeminiReply(status=500))
@@ -267,7 +267,7 @@ def test_a_gemini_error_is_a_502(logged_in: Client, settings: Any, fake_gemini: 
 
 
 def test_a_slow_gemini_is_a_504(logged_in: Client, settings: Any, fake_gemini: FakeGemini) -> None:
-    from tests.fakes.gemini import Reply as GeminiReply
+    from platform_site.llm.tests.fakes.gemini import Reply as GeminiReply
 
     settings.CODEGEN_BACKEND = "gemini"
     settings.CODEGEN_TIMEOUT_S = 1.0
@@ -542,7 +542,7 @@ def test_an_unreadable_200_is_a_502_and_the_question_can_be_resent_at_once(
     fake_gemini: FakeGemini,
     backend: str,
 ) -> None:
-    from tests.fakes.gemini import Reply as GeminiReply
+    from platform_site.llm.tests.fakes.gemini import Reply as GeminiReply
 
     settings.CODEGEN_BACKEND = backend
     fake_webhook.queue(Reply.html_page(), Reply.truncated_json())

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.fakes.openai_compatible import FakeOpenAI, Reply
+from platform_site.llm.tests.fakes.openai_compatible import FakeOpenAI, Reply
 
 
 def run(**options: Any) -> str:

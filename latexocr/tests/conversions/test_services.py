@@ -33,7 +33,7 @@ from latexocr.tests.texlive import (
     tex_document,
 )
 from latexocr.tex.errors import errors_shown
-from tests.fakes.gemini import FakeGemini, Reply
+from platform_site.llm.tests.fakes.gemini import FakeGemini, Reply
 from tests.pdfs import blank_pdf, pdf_with_text
 
 pytestmark = pytest.mark.django_db

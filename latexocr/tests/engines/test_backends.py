@@ -8,7 +8,7 @@ import pytest
 from latexocr.engines import backends, tesseract
 from latexocr.engines.backends import ConversionFailed
 from latexocr.tests.engines.test_tesseract import needs_tesseract
-from tests.fakes.gemini import FakeGemini, Reply
+from platform_site.llm.tests.fakes.gemini import FakeGemini, Reply
 from tests.pdfs import HANDWRITTEN_FIXTURE, blank_pdf, pdf_with_text
 
 DAILY_QUOTA = "GenerateRequestsPerDayPerProjectPerModel-FreeTier"

@@ -18,7 +18,7 @@ from latexocr.models import Conversion
 from latexocr.tests.factories import ConversionFactory
 from latexocr.tests.texlive import BROKEN_DOCUMENT, REPAIRED_DOCUMENT, skip_without_tex
 from latexocr.tex.checking import latex_check
-from tests.fakes.openai_compatible import FakeOpenAI, Reply, image_size
+from platform_site.llm.tests.fakes.openai_compatible import FakeOpenAI, Reply, image_size
 
 
 def pdf_of_widths(widths: list[int]) -> bytes:

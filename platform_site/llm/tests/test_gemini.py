@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from platform_site.llm import gemini
-from tests.fakes.gemini import FakeGemini, Reply
+from platform_site.llm.tests.fakes.gemini import FakeGemini, Reply
 from tests.pdfs import pdf_with_text
 
 MODEL = "gemini-3.8-flash"

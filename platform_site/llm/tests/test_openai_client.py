@@ -17,7 +17,7 @@ from platform_site.llm.openai_client import (
     ModelServerTimeout,
     ModelServerUpstreamError,
 )
-from tests.fakes.openai_compatible import FakeOpenAI, Reply, tokens
+from platform_site.llm.tests.fakes.openai_compatible import FakeOpenAI, Reply, tokens
 from tests.servers import free_port
 
 PNG_1X2 = bytes.fromhex(

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from platform_site.llm import webhook
+from platform_site.llm.tests.fakes.webhook import FakeWebhook, Reply
 from platform_site.llm.webhook import WebhookError, WebhookNotConfigured, WebhookTimeout
-from tests.fakes.webhook import FakeWebhook, Reply
 
 
 def test_the_question_is_posted_as_json_and_the_text_reply_returned(
