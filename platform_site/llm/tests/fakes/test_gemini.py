@@ -8,7 +8,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def test_the_fake_runs_as_a_process_and_prints_its_port_when_ready() -> None:
