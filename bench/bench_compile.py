@@ -91,6 +91,7 @@ def _repair_round(documents: list[Path], failures: list[Measure]) -> list[Measur
     from latexocr.tex.compiler import latex_compile
     from latexocr.tex.latex import latex_strip_fences
     from platform_site.llm.gemini import generate
+    from platform_site.llm.registry import gemini_connection
     from platform_site.llm.tests.fakes.gemini import FakeGemini, Reply
 
     by_name = {document.name: document for document in documents}
@@ -107,6 +108,7 @@ def _repair_round(documents: list[Path], failures: list[Measure]) -> list[Measur
                 fake.queue(Reply(text=f"```latex\n{answer}```\n"))
                 started = time.monotonic()
                 reply = generate(
+                    connection=gemini_connection(),
                     model=settings.LATEXOCR_GEMINI_MODEL,
                     prompt=repair_prompt(source=source, errors=failure.errors),
                     timeout_s=GEMINI_TIMEOUT_S,

@@ -109,7 +109,7 @@ def test_no_student_page_shows_operator_wording_in_either_language(
             for path in pages:
                 response = logged_in.get(path)
                 assert response.status_code == 200, path
-                # A JSON error_code ("webhook.busy") is an identifier for scripts, not wording.
+                # A JSON error_code ("llm.rate_limited") is an identifier for scripts, not wording.
                 text = re.sub(r'"error_code": "[^"]*"', "", response.content.decode())
                 for match in OPERATOR_WORDING.finditer(text):
                     found.append(f"{language} {path}: {match[0]}")

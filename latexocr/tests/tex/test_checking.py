@@ -84,7 +84,7 @@ class TestTheCompileCheck:
     @pytest.mark.parametrize(
         ("reply", "message"),
         [
-            (Reply(status=400), "Gemini a refusé la demande"),
+            (Reply(status=400), "le modèle a refusé la demande"),
             (
                 Reply(status=429, quota_id="GenerateRequestsPerDayPerProjectPerModel-FreeTier"),
                 "quota quotidien",
