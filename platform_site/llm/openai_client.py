@@ -6,23 +6,23 @@ imports the `openai` SDK and knows its error shapes. It owns:
 
 - the timeouts: each attempt gets `timeout_s`, and the whole call (attempts and pauses
   together) ends by its total deadline. The SDK's timeouts only bound each network read, so a
-  server trickling its body a few bytes at a time would hold a thread forever; the HTTP
-  transport below checks the deadline after every read and ends the call when it passes;
+  server trickling its body a few bytes at a time would hold a thread forever: the call runs
+  under platform_site.llm.deadline, which cuts its connection when the time is up;
 - which failures are worth another attempt (the SDK's own retries are off): 408, 429, 5xx,
   lost connections, timeouts and malformed bodies, with the server's `Retry-After`; the
   waiting itself is platform_site.llm.retry's;
-- the shape of what comes back: a `Answer`, streamed pieces of one (`chat_stream`), or one
-  of the `ModelServerError`s below, each of which carries what the user reads (`failure`,
-  worded in the reader's language when shown);
+- the shape of what comes back: an `Answer`, streamed pieces of one (`chat_stream`), or an
+  `LlmError` of one of the shared kinds (platform_site.llm.errors), the server's words kept
+  as the staff detail.
 """
 
 from __future__ import annotations
 
 import base64
-import contextvars
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -30,6 +30,7 @@ from typing import Any
 import httpx2
 import openai
 
+from platform_site.llm.deadline import CallDeadline, call_deadline
 from platform_site.llm.errors import (
     BLOCKED,
     MALFORMED,
@@ -72,7 +73,7 @@ def models_list(*, connection: Connection, timeout_s: float) -> list[str]:
     client = _client(connection)
 
     def attempt() -> list[str]:
-        with _deadline(timeout_s), _translated_errors(timeout_s):
+        with call_deadline(timeout_s) as watch, _cut_at(watch, timeout_s):
             page = client.models.list(timeout=_timeout(timeout_s, timeout_s))
             return sorted(str(model.id) for model in page.data)
 
@@ -104,7 +105,7 @@ def chat(
 
     def attempt() -> Answer:
         remaining = deadline - time.monotonic()
-        with _deadline(min(timeout_s, remaining)), _translated_errors(total_s):
+        with call_deadline(min(timeout_s, remaining)) as watch, _cut_at(watch, total_s):
             completion = client.chat.completions.create(
                 model=model,
                 messages=messages,
@@ -142,19 +143,29 @@ class ChatStream:
         self.answer: Answer | None = None
 
     def __iter__(self) -> Iterator[str]:
-        deadline = time.monotonic() + self._timeout_s
-        # The transport reads the deadline when the request goes out and checks the body
-        # against it: no context variable stays set across the yields below.
-        with _deadline(self._timeout_s):
+        # One clock for the whole answer, retries of the request included.
+        watch = CallDeadline(self._timeout_s)
+        watch.start()
+        try:
+            yield from self._pieces(watch)
+        finally:
+            watch.cancel()
+
+    def _pieces(self, watch: CallDeadline) -> Iterator[str]:
+        ends = time.monotonic() + self._timeout_s
+        with watch.watching():
             stream: Any = _with_retries(
-                self._open, connection=self._connection, attempts=self._attempts, deadline=deadline
+                lambda: self._open(watch, ends),
+                connection=self._connection,
+                attempts=self._attempts,
+                deadline=ends,
             )
         pieces: list[str] = []
         finish_reason = ""
         usage: Any = None
         served_model = self._model
         try:
-            with _translated_errors(self._timeout_s):
+            with _cut_at(watch, self._timeout_s):
                 for chunk in stream:
                     served_model = str(getattr(chunk, "model", "") or served_model)
                     usage = getattr(chunk, "usage", None) or usage
@@ -171,6 +182,8 @@ class ChatStream:
             raise failure.final from failure.__cause__
         finally:
             stream.close()
+        if watch.expired:
+            raise _timeout_error(self._timeout_s)  # cut mid-stream: the answer is not whole
         if not finish_reason:
             raise LlmError(
                 MALFORMED, "The event stream ended without a finish reason.", status_code=200
@@ -182,20 +195,15 @@ class ChatStream:
             model=served_model,
         )
 
-    def _open(self) -> Any:
-        remaining = self._deadline_left()
-        with _translated_errors(self._timeout_s):
+    def _open(self, watch: CallDeadline, ends: float) -> Any:
+        with _cut_at(watch, self._timeout_s):
             return self._client.chat.completions.create(
                 model=self._model,
                 messages=self._messages,
                 stream=True,
                 stream_options={"include_usage": True},
-                timeout=_timeout(self._timeout_s, remaining),
+                timeout=_timeout(self._timeout_s, ends - time.monotonic()),
             )
-
-    def _deadline_left(self) -> float:
-        deadline = _DEADLINE.get()
-        return self._timeout_s if deadline is None else deadline - time.monotonic()
 
 
 def chat_stream(
@@ -218,66 +226,7 @@ def chat_stream(
     )
 
 
-# --- the client and its transport ----------------------------------------------------------
-
-# The moment the call in progress on this thread must end by (time.monotonic()).
-_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "openai_deadline", default=None
-)
-
-
-class _DeadlineBody(httpx2.SyncByteStream):
-    """A response body that raises ReadTimeout once the call's deadline has passed."""
-
-    def __init__(self, inner: httpx2.SyncByteStream, deadline: float | None) -> None:
-        self._inner = inner
-        self._deadline = deadline
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._inner:
-            if self._deadline is not None and time.monotonic() > self._deadline:
-                raise httpx2.ReadTimeout("the call's total deadline passed")
-            yield chunk
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-class _DeadlineTransport(httpx2.BaseTransport):
-    def __init__(self) -> None:
-        self._inner = httpx2.HTTPTransport()
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        response = self._inner.handle_request(request)
-        if not isinstance(response.stream, httpx2.SyncByteStream):
-            return response  # not from the sync transport: nothing to watch
-        return httpx2.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            stream=_DeadlineBody(response.stream, _DEADLINE.get()),
-            extensions=response.extensions,
-            request=request,
-        )
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-class _deadline:
-    """Sets the deadline of the calls made inside (the earlier one wins when nested)."""
-
-    def __init__(self, seconds: float) -> None:
-        self._seconds = seconds
-        self._token: contextvars.Token[float | None] | None = None
-
-    def __enter__(self) -> None:
-        moment = time.monotonic() + max(0.0, self._seconds)
-        current = _DEADLINE.get()
-        self._token = _DEADLINE.set(moment if current is None else min(current, moment))
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._token is not None:
-            _DEADLINE.reset(self._token)
+# --- the client ------------------------------------------------------------------------
 
 
 def _client(connection: Connection, *, model: str | None = None) -> openai.OpenAI:
@@ -288,12 +237,13 @@ def _client(connection: Connection, *, model: str | None = None) -> openai.OpenA
 
 @lru_cache(maxsize=4)
 def _cached_client(base_url: str, api_key: str) -> openai.OpenAI:
-    # One client (one connection pool) per address and key, shared by every thread.
+    # One client per address and key, shared by every thread. No keep-alive: each call opens
+    # its own connection, which its total deadline can watch and cut (platform_site.llm.deadline).
     return openai.OpenAI(
         base_url=base_url,
         api_key=api_key,
         max_retries=0,
-        http_client=httpx2.Client(transport=_DeadlineTransport()),
+        http_client=httpx2.Client(limits=httpx2.Limits(max_keepalive_connections=0)),
     )
 
 
@@ -386,6 +336,23 @@ class _translated_errors:
             # A body that is not JSON, an event that is not, an error event mid-stream.
             return Retryable(LlmError(MALFORMED, f"Malformed answer: {error}", status_code=200))
         return None
+
+
+def _timeout_error(total_s: float) -> LlmError:
+    return LlmError(TIMEOUT, f"The model server did not answer within {total_s:g} s.")
+
+
+@contextmanager
+def _cut_at(watch: CallDeadline, total_s: float) -> Iterator[None]:
+    """Translate the SDK's errors; once `watch` has expired, whatever broke was the deadline
+    cutting the connection: a timeout."""
+    try:
+        with _translated_errors(total_s):
+            yield
+    except (LlmError, Retryable) as error:
+        if watch.expired:
+            raise Retryable(_timeout_error(total_s)) from error
+        raise
 
 
 def _status_error(error: openai.APIStatusError) -> Exception:
