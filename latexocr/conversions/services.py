@@ -266,7 +266,7 @@ def conversion_complete(*, conversion: Conversion, result: ConversionResult) -> 
         # The repair round goes to the model that made the document.
         check = latex_check(
             latex=result.latex,
-            repair=conversion.backend in (Conversion.Backend.GEMINI, Conversion.Backend.OPENAI),
+            repair=backends.model_provider(conversion.backend) is not None,
             backend=conversion.backend,
         )
     except Exception:
