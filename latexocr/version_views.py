@@ -24,7 +24,11 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from latexocr.conversions.selectors import conversion_get_owned, conversion_quota_remaining
+from latexocr.conversions.selectors import (
+    conversion_can_be_retried,
+    conversion_get_owned,
+    conversion_quota_remaining,
+)
 from latexocr.models import Conversion, Version
 from latexocr.review.selectors import (
     conversion_source_pdf,
@@ -109,7 +113,11 @@ def _render_detail(
     edit_error: str,
     submitted_latex: str | None = None,
 ) -> HttpResponse:
-    context: dict[str, object] = {"conversion": conversion, "edit_error": edit_error}
+    context: dict[str, object] = {
+        "conversion": conversion,
+        "can_be_retried": conversion_can_be_retried(conversion=conversion),
+        "edit_error": edit_error,
+    }
     context.update(editor_context(conversion, user=request.user, submitted_latex=submitted_latex))
     return render(request, "latexocr/detail.html", context, status=status)
 

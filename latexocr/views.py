@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.http import AuthenticatedHttpRequest
 from latexocr.conversions.selectors import (
+    conversion_can_be_retried,
     conversion_get_owned,
     conversion_list,
     conversion_quota_remaining,
@@ -155,7 +156,7 @@ def status(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> JsonR
             "page_count": conversion.page_count,
             "error": conversion.error_message,
             "error_code": conversion.error_code,
-            "can_be_retried": conversion.can_be_retried,
+            "can_be_retried": conversion_can_be_retried(conversion=conversion),
             "compile_status": conversion.compile_status,
             "compile_status_label": conversion.get_compile_status_display(),
             # Operator wording (why the check was skipped, why the repair failed): staff only.

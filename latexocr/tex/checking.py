@@ -1,8 +1,8 @@
 """The compile check that follows a conversion: compile, and when that fails, one repair round.
 
-Gemini promises LaTeX "that compiles"; we check it with `compiler.latex_compile`. When the
-document does not compile and Gemini made it, its errors go back to Gemini once with a request
-for a corrected complete document (`repair_prompt`), which is compiled in turn. Nothing here
+The model promises LaTeX "that compiles"; we check it with `compiler.latex_compile`. When the
+document does not compile and a model made it, its errors go back to a model once with a
+request for a corrected complete document (`repair_prompt`), which is compiled in turn. Nothing here
 touches the database: the service hands in the LaTeX and stores the `LatexCheck` it gets back.
 A failed repair is never a failed conversion: the original document stays the result.
 """
@@ -17,11 +17,20 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from latexocr.engines.backends import gemini_generate, openai_chat
+from latexocr.engines.backends import model_provider
 from latexocr.tex.compiler import CompileResult, latex_compile
 from latexocr.tex.errors import CompileError
 from latexocr.tex.latex import latex_strip_fences
-from platform_site.llm import gemini, openai_client
+from platform_site.llm.errors import (
+    BLOCKED,
+    NOT_CONFIGURED,
+    QUOTA_EXHAUSTED,
+    REJECTED,
+    TIMEOUT,
+    Answer,
+    LlmError,
+)
+from platform_site.llm.providers import Provider, not_configured
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +70,14 @@ def repair_backend(*, conversion_backend: str) -> str:
 
 def repair_configured(*, conversion_backend: str) -> bool:
     """Whether that model can be asked (the result page offers the repair only then)."""
-    if repair_backend(conversion_backend=conversion_backend) == "openai":
-        return openai_client.configured(model=settings.LATEXOCR_OPENAI_MODEL)
-    return gemini.is_configured()
+    return _repair_provider(repair_backend(conversion_backend=conversion_backend)).configured()
+
+
+def _repair_provider(backend: str) -> Provider:
+    provider = model_provider(backend)
+    if provider is None:  # repair_backend() only names models
+        raise LookupError(f"latexocr: {backend!r} is not a model backend")
+    return provider
 
 
 def latex_check(*, latex: str, repair: bool, backend: str = "gemini") -> LatexCheck:
@@ -77,9 +91,7 @@ def latex_check(*, latex: str, repair: bool, backend: str = "gemini") -> LatexCh
     if isinstance(answer, str):
         return _without_repair(original, repair_error=answer)
     repaired_latex = latex_strip_fences(answer.text)
-    repair_error = _unusable_answer_reason(
-        answer, repaired_latex=repaired_latex, latex=latex, by_gemini=backend != "openai"
-    )
+    repair_error = _unusable_answer_reason(answer, repaired_latex=repaired_latex, latex=latex)
     if repair_error:
         return LatexCheck(
             original=original,
@@ -102,50 +114,27 @@ def latex_check(*, latex: str, repair: bool, backend: str = "gemini") -> LatexCh
     )
 
 
-def _ask_for_repair(
-    prompt: str, backend: str
-) -> gemini.GeminiAnswer | openai_client.ChatAnswer | str:
+def _ask_for_repair(prompt: str, backend: str) -> Answer | str:
     """The model's answer, or why there is none (for the user)."""
-    if backend == "openai":
-        try:
-            return openai_chat(model=settings.LATEXOCR_OPENAI_MODEL, prompt=prompt)
-        except openai_client.ModelServerError as error:
-            logger.warning("repair round: the model server failed: %r", error)
-            return _openai_repair_failure_message(error)
+    provider = _repair_provider(backend)
     try:
-        return gemini_generate(model=settings.LATEXOCR_GEMINI_MODEL, prompt=prompt)
-    except gemini.GeminiError as error:
-        logger.warning("repair round: gemini failed: %r", error)
+        if not provider.configured():
+            raise not_configured(provider)
+        return provider.complete(prompt=prompt)
+    except LlmError as error:
+        logger.warning("repair round: the model failed: %r", error)
         return _repair_failure_message(error)
 
 
-def _unusable_answer_reason(
-    answer: gemini.GeminiAnswer | openai_client.ChatAnswer,
-    *,
-    repaired_latex: str,
-    latex: str,
-    by_gemini: bool,
-) -> str:
+def _unusable_answer_reason(answer: Answer, *, repaired_latex: str, latex: str) -> str:
     """Why the answer cannot be compiled as the repaired document ("" when it can)."""
     if answer.truncated:
-        return (
-            _("la réponse de Gemini a été coupée avant la fin du document")
-            if by_gemini
-            else _("la réponse du modèle a été coupée avant la fin du document")
-        )
+        return _("la réponse du modèle a été coupée avant la fin du document")
     if r"\begin{document}" not in repaired_latex or r"\end{document}" not in repaired_latex:
-        return (
-            _("Gemini n’a pas renvoyé de document complet")
-            if by_gemini
-            else _("le modèle n’a pas renvoyé de document complet")
-        )
+        return _("le modèle n’a pas renvoyé de document complet")
     if repaired_latex.strip() == latex.strip():
         # Compiling it again would only repeat the same errors.
-        return (
-            _("Gemini a renvoyé le document sans le modifier")
-            if by_gemini
-            else _("le modèle a renvoyé le document sans le modifier")
-        )
+        return _("le modèle a renvoyé le document sans le modifier")
     return ""
 
 
@@ -189,23 +178,13 @@ def _without_repair(original: CompileResult, *, repair_error: str = "") -> Latex
     )
 
 
-def _repair_failure_message(error: gemini.GeminiError) -> str:
-    if isinstance(error, gemini.GeminiNotConfigured):
-        return _("Gemini n’est pas configuré sur ce serveur")
-    if isinstance(error, gemini.GeminiQuotaExhausted):
-        return _("le quota quotidien de Gemini est épuisé")
-    if isinstance(error, gemini.GeminiTimeout):
-        return _("Gemini n’a pas répondu à temps")
-    if isinstance(error, gemini.GeminiBlocked | gemini.GeminiRejected):
-        return _("Gemini a refusé la demande")
-    return _("Gemini est indisponible pour le moment")
-
-
-def _openai_repair_failure_message(error: openai_client.ModelServerError) -> str:
-    if isinstance(error, openai_client.ModelServerNotConfigured):
-        return _("le serveur de modèles n’est pas configuré sur ce site")
-    if isinstance(error, openai_client.ModelServerTimeout):
-        return _("le serveur de modèles n’a pas répondu à temps")
-    if isinstance(error, openai_client.ModelServerBlocked | openai_client.ModelServerRejected):
-        return _("le serveur de modèles a refusé la demande")
-    return _("le serveur de modèles est indisponible pour le moment")
+def _repair_failure_message(error: LlmError) -> str:
+    if error.kind is NOT_CONFIGURED:
+        return _("le service d’IA n’est pas configuré sur ce site")
+    if error.kind is QUOTA_EXHAUSTED:
+        return _("le quota quotidien du service d’IA est épuisé")
+    if error.kind is TIMEOUT:
+        return _("le modèle n’a pas répondu à temps")
+    if error.kind in (BLOCKED, REJECTED):
+        return _("le modèle a refusé la demande")
+    return _("le service d’IA est indisponible pour le moment")

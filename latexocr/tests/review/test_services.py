@@ -34,7 +34,7 @@ from latexocr.tests.texlive import (
     tex_document,
 )
 from latexocr.tex.errors import errors_shown
-from tests.fakes.gemini import FakeGemini, Reply
+from platform_site.llm.tests.fakes.gemini import FakeGemini, Reply
 from tests.pdfs import pdf_with_text
 
 pytestmark = pytest.mark.django_db
