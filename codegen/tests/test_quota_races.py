@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -30,7 +31,7 @@ def test_two_questions_at_once_on_the_last_unit_save_one(settings: Any) -> None:
     Question.objects.create(user=user, message="la veille du quota", charged=True)
 
     outcomes = run_at_once(
-        [lambda n=n: question_create(user=user, message=f"question {n}") for n in range(2)]
+        [partial(question_create, user=user, message=f"question {n}") for n in range(2)]
     )
 
     assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Question", "QuotaExceeded"]
@@ -42,7 +43,7 @@ def test_many_questions_at_once_never_exceed_the_quota(settings: Any) -> None:
     user = UserFactory.create()
 
     outcomes = run_at_once(
-        [lambda n=n: question_create(user=user, message=f"question {n}") for n in range(6)]
+        [partial(question_create, user=user, message=f"question {n}") for n in range(6)]
     )
 
     assert sum(isinstance(outcome, QuotaExceeded) for outcome in outcomes) == 3

@@ -7,6 +7,7 @@ the lock on the user's row serialises their counts.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -58,9 +59,7 @@ def test_two_repairs_at_once_on_the_last_unit_queue_one(
     conversions = [failing_conversion(owner) for _ in range(2)]
     settings.LATEXOCR_DAILY_QUOTA = 3  # two conversions today: one unit left
 
-    outcomes = run_at_once(
-        [lambda c=c: repair_request(conversion=c, user=owner) for c in conversions]
-    )
+    outcomes = run_at_once([partial(repair_request, conversion=c, user=owner) for c in conversions])
 
     assert sorted(type(outcome).__name__ for outcome in outcomes) == [
         "RepairQuotaExceeded",
@@ -81,7 +80,7 @@ def test_edits_at_once_over_several_conversions_never_exceed_the_recompiles_an_h
 
     outcomes = run_at_once(
         [
-            lambda c=c: version_edit(conversion=c, user=owner, latex=tex_document("corrigé"))
+            partial(version_edit, conversion=c, user=owner, latex=tex_document("corrigé"))
             for c in conversions
         ]
     )
