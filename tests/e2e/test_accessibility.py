@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +23,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.conftest import LiveSite
 from tests.e2e.helpers import PASSWORD, TOO_WIDE_JS
-from tests.servers import ROOT
+from tests.servers import PYTHON, ROOT, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -93,6 +95,79 @@ def reflow_at_320_px(page: Page) -> list[dict[str, object]]:
         ]
     finally:
         page.set_viewport_size({"width": min(WIDTHS), "height": 800})
+
+
+@dataclass
+class OtherSites:
+    """Two more gunicorns on the same database (the session cookie, for 127.0.0.1, is
+    shared): one whose code generator streams slowly, one with no code generator."""
+
+    streaming: str
+    disabled: str
+
+
+def start_gunicorn(live_site: LiveSite, name: str, **overrides: str) -> str:
+    port = free_port()
+    # A short graceful timeout: the streamed answers still running are not waited for.
+    env = {
+        **live_site.env,
+        "PORT": str(port),
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_GRACEFUL_TIMEOUT": "1",
+        **overrides,
+    }
+    live_site.start(name, [PYTHON, "-m", "gunicorn", "-c", "gunicorn.conf.py"], env=env)
+    return f"http://127.0.0.1:{port}"
+
+
+def wait_until_healthy(base_url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base_url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{base_url} never became healthy")
+
+
+@pytest.fixture(scope="module")
+def other_sites(live_site: LiveSite) -> Iterator[OtherSites]:
+    fake = [PYTHON, "-m", "tests.fakes.openai_compatible", "--port", "0"]
+    # About 90 tokens: ~30 s of streaming, long enough to audit the page while it runs.
+    fake_port = live_site.start(
+        "fake-openai-a11y", [*fake, "--seconds-per-token", "0.3"], ready_line="READY"
+    ).split()[1]
+    sites = OtherSites(
+        streaming=start_gunicorn(
+            live_site,
+            "gunicorn-a11y-streaming",
+            CODEGEN_BACKEND="openai",
+            OPENAI_BASE_URL=f"http://127.0.0.1:{fake_port}/v1",
+            CODEGEN_OPENAI_MODEL="fake-coder",
+        ),
+        disabled=start_gunicorn(live_site, "gunicorn-a11y-disabled", CODEGEN_WEBHOOK_URL=""),
+    )
+    try:
+        wait_until_healthy(sites.streaming)
+        wait_until_healthy(sites.disabled)
+        yield sites
+    finally:
+        for name in ("gunicorn-a11y-disabled", "gunicorn-a11y-streaming", "fake-openai-a11y"):
+            live_site.stop(name)
+
+
+def codegen_streaming_and_disabled(page: Page, audit: Audit, sites: OtherSites) -> None:
+    page.goto(f"{sites.disabled}/codegen/")
+    expect(page.locator("#codegen-unavailable")).to_be_visible()
+    audit.check(page, "codegen disabled")
+    page.goto(f"{sites.streaming}/codegen/")
+    page.locator("#id_message").fill("Écris une fonction qui renvoie la somme d'une liste.")
+    page.locator("#question-submit").click()
+    expect(page.locator("#question-live")).to_be_visible()
+    expect(page.locator("#question-live")).not_to_be_empty()
+    audit.check(page, "codegen streaming")
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +261,11 @@ def admin_import(page: Page, audit: Audit, live_site: LiveSite, tmp_path: Path) 
     indirect=True,
 )
 def test_no_page_has_a_serious_or_critical_accessibility_violation(
-    viewer: Viewer, seeded: dict[str, str], live_site: LiveSite, tmp_path: Path
+    viewer: Viewer,
+    seeded: dict[str, str],
+    other_sites: OtherSites,
+    live_site: LiveSite,
+    tmp_path: Path,
 ) -> None:
     audit = Audit(language=viewer.language, width=viewer.width)
     choose_language(viewer, live_site)
@@ -210,6 +289,7 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(
     for name, path in student_pages(seeded):
         page.goto(path)
         audit.check(page, name)
+    codegen_streaming_and_disabled(page, audit, other_sites)
     # The editor and the versions are on the page of a done conversion; the editor
     # (CodeMirror) is built by a deferred script.
     page.goto(f"/ocr/{seeded['conversion_done']}/")
