@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from accounts.models import Student, User
 from accounts.services import student_import_preview, user_password_change
 from accounts.tests.factories import StudentFactory, UserFactory
-from accounts.tests.roster_builders import FRENCH_HEADER, xlsx_file
+from accounts.tests.roster.builders import FRENCH_HEADER, xlsx_file
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import Student, User
-from accounts.roster_files import ROSTER_MAX_BYTES
-from accounts.tests.roster_builders import FRENCH_HEADER, ods_file, xlsx_file
+from accounts.roster.tables import ROSTER_MAX_BYTES
+from accounts.tests.roster.builders import FRENCH_HEADER, ods_file, xlsx_file
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from latexocr.conversions.selectors import conversion_quota_remaining
 from latexocr.conversions.uploads import upload_slots
 from latexocr.engines import tesseract
 from latexocr.models import Conversion
-from latexocr.tests.factories import ConversionFactory, with_versions
 from latexocr.tests.engines.test_tesseract import needs_tesseract
+from latexocr.tests.factories import ConversionFactory, with_versions
 from latexocr.tex.errors import log_errors
 from tests.fakes.gemini import FakeGemini
 from tests.pdfs import HANDWRITTEN_FIXTURE, blank_pdf, encrypted_pdf, pdf_with_text

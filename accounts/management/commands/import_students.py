@@ -8,8 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.roster import RosterError
-from accounts.roster_files import ENCODINGS, ROSTER_MAX_BYTES
+from accounts.roster.files import ENCODINGS
+from accounts.roster.tables import ROSTER_MAX_BYTES
+from accounts.roster.validation import RosterError
 from accounts.services import (
     StudentImportInvalid,
     student_import_apply_rows,
