@@ -190,6 +190,7 @@ def test_student_change_page_renders(admin_client: Client) -> None:
     assert admin_client.get(f"/admin/accounts/user/{student.user_id}/change/").status_code == 200
 
 
+@pytest.mark.argon2
 def test_the_admin_shows_only_a_masked_summary_of_a_students_chosen_password(
     admin_client: Client,
 ) -> None:
