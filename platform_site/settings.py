@@ -106,7 +106,8 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # /readyz must answer within 3 s when the database is gone.
+    # A connection to a database that does not answer gives up after 3 s (/readyz has its
+    # own connection and a shorter deadline: platform_site/health.py).
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 3
     # Parameters travel apart from the query, bytea as binary: a 20 MB PDF is not first
     # rendered into the SQL text as a ~40 MB escaped literal (docs/performance.md).
