@@ -243,6 +243,10 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_DISABLE_ACCESS_LOG = True
 # Axes' handler, without its per-login clean-up of expired attempts (accounts/lockout.py).
 AXES_HANDLER = "accounts.lockout.LockoutHandler"
+# No "AXES: BEGIN version …" banner on every start and every manage.py command. Axes' own
+# warnings then name the lockout parameters (username, address) and the path, not the
+# browser; accounts.signals logs every login attempt anyway.
+AXES_VERBOSE = False
 
 # --- Internationalisation --------------------------------------------------------------
 LANGUAGE_CODE = "fr"

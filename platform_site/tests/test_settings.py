@@ -49,6 +49,8 @@ def test_quickstart_settings_start_without_any_variable() -> None:
     result = django_setup_with({"DJANGO_DEBUG": "true"})
 
     assert result.returncode == 0, result.stderr
+    # No banner on every start and every manage.py command (django-axes prints its version).
+    assert "AXES" not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("variable", ["DJANGO_LOG_FORMAT", "DJANGO_TASKS_BACKEND"])
