@@ -1,7 +1,8 @@
-"""What the scripts print as a newcomer reads it: nothing empty, no warning of our making."""
+"""The scripts as a newcomer meets them: nothing empty or alarming printed, no lock failure."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -62,3 +63,32 @@ def test_a_second_run_with_nothing_changed_installs_nothing(project: Path) -> No
     ensure_venv(project, "dev")
 
     assert ensure_venv(project, "dev").stderr == ""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="scripts/system-packages installs only as root")
+def test_system_packages_waits_for_a_dpkg_lock_held_by_another_apt(tmp_path: Path) -> None:
+    # Stand-ins for Debian's tools: nothing is installed, every package exists, and apt-get
+    # records how it was called.
+    for name, body in {
+        "dpkg-query": "exit 1",
+        "apt-cache": "exit 0",
+        "apt-get": f'echo "$*" >> {tmp_path}/apt-get.calls',
+    }.items():
+        tool = tmp_path / name
+        tool.write_text(f"#!/bin/sh\n{body}\n")
+        tool.chmod(0o755)
+
+    subprocess.run(
+        [str(ROOT / "scripts" / "system-packages"), "sqlite"],
+        env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+
+    update, install = (tmp_path / "apt-get.calls").read_text().splitlines()
+    for call in (update, install):
+        assert "-o DPkg::Lock::Timeout=600" in call
+    assert update.endswith("update -qq")
+    assert " install " in install and "gettext" in install
