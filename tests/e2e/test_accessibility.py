@@ -134,7 +134,7 @@ def wait_until_healthy(base_url: str) -> None:
 
 @pytest.fixture(scope="module")
 def other_sites(live_site: LiveSite) -> Iterator[OtherSites]:
-    fake = [PYTHON, "-m", "tests.fakes.openai_compatible", "--port", "0"]
+    fake = [PYTHON, "-m", "platform_site.llm.tests.fakes.openai_compatible", "--port", "0"]
     # About 90 tokens: ~30 s of streaming, long enough to audit the page while it runs.
     fake_port = live_site.start(
         "fake-openai-a11y", [*fake, "--seconds-per-token", "0.3"], ready_line="READY"
