@@ -560,7 +560,7 @@ def test_only_the_app_reaches_postgresql(documents: dict[str, list[Document]]) -
     assert policies["default-deny-ingress"]["spec"]["podSelector"] == {}
     sources = policies["postgres-from-app"]["spec"]["ingress"][0]["from"]
     allowed = sources[0]["podSelector"]["matchExpressions"][0]["values"]
-    assert set(allowed) == {"web", "worker", "migrate", "reaper"}
+    assert set(allowed) == {"web", "worker", "migrate", "reaper", "purge"}
     database = next(
         p for p in of_kind(docs, "AuthorizationPolicy") if p["metadata"]["name"] == "postgres"
     )
@@ -621,6 +621,10 @@ def test_the_worker_gets_time_to_finish_a_conversion(documents: dict[str, list[D
     assert pod_spec(worker)["terminationGracePeriodSeconds"] >= 600
     reaper = of_kind(docs, "CronJob")[0]
     assert pod_spec(reaper)["containers"][0]["command"][-1] == "latexocr_reap"
+    purge = next(c for c in of_kind(docs, "CronJob") if c["metadata"]["name"] == "purge-expired")
+    assert pod_spec(purge)["containers"][0]["command"][-1] == "purge_expired"
+    assert purge["spec"]["schedule"] == "30 3 * * *"  # daily, after the 02:00 base backup
+    assert purge["spec"]["concurrencyPolicy"] == "Forbid"
     migrate = of_kind(docs, "Job")[0]
     assert pod_spec(migrate)["containers"][0]["command"][2:] == ["migrate", "--no-input"]
 
