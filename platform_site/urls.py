@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from platform_site import health, views
+from platform_site.privacy import views as privacy_views
 
 # The admin speaks in the site's name, not Django's.
 admin.site.site_header = _("Plateforme étudiante — administration")
@@ -14,6 +15,7 @@ admin.site.index_title = _("Administration")
 urlpatterns = [
     path("", views.root, name="root"),
     path("home/", views.home, name="home"),
+    path("privacy/", privacy_views.notice, name="privacy"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("accounts/", include("accounts.urls")),
