@@ -397,6 +397,8 @@ RETENTION_LOGIN_RECORDS_DAYS = env.int("RETENTION_LOGIN_RECORDS_DAYS", default=1
 # A roster student's birth date (the first-login secret) is deleted when they choose a
 # password, or this many days after the import if they never log in.
 RETENTION_FIRST_LOGIN_DAYS = env.int("RETENTION_FIRST_LOGIN_DAYS", default=120)
+# Records of staff opening a student's question or conversion in the admin (accountability).
+RETENTION_STAFF_ACCESS_DAYS = env.int("RETENTION_STAFF_ACCESS_DAYS", default=365)
 # How long the backups keep data (the ObjectStore's retentionPolicy, docs/deploy.md): the
 # privacy notice tells students an erasure reaches the backups after this.
 BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=30)
@@ -406,6 +408,7 @@ PRIVACY_CONTROLLER = env.str("PRIVACY_CONTROLLER", default="")
 PRIVACY_DPO_EMAIL = env.str("PRIVACY_DPO_EMAIL", default="")
 for _name in (
     "BACKUP_RETENTION_DAYS",
+    "RETENTION_STAFF_ACCESS_DAYS",
     "RETENTION_QUESTIONS_DAYS",
     "RETENTION_CONVERSIONS_DAYS",
     "RETENTION_INACTIVE_ACCOUNTS_DAYS",

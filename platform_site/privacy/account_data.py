@@ -23,6 +23,7 @@ from django_tasks_db.models import DBTaskResult
 from accounts.models import Student, User
 from codegen.models import Question
 from latexocr.models import Conversion, PdfChunk, RepairRequest, Version
+from platform_site.models import StaffAccess
 
 SESSION_BATCH = 1000
 
@@ -61,6 +62,11 @@ def account_export_zip(*, user: User) -> bytes:
             for question in Question.objects.filter(user=user).order_by("created_at")
         ]
         archive.writestr("questions.json", _dumps(questions))
+        readings = StaffAccess.objects.filter(owner=user).order_by("at")
+        archive.writestr(
+            "staff_access.json",
+            _dumps(list(readings.values("staff_username", "kind", "object_id", "at"))),
+        )
         for conversion in Conversion.objects.filter(owner=user).order_by("created_at"):
             folder = f"conversions/{conversion.pk}"
             versions = list(conversion.versions.order_by("number"))

@@ -21,6 +21,7 @@ from django.db.models import Q
 from accounts.models import RegistrationAttempt, Student, User
 from codegen.models import Question
 from latexocr.models import Conversion
+from platform_site.models import StaffAccess
 
 # Conversions carry up to 20 MB of chunks each: fewer per batch than small rows.
 BATCH_SIZE = 500
@@ -92,6 +93,10 @@ KINDS = (
     ExpiredKind(
         "sign-up attempts",
         lambda now: RegistrationAttempt.objects.filter(created_at__lt=_login_cutoff(now)),
+    ),
+    ExpiredKind(
+        "staff access records",
+        lambda now: StaffAccess.objects.filter(at__lt=now - _days("RETENTION_STAFF_ACCESS_DAYS")),
     ),
     # Expired sessions hold nothing usable; Django's clearsessions, done here in batches.
     ExpiredKind("sessions", lambda now: Session.objects.filter(expire_date__lt=now)),

@@ -35,6 +35,7 @@ from codegen.tests.factories import AnsweredQuestionFactory, FailedQuestionFacto
 from latexocr.models import Conversion, RepairRequest, Version
 from latexocr.tasks import version_compile_task
 from latexocr.tests.factories import ConversionFactory
+from platform_site.models import StaffAccess
 from tests.pdfs import blank_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,6 +106,9 @@ def every_kind_of_record(settings: Any) -> dict[str, Any]:
         change_message="[]",
     )
     RegistrationAttempt.objects.create(ip_address="192.0.2.7")
+    StaffAccess.objects.create(
+        staff=staff, staff_username="prof", owner=student.user, kind="question", object_id="1"
+    )
 
     AnsweredQuestionFactory.create(user=student.user, message="Trier une liste « à l’envers » ?")
     FailedQuestionFactory.create(user=student.user)
