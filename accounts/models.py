@@ -36,7 +36,8 @@ class Student(models.Model):
     student_number = models.CharField(_("numéro d’étudiant"), max_length=150, unique=True)
     last_name = models.CharField(_("nom"), max_length=150)
     first_name = models.CharField(_("prénom"), max_length=150)
-    birth_date = models.DateField(_("date de naissance"))
+    # Deleted once the student chose a password or the first-login window ended (docs/data.md).
+    birth_date = models.DateField(_("date de naissance"), null=True, blank=True)
     email = models.EmailField(_("adresse e-mail"), blank=True)
     must_change_password = models.BooleanField(_("doit changer son mot de passe"), default=True)
 

@@ -69,7 +69,10 @@ def user_password_change(*, user: User, password: str) -> None:
     """
     user.set_password(password)
     user.save(update_fields=["password"])
-    Student.objects.filter(user=user, must_change_password=True).update(must_change_password=False)
+    # The birth date was only the first-login secret: it goes as soon as it is no longer one.
+    Student.objects.filter(user=user, must_change_password=True).update(
+        must_change_password=False, birth_date=None
+    )
     logger.info("password changed username=%s", user.get_username())
 
 
@@ -86,7 +89,9 @@ def student_update(*, student: Student) -> Student:
 
 @transaction.atomic
 def student_reset_first_login(*, students: list[Student]) -> int:
-    """Back to first-login state: no password (the birth date works again), forced change.
+    """Back to first-login state: no password, forced change. The birth date was deleted when
+    the student chose a password (docs/data.md): it works again once the teacher enters it
+    again (the student's admin page, or a roster import).
 
     The password hash changes, so the student's open sessions end too.
     """
@@ -255,6 +260,9 @@ def student_import_apply_rows(*, rows: list[RosterRow]) -> StudentImportResult:
                 setattr(student, name, getattr(row, name))
             for name in USER_FIELDS:
                 setattr(student.user, name, getattr(row, name))
+            if not student.must_change_password:
+                # Minimisation: a student with a password of their own needs no birth date.
+                student.birth_date = None
         Student.objects.bulk_update(students, STUDENT_FIELDS, batch_size=BULK_BATCH_SIZE)
         User.objects.bulk_update(
             [student.user for student in students], USER_FIELDS, batch_size=BULK_BATCH_SIZE

@@ -291,3 +291,23 @@ def _require_backend() -> None:
 
 def _elapsed_ms(started: float) -> float:
     return round((time.monotonic() - started) * 1000, 2)
+
+
+class QuestionNotDeletable(Exception):
+    """A question that cannot be deleted yet: still waiting for its answer, or it counts in
+    today's quota (deleting it would give the question back)."""
+
+
+def question_delete(*, question: Question) -> None:
+    """Delete one of the user's questions with its answer, for good."""
+    if question.status == Question.Status.PENDING:
+        raise QuestionNotDeletable
+    today = timezone.localdate()
+    if (
+        question.charged
+        and timezone.localdate(question.created_at) == today
+        and (settings.CODEGEN_DAILY_QUOTA > 0)
+    ):
+        raise QuestionNotDeletable
+    question.delete()
+    logger.info("question deleted id=%s", question.pk)

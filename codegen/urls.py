@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:question_id>/", views.detail, name="detail"),
     path("<int:question_id>/download/", views.download, name="download"),
     path("<int:question_id>/retry/", views.retry, name="retry"),
+    path("<int:question_id>/delete/", views.delete, name="delete"),
 ]

@@ -40,11 +40,13 @@ from codegen.selectors import (
 )
 from codegen.services import (
     BackendNotConfigured,
+    QuestionNotDeletable,
     QuotaExceeded,
     RetryCannotSucceed,
     SendLimitReached,
     TooManyInFlight,
     question_create,
+    question_delete,
     question_retry,
     question_send,
     question_send_streamed,
@@ -376,3 +378,21 @@ def retry(request: AuthenticatedHttpRequest, question_id: int) -> HttpResponse:
     else:
         messages.success(request, _("La question a obtenu une réponse."))
     return redirect("codegen:detail", question_id=question.pk)
+
+
+@login_required
+@require_POST
+def delete(request: AuthenticatedHttpRequest, question_id: int) -> HttpResponse:
+    question = question_get_owned(user=request.user, question_id=question_id)
+    try:
+        question_delete(question=question)
+    except QuestionNotDeletable:
+        messages.warning(
+            request,
+            _("Cette question compte dans le quota du jour : vous pourrez la supprimer demain.")
+            if question.status != Question.Status.PENDING
+            else _("Cette question attend encore sa réponse : supprimez-la une fois terminée."),
+        )
+        return redirect("codegen:detail", question_id=question.pk)
+    messages.success(request, _("La question a été supprimée."))
+    return redirect("codegen:history")

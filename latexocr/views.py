@@ -275,6 +275,9 @@ def retry(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpRe
 def delete(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
     conversion = conversion_get_owned(user=request.user, conversion_id=conversion_id)
     name = conversion.original_filename
+    if request.POST.get("confirm") != "yes":
+        # One click removes the PDF and every version for good: the first asks to confirm.
+        return render(request, "latexocr/delete_confirm.html", {"conversion": conversion})
     conversion_delete(conversion=conversion)
     messages.success(request, _("La conversion de « %(name)s » a été supprimée.") % {"name": name})
     return redirect("latexocr:history")

@@ -393,6 +393,40 @@ LATEXOCR_RECOMPILES_PER_HOUR = env.int("LATEXOCR_RECOMPILES_PER_HOUR", default=3
 # Largest LaTeX a student may submit from the editor (then 413).
 LATEXOCR_MAX_LATEX_KB = env.int("LATEXOCR_MAX_LATEX_KB", default=1024)
 
+# --- Retention (docs/data.md defends each default) -------------------------------------
+# Days each kind of personal data is kept; `manage.py purge_expired` (a daily CronJob)
+# deletes what is older. The privacy notice shows these values as configured.
+RETENTION_QUESTIONS_DAYS = env.int("RETENTION_QUESTIONS_DAYS", default=365)
+# A conversion with its uploaded PDF (chunks), LaTeX versions, compiled PDFs, repair requests.
+RETENTION_CONVERSIONS_DAYS = env.int("RETENTION_CONVERSIONS_DAYS", default=365)
+# A student account nobody logged into for this long is deleted with everything it holds.
+RETENTION_INACTIVE_ACCOUNTS_DAYS = env.int("RETENTION_INACTIVE_ACCOUNTS_DAYS", default=730)
+# Sign-in records: failed logins and lockouts (django-axes), sign-up attempts.
+RETENTION_LOGIN_RECORDS_DAYS = env.int("RETENTION_LOGIN_RECORDS_DAYS", default=180)
+# A roster student's birth date (the first-login secret) is deleted when they choose a
+# password, or this many days after the import if they never log in.
+RETENTION_FIRST_LOGIN_DAYS = env.int("RETENTION_FIRST_LOGIN_DAYS", default=120)
+# Records of staff opening a student's question or conversion in the admin (accountability).
+RETENTION_STAFF_ACCESS_DAYS = env.int("RETENTION_STAFF_ACCESS_DAYS", default=365)
+# How long the backups keep data (the ObjectStore's retentionPolicy, docs/deploy.md): the
+# privacy notice tells students an erasure reaches the backups after this.
+BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=30)
+# The privacy notice (/privacy/): the controller (the university, with its address) and the
+# data-protection officer's e-mail.
+PRIVACY_CONTROLLER = env.str("PRIVACY_CONTROLLER", default="")
+PRIVACY_DPO_EMAIL = env.str("PRIVACY_DPO_EMAIL", default="")
+for _name in (
+    "BACKUP_RETENTION_DAYS",
+    "RETENTION_STAFF_ACCESS_DAYS",
+    "RETENTION_QUESTIONS_DAYS",
+    "RETENTION_CONVERSIONS_DAYS",
+    "RETENTION_INACTIVE_ACCOUNTS_DAYS",
+    "RETENTION_LOGIN_RECORDS_DAYS",
+    "RETENTION_FIRST_LOGIN_DAYS",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be a number of days, 1 or more.")
+
 # --- Logging ---------------------------------------------------------------------------
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").upper()
 LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="text")

@@ -407,11 +407,23 @@ def test_retry_of_a_done_conversion_changes_nothing(logged_in: Client, user: Use
 def test_delete_removes_the_pdf_and_the_result(logged_in: Client, user: User) -> None:
     conversion = ConversionFactory.create(owner=user, status="done", latex="x")
 
-    response = logged_in.post(f"/ocr/{conversion.pk}/delete/")
+    response = logged_in.post(f"/ocr/{conversion.pk}/delete/", {"confirm": "yes"})
 
     assert response.status_code == 302
     assert response["Location"] == reverse("latexocr:history")
     assert not Conversion.objects.filter(pk=conversion.pk).exists()
+
+
+def test_delete_asks_for_confirmation_first_and_keeps_everything_until_then(
+    logged_in: Client, user: User
+) -> None:
+    conversion = ConversionFactory.create(owner=user, status="done", latex="x")
+
+    response = logged_in.post(f"/ocr/{conversion.pk}/delete/")
+
+    assert response.status_code == 200
+    assert 'name="confirm" value="yes"' in response.content.decode()
+    assert Conversion.objects.filter(pk=conversion.pk).exists()
 
 
 # --- compile check: badge, errors, PDF preview and downloads ------------------------------

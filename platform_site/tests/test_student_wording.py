@@ -107,6 +107,9 @@ def test_no_student_page_shows_operator_wording_in_either_language(
                 assert response.status_code == 200, path
                 # A JSON error_code ("llm.rate_limited") is an identifier for scripts, not wording.
                 text = re.sub(r'"error_code": "[^"]*"', "", response.content.decode())
+                # The line saying where the data goes must name the company that receives it
+                # (GDPR art. 13, issue 34): a recipient, not operator wording.
+                text = re.sub(r'<p class="[^"]*data-destination">.*?</p>', "", text, flags=re.S)
                 for match in OPERATOR_WORDING.finditer(text):
                     found.append(f"{language} {path}: {match[0]}")
 

@@ -23,6 +23,8 @@ from tests.deploy.tools import ROOT, node_tools, tools_venv, yaml_documents
 pytestmark = pytest.mark.manifests
 
 OVERLAYS = ["minikube", "production", "self-hosted"]
+# The CloudNativePG CRDs of the operator and plugin versions we deploy on (their README).
+CRDS = ROOT / "tests" / "fixtures" / "crds"
 # Native sidecars (the migration Job) and the preStop sleep action need 1.30.
 OLDEST_KUBERNETES = "1.30.0"
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job", "CronJob"}
@@ -62,6 +64,10 @@ def is_istio(document: Document) -> bool:
     return str(document["apiVersion"]).split("/")[0].endswith("istio.io")
 
 
+def is_cloudnative_pg(document: Document) -> bool:
+    return str(document["apiVersion"]).split("/")[0].endswith("cnpg.io")
+
+
 def of_kind(documents: list[Document], kind: str) -> list[Document]:
     return [document for document in documents if document["kind"] == kind]
 
@@ -93,11 +99,17 @@ def test_each_overlay_renders_every_part_of_the_site(
 ) -> None:
     kinds = {document["kind"] for document in documents[overlay]}
     assert {
-        "Namespace", "ConfigMap", "Deployment", "StatefulSet", "Job", "CronJob", "Service",
+        "Namespace", "ConfigMap", "Deployment", "Job", "CronJob", "Service",
         "PodDisruptionBudget", "HorizontalPodAutoscaler", "NetworkPolicy", "ServiceAccount",
         "Gateway", "VirtualService", "DestinationRule", "PeerAuthentication",
         "AuthorizationPolicy", "ServiceEntry", "Sidecar",
     } <= kinds  # fmt: skip
+    # PostgreSQL: a StatefulSet on minikube, the CloudNativePG operator's Cluster in production.
+    if overlay == "minikube":
+        assert "StatefulSet" in kinds
+    else:
+        assert {"Cluster", "ObjectStore", "ScheduledBackup"} <= kinds
+        assert "StatefulSet" not in kinds
 
 
 def newest_kubernetes(tools: Path) -> str:
@@ -123,8 +135,14 @@ def kubernetes_validate(tools: Path, path: Path, version: str) -> subprocess.Com
 
 
 def kubernetes_only(documents: list[Document], path: Path, tools: Path) -> Path:
-    """The non-Istio objects in a file of their own (kubernetes-validate knows no CRDs)."""
-    path.write_text("\n".join(json.dumps(d) + "\n---" for d in documents if not is_istio(d)))
+    """The built-in kinds in a file of their own (kubernetes-validate knows no CRDs)."""
+    path.write_text(
+        "\n".join(
+            json.dumps(d) + "\n---"
+            for d in documents
+            if not is_istio(d) and not is_cloudnative_pg(d)
+        )
+    )
     return path
 
 
@@ -185,6 +203,47 @@ def test_istio_check_reports_a_misspelt_field_and_a_bad_value(
 
     assert any("credentialname: unknown field" in problem for problem in problems)
     assert any(problem.startswith("PeerAuthentication/default:") for problem in problems)
+
+
+def crd_problems(tools: Path, custom_documents: list[Document]) -> list[str]:
+    result = subprocess.run(
+        [str(tools / "python"), str(Path(__file__).parent / "validate_crds.py"), str(CRDS)],
+        input=json.dumps(custom_documents),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    problems: list[str] = json.loads(result.stdout)
+    return problems
+
+
+@pytest.mark.parametrize("overlay", ["production", "self-hosted"])
+def test_cloudnative_pg_objects_match_their_crd_schemas_strictly(
+    documents: dict[str, list[Document]], tools: Path, overlay: str
+) -> None:
+    custom = [document for document in documents[overlay] if is_cloudnative_pg(document)]
+    assert {document["kind"] for document in custom} == {
+        "Cluster",
+        "ObjectStore",
+        "ScheduledBackup",
+    }
+    assert crd_problems(tools, custom) == []
+
+
+def test_crd_check_reports_a_misspelt_field_a_bad_type_and_an_unknown_kind(
+    documents: dict[str, list[Document]], tools: Path
+) -> None:
+    cluster = json.loads(json.dumps(of_kind(documents["production"], "Cluster")[0]))
+    cluster["spec"]["instances"] = "3"
+    store = json.loads(json.dumps(of_kind(documents["production"], "ObjectStore")[0]))
+    store["spec"]["configuration"]["wal"]["compresion"] = "gzip"
+    pooler = {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Pooler", "metadata": {"name": "p"}}
+
+    problems = crd_problems(tools, [cluster, store, pooler])
+
+    assert any("spec.instances: '3' is not of type 'integer'" in p for p in problems)
+    assert any("'compresion' was unexpected" in p for p in problems)
+    assert any(p.startswith("Pooler/p: no CRD defines") for p in problems)
 
 
 def checkov(tools: Path, framework: str, path: Path) -> dict[str, Any]:
@@ -501,7 +560,7 @@ def test_only_the_app_reaches_postgresql(documents: dict[str, list[Document]]) -
     assert policies["default-deny-ingress"]["spec"]["podSelector"] == {}
     sources = policies["postgres-from-app"]["spec"]["ingress"][0]["from"]
     allowed = sources[0]["podSelector"]["matchExpressions"][0]["values"]
-    assert set(allowed) == {"web", "worker", "migrate", "reaper"}
+    assert set(allowed) == {"web", "worker", "migrate", "reaper", "purge"}
     database = next(
         p for p in of_kind(docs, "AuthorizationPolicy") if p["metadata"]["name"] == "postgres"
     )
@@ -562,14 +621,18 @@ def test_the_worker_gets_time_to_finish_a_conversion(documents: dict[str, list[D
     assert pod_spec(worker)["terminationGracePeriodSeconds"] >= 600
     reaper = of_kind(docs, "CronJob")[0]
     assert pod_spec(reaper)["containers"][0]["command"][-1] == "latexocr_reap"
+    purge = next(c for c in of_kind(docs, "CronJob") if c["metadata"]["name"] == "purge-expired")
+    assert pod_spec(purge)["containers"][0]["command"][-1] == "purge_expired"
+    assert purge["spec"]["schedule"] == "30 3 * * *"  # daily, after the 02:00 base backup
+    assert purge["spec"]["concurrencyPolicy"] == "Forbid"
     migrate = of_kind(docs, "Job")[0]
     assert pod_spec(migrate)["containers"][0]["command"][2:] == ["migrate", "--no-input"]
 
 
-def test_postgresql_is_a_statefulset_with_a_volume_and_pg_isready(
+def test_minikube_postgresql_is_a_statefulset_with_a_volume_and_pg_isready(
     documents: dict[str, list[Document]],
 ) -> None:
-    database = of_kind(documents["production"], "StatefulSet")[0]
+    database = of_kind(documents["minikube"], "StatefulSet")[0]
     container = pod_spec(database)["containers"][0]
     major = int(container["image"].split(":")[1].split(".")[0])
     assert major >= 16
@@ -577,11 +640,56 @@ def test_postgresql_is_a_statefulset_with_a_volume_and_pg_isready(
     assert claim["resources"]["requests"]["storage"] == "10Gi"
     assert "pg_isready" in " ".join(container["readinessProbe"]["exec"]["command"])
     service = next(
-        s
-        for s in of_kind(documents["production"], "Service")
-        if s["metadata"]["name"] == "postgres"
+        s for s in of_kind(documents["minikube"], "Service") if s["metadata"]["name"] == "postgres"
     )
     assert service["spec"]["clusterIP"] == "None"
+
+
+@pytest.mark.parametrize("overlay", ["production", "self-hosted"])
+def test_production_postgresql_is_three_instances_archiving_wal_with_nightly_backups(
+    documents: dict[str, list[Document]], overlay: str
+) -> None:
+    docs = documents[overlay]
+    [cluster] = of_kind(docs, "Cluster")
+    [store] = of_kind(docs, "ObjectStore")
+    [schedule] = of_kind(docs, "ScheduledBackup")
+    assert cluster["spec"]["instances"] == 3
+    assert cluster["spec"]["affinity"]["podAntiAffinityType"] == "required"
+    [archiver] = [plugin for plugin in cluster["spec"]["plugins"] if plugin.get("isWALArchiver")]
+    assert archiver["name"] == "barman-cloud.cloudnative-pg.io"
+    assert archiver["parameters"]["barmanObjectName"] == store["metadata"]["name"]
+    assert cluster["spec"]["postgresql"]["parameters"]["archive_timeout"] == "5min"  # the RPO
+    assert store["spec"]["retentionPolicy"] == "30d"  # docs/deploy.md and docs/data.md say so
+    assert store["spec"]["configuration"]["destinationPath"].startswith("s3://")
+    assert schedule["spec"]["cluster"]["name"] == cluster["metadata"]["name"]
+    assert schedule["spec"]["method"] == "plugin"
+    assert schedule["spec"]["pluginConfiguration"]["name"] == archiver["name"]
+    # The pods carry the labels the policies that let only the site in select.
+    labels = cluster["spec"]["inheritedMetadata"]["labels"]
+    assert labels["app.kubernetes.io/name"] == "postgres"
+    # The object store is reachable through the mesh's registry-only egress.
+    hosts = {host for entry in of_kind(docs, "ServiceEntry") for host in entry["spec"]["hosts"]}
+    endpoint = store["spec"]["configuration"]["endpointURL"]
+    assert endpoint.removeprefix("https://").split("/")[0] in hosts
+
+
+@pytest.mark.parametrize("overlay", ["production", "self-hosted"])
+def test_production_workloads_read_database_url_from_the_operators_app_secret(
+    documents: dict[str, list[Document]], overlay: str
+) -> None:
+    docs = documents[overlay]
+    [cluster] = of_kind(docs, "Cluster")
+    for workload, container in containers(docs):
+        if workload["kind"] == "Deployment" and named(workload) == "Deployment/model-server":
+            continue
+        variables = {variable["name"]: variable for variable in container.get("env", [])}
+        assert variables["DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {
+            "name": f"{cluster['metadata']['name']}-app",
+            "key": "uri",
+        }, named(workload)
+        assert "value" not in variables["DATABASE_URL"]
+        assert "POSTGRES_PASSWORD" not in variables, named(workload)
+    assert of_kind(docs, "ConfigMap")[0]["data"]["POSTGRES_HOST"] == "platform-db-rw"
 
 
 # --- Image, gunicorn and compose --------------------------------------------------------
