@@ -11,7 +11,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import timedelta
 from typing import IO
 
@@ -30,8 +29,7 @@ from latexocr.engines import backends
 from latexocr.engines.backends import ConversionFailed, ConversionResult
 from latexocr.models import Conversion, InvalidTransition
 from latexocr.review.services import versions_from_check
-from latexocr.tex.checking import LatexCheck, latex_check
-from latexocr.tex.compiler import CompileResult
+from latexocr.tex.checking import latex_check
 from platform_site.core.failures import Failure, failure_kind
 
 logger = logging.getLogger(__name__)
@@ -171,9 +169,7 @@ def conversion_run(*, conversion_id: str) -> None:
     if not claimed:
         logger.info("conversion %s not queued any more: nothing to do", conversion_id)
         return
-    conversion = Conversion.objects.defer("latex", "latex_repaired", "compiled_pdf").get(
-        pk=conversion_id
-    )
+    conversion = Conversion.objects.defer("latex").get(pk=conversion_id)
 
     def record_progress(pages_done: int) -> None:
         Conversion.objects.filter(pk=conversion_id, status=Conversion.Status.RUNNING).update(
@@ -270,7 +266,8 @@ def conversion_complete(*, conversion: Conversion, result: ConversionResult) -> 
     """Record a successful conversion: the one place a merged document becomes the result.
 
     The document is compile-checked (and repaired once through Gemini if it came from Gemini)
-    before the save; whatever the check finds, the conversion is done.
+    before the save; whatever the check finds, the conversion is done, and its versions 1 and
+    2 record what the compiles gave.
     """
     # The check (two compiles and a Gemini call at most) is a sign of life of its own.
     Conversion.objects.filter(pk=conversion.pk, status=Conversion.Status.RUNNING).update(
@@ -304,7 +301,6 @@ def conversion_complete(*, conversion: Conversion, result: ConversionResult) -> 
     conversion.gemini_calls += result.gemini_calls + (check.gemini_calls if check else 0)
     conversion.pages_done = conversion.page_count
     conversion.finished_at = timezone.now()
-    _record_check(conversion, check)
     conversion.save(
         update_fields=[
             "status",
@@ -317,72 +313,18 @@ def conversion_complete(*, conversion: Conversion, result: ConversionResult) -> 
             "gemini_calls",
             "pages_done",
             "finished_at",
-            *COMPILE_CHECK_FIELDS,
         ]
     )
+    if check is not None and check.repair_error:
+        # The student sees the document and its errors; why the round gave nothing is staff's.
+        logger.warning("repair round of conversion %s: %s", conversion.pk, check.repair_error)
     versions_from_check(conversion=conversion, check=check)
-
-
-COMPILE_CHECK_FIELDS = (
-    "compile_status",
-    "compile_skipped_reason",
-    "compile_errors",
-    "repaired_compile_errors",
-    "compile_log_excerpt",
-    "compile_duration_s",
-    "latex_repaired",
-    "repair_error",
-    "compiled_version",
-    "compiled_pdf",
-    "compiled_page_count",
-)
 
 
 def _sum_tokens(first: int | None, second: int | None) -> int | None:
     if first is None and second is None:
         return None
     return (first or 0) + (second or 0)
-
-
-def _record_check(conversion: Conversion, check: LatexCheck | None) -> None:
-    """Copy the compile check's findings onto the conversion (not saved here)."""
-    if check is None:
-        conversion.compile_status = Conversion.CompileStatus.SKIPPED
-        conversion.compile_skipped_reason = _(
-            "Erreur interne pendant la vérification de compilation."
-        )
-        return
-    original, repaired = check.original, check.repaired
-    conversion.compile_skipped_reason = original.skipped_reason or ""
-    conversion.compile_errors = _errors_json(original)
-    conversion.repaired_compile_errors = _errors_json(repaired) if repaired else []
-    conversion.compile_duration_s = None if original.skipped_reason else check.duration_s
-    conversion.latex_repaired = check.repaired_latex
-    conversion.repair_error = check.repair_error
-    last = repaired or original
-    conversion.compile_log_excerpt = last.log_excerpt
-    compiled = (
-        original if original.compiled else repaired if repaired and repaired.compiled else None
-    )
-    conversion.compiled_pdf = compiled.pdf if compiled else None
-    conversion.compiled_page_count = compiled.page_count if compiled else None
-    if original.skipped_reason is not None:
-        conversion.compile_status = Conversion.CompileStatus.SKIPPED
-        conversion.compiled_version = ""
-    elif compiled is None:
-        conversion.compile_status = Conversion.CompileStatus.FAILS
-        conversion.compiled_version = ""
-    else:
-        conversion.compile_status = Conversion.CompileStatus.COMPILES
-        conversion.compiled_version = (
-            Conversion.LatexVersion.ORIGINAL
-            if compiled is original
-            else Conversion.LatexVersion.REPAIRED
-        )
-
-
-def _errors_json(result: CompileResult) -> list[dict[str, object]]:
-    return [asdict(error) for error in result.errors]
 
 
 def conversion_fail(*, conversion: Conversion, failure: Failure) -> None:
@@ -447,7 +389,7 @@ def conversion_reap_stuck(*, stuck_after_s: int, dry_run: bool = False) -> list[
             Conversion.objects.select_for_update(skip_locked=True)
             .alias(last_sign_of_life=Coalesce("heartbeat_at", "started_at"))
             .filter(status=Conversion.Status.RUNNING, last_sign_of_life__lt=cutoff)
-            .defer("latex", "latex_repaired", "compiled_pdf")
+            .defer("latex")
         )
         for conversion in stuck:
             reaped.append(conversion)

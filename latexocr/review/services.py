@@ -13,9 +13,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from latexocr.conversions.selectors import conversion_quota_remaining
@@ -23,8 +24,42 @@ from latexocr.models import Conversion, RepairRequest, Version
 from latexocr.review.selectors import version_recompiles_left
 from latexocr.tex.checking import LatexCheck, compile_with_limits, latex_check, repair_backend
 from latexocr.tex.compiler import CompileResult, skipped_result
+from latexocr.tex.errors import CompileError
+from platform_site.core.failures import Failure, failure_kind
 
 logger = logging.getLogger(__name__)
+
+
+REPAIR_INTERNAL_ERROR = failure_kind(
+    "latexocr.repair.internal_error",
+    gettext_lazy("erreur interne pendant la correction"),
+    retry=True,
+    charged=False,
+)
+REPAIR_NOT_CHECKED = failure_kind(
+    "latexocr.repair.not_checked",
+    gettext_lazy("la compilation n’a pas pu être vérifiée sur ce site"),
+    retry=False,
+    charged=False,
+)
+REPAIR_ALREADY_COMPILES = failure_kind(
+    "latexocr.repair.already_compiles",
+    gettext_lazy("cette version se compile déjà"),
+    retry=False,
+    charged=False,
+)
+REPAIR_GAVE_NOTHING = failure_kind(
+    "latexocr.repair.gave_nothing",
+    gettext_lazy("la correction n’a rien donné"),
+    retry=True,
+    charged=True,
+)
+REPAIR_INTERRUPTED = failure_kind(
+    "latexocr.repair.interrupted",
+    gettext_lazy("la correction a été interrompue ; vous pouvez la demander à nouveau"),
+    retry=True,
+    charged=False,
+)
 
 
 class RecompileLimitReached(Exception):
@@ -55,7 +90,9 @@ def versions_from_check(*, conversion: Conversion, check: LatexCheck | None) -> 
             # A conversion completes once; a late duplicate must not add versions.
             return
         original = (
-            _compile_fields(skipped_result(conversion.compile_skipped_reason))
+            _compile_fields(
+                skipped_result(_("Erreur interne pendant la vérification de compilation."))
+            )
             if check is None
             else _compile_fields(check.original)
         )
@@ -231,32 +268,39 @@ def repair_request(*, conversion: Conversion, user: User) -> RepairRequest:
 
 
 def repair_run(*, request_id: int) -> None:
-    """One repair round (compile, then Gemini once, then compile its answer): a new version."""
+    """One repair round (Gemini once, then compile its answer): a new version.
+
+    The round starts from the source version's stored failing result (its errors go in the
+    prompt) rather than compiling the same document again.
+    """
     claimed = RepairRequest.objects.filter(pk=request_id, status=RepairRequest.Status.QUEUED)
-    if not claimed.update(status=RepairRequest.Status.RUNNING):
+    if not claimed.update(status=RepairRequest.Status.RUNNING, started_at=timezone.now()):
         return
     request = RepairRequest.objects.select_related("conversion").get(pk=request_id)
     conversion = request.conversion
-    source = Version.objects.only("latex").get(conversion=conversion, number=request.source_number)
-    error = ""
+    source = Version.objects.defer("compiled_pdf").get(
+        conversion=conversion, number=request.source_number
+    )
+    failure: Failure | None = None
+    result_number = None
     try:
         check = latex_check(
             latex=source.latex,
             repair=True,
             backend=repair_backend(conversion_backend=conversion.backend),
+            failed=_stored_failure(source),
         )
-    except Exception:
+    except Exception as error:
         logger.exception("repair request %s crashed", request_id)
         check = None
-        error = _("erreur interne pendant la correction")
-    result_number = None
+        failure = REPAIR_INTERNAL_ERROR.failure(detail=repr(error))
     if check is not None:
         if check.original.skipped_reason is not None:
-            error = check.original.skipped_reason
+            failure = REPAIR_NOT_CHECKED.failure(detail=check.original.skipped_reason)
         elif check.original.compiled:
-            error = _("cette version se compile déjà")
+            failure = REPAIR_ALREADY_COMPILES.failure()
         elif check.repaired is None:
-            error = check.repair_error or _("la correction n’a rien donné")
+            failure = check.repair_error or REPAIR_GAVE_NOTHING.failure()
         else:
             with transaction.atomic():
                 locked = Conversion.objects.select_for_update().only("pk").get(pk=conversion.pk)
@@ -273,7 +317,51 @@ def repair_run(*, request_id: int) -> None:
             )
     RepairRequest.objects.filter(pk=request_id).update(
         status=RepairRequest.Status.FAILED if result_number is None else RepairRequest.Status.DONE,
-        error=error,
+        error_code=failure.code if failure else "",
+        error_params=dict(failure.params) if failure else {},
+        error_detail=failure.detail if failure else "",
         result_number=result_number,
+        finished_at=timezone.now(),
+    )
+
+
+def _stored_failure(version: Version) -> CompileResult | None:
+    """The version's stored result as the compiler gave it, when it failed (else None)."""
+    if version.compile_status != Version.CompileStatus.FAILS:
+        return None
+    errors = [
+        CompileError(
+            line=error.get("line"),
+            template=error.get("template", error.get("message", "")),
+            params=error.get("params") or {},
+        )
+        for error in version.compile_errors
+    ]
+    return CompileResult(
+        compiled=False,
+        pdf=None,
+        page_count=None,
+        errors=errors,
+        log_excerpt=version.compile_log_excerpt,
+        duration_s=version.compile_duration_s or 0.0,
+        skipped_reason=None,
+    )
+
+
+def repair_reap_stuck(*, stuck_after_s: int) -> int:
+    """Repair requests left running by a dead worker end as failed, so the page stops waiting
+    and a new repair may be asked for. A live round (the model's calls and retries, then a
+    compile) ends well within `stuck_after_s` of its claim. Not run again: the student asks.
+    """
+    cutoff = timezone.now() - timedelta(seconds=stuck_after_s)
+    stuck = RepairRequest.objects.filter(status=RepairRequest.Status.RUNNING).filter(
+        # Claimed before started_at existed: the request's own time stands in.
+        Q(started_at__lt=cutoff) | Q(started_at__isnull=True, created_at__lt=cutoff)
+    )
+    return stuck.update(
+        status=RepairRequest.Status.FAILED,
+        error_code=REPAIR_INTERRUPTED.code,
+        error_params={},
+        error_detail="worker lost",
         finished_at=timezone.now(),
     )

@@ -14,9 +14,9 @@ from accounts.models import User
 from latexocr.conversions.selectors import conversion_quota_remaining
 from latexocr.conversions.uploads import upload_slots
 from latexocr.engines import tesseract
-from latexocr.models import Conversion
-from latexocr.tests.factories import ConversionFactory, with_versions
+from latexocr.models import Conversion, Version
 from latexocr.tests.engines.test_tesseract import needs_tesseract
+from latexocr.tests.factories import ConversionFactory, with_versions
 from latexocr.tex.errors import log_errors
 from tests.fakes.gemini import FakeGemini
 from tests.pdfs import HANDWRITTEN_FIXTURE, blank_pdf, encrypted_pdf, pdf_with_text
@@ -306,13 +306,15 @@ def test_the_download_is_an_attachment_with_a_name_we_build(logged_in: Client, u
         latex="\\documentclass{article}",
         original_filename='../../etc/pass"wd é.pdf',
     )
+    with_versions(conversion)
 
-    response = logged_in.get(f"/ocr/{conversion.pk}/download/")
+    # The address before versions leads to version 1's, named as a version.
+    response = logged_in.get(f"/ocr/{conversion.pk}/download/", follow=True)
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/x-tex")
     disposition = response["Content-Disposition"]
-    assert disposition == f'attachment; filename="passwd-e-{str(conversion.pk)[:8]}.tex"'
+    assert disposition == f'attachment; filename="passwd-e-{str(conversion.pk)[:8]}-v1.tex"'
     assert response.content == b"\\documentclass{article}"
 
 
@@ -427,20 +429,20 @@ def compiled_conversion(owner: User, **fields: Any) -> Conversion:
         "owner": owner,
         "status": "done",
         "latex": "\\documentclass{article} % original",
-        "compile_status": Conversion.CompileStatus.COMPILES,
-        "compiled_version": Conversion.LatexVersion.ORIGINAL,
+        "compile_status": Version.CompileStatus.COMPILES,
+        "compiled_version": "original",
         "compiled_pdf": FAKE_PDF,
         "compiled_page_count": 2,
         **fields,
     }
-    return with_versions(ConversionFactory.create(**values))
+    return ConversionFactory.create(**values)
 
 
 def repaired_conversion(owner: User) -> Conversion:
     return compiled_conversion(
         owner,
         latex_repaired="\\documentclass{article} % repaired",
-        compiled_version=Conversion.LatexVersion.REPAIRED,
+        compiled_version="repaired",
         compile_errors=ORIGINAL_ERRORS,
     )
 
@@ -487,12 +489,11 @@ def test_a_document_that_does_not_compile_shows_its_first_errors_and_no_preview(
         owner=user,
         status="done",
         latex="\\documentclass{article}",
-        compile_status=Conversion.CompileStatus.FAILS,
+        compile_status=Version.CompileStatus.FAILS,
         compile_errors=[*ORIGINAL_ERRORS, {"line": None, "message": "Erreur sans ligne."}],
         compile_log_excerpt="! Undefined control sequence.",
         repair_error="Gemini est indisponible pour le moment",
     )
-    with_versions(conversion)
 
     page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
 
@@ -517,11 +518,10 @@ def test_a_repair_that_failed_too_shows_the_errors_of_both_versions(
         status="done",
         latex="\\documentclass{article}",
         latex_repaired="\\documentclass{article} % repaired",
-        compile_status=Conversion.CompileStatus.FAILS,
+        compile_status=Version.CompileStatus.FAILS,
         compile_errors=ORIGINAL_ERRORS,
         repaired_compile_errors=[{"line": 7, "message": "Double exposant."}],
     )
-    with_versions(conversion)
 
     page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
 
@@ -539,10 +539,9 @@ def test_a_skipped_check_says_so_plainly_and_only_staff_read_its_reason(
         owner=user,
         status="done",
         latex="\\documentclass{article}",
-        compile_status=Conversion.CompileStatus.SKIPPED,
+        compile_status=Version.CompileStatus.SKIPPED,
         compile_skipped_reason="Vérification désactivée : aucun compilateur LaTeX configuré.",
     )
-    with_versions(conversion)
 
     page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
 
@@ -561,12 +560,15 @@ def test_the_pdf_is_served_inline_to_its_owner_with_its_content_type(
 ) -> None:
     conversion = compiled_conversion(user, original_filename="TD 3.pdf")
 
-    response = logged_in.get(f"/ocr/{conversion.pk}/pdf/")
+    response = logged_in.get(f"/ocr/{conversion.pk}/pdf/", follow=True)
 
+    # The address before versions moved for good to the current version's.
+    assert response.redirect_chain == [(f"/ocr/{conversion.pk}/versions/1/pdf/", 301)]
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert (
-        response["Content-Disposition"] == f'inline; filename="td-3-{str(conversion.pk)[:8]}.pdf"'
+        response["Content-Disposition"]
+        == f'inline; filename="td-3-{str(conversion.pk)[:8]}-v1.pdf"'
     )
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response.content == FAKE_PDF
@@ -577,7 +579,7 @@ def test_the_pdf_may_be_framed_by_the_site_only_and_other_pages_by_nobody(
 ) -> None:
     conversion = compiled_conversion(user)
 
-    pdf = logged_in.get(f"/ocr/{conversion.pk}/pdf/")
+    pdf = logged_in.get(f"/ocr/{conversion.pk}/pdf/", follow=True)
     page = logged_in.get(f"/ocr/{conversion.pk}/")
 
     assert pdf["X-Frame-Options"] == "SAMEORIGIN"
@@ -591,25 +593,40 @@ def test_the_pdf_may_be_framed_by_the_site_only_and_other_pages_by_nobody(
 def test_the_pdf_download_is_an_attachment(logged_in: Client, user: User) -> None:
     conversion = compiled_conversion(user)
 
-    response = logged_in.get(f"/ocr/{conversion.pk}/pdf/download/")
+    response = logged_in.get(f"/ocr/{conversion.pk}/pdf/download/", follow=True)
 
+    assert response.redirect_chain == [(f"/ocr/{conversion.pk}/versions/1/pdf/download/", 301)]
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith('attachment; filename="td1-')
     assert response.content == FAKE_PDF
 
 
+def test_the_pdf_addresses_before_versions_lead_to_the_current_versions_pdf(
+    logged_in: Client, user: User
+) -> None:
+    conversion = repaired_conversion(user)
+
+    for suffix in ("pdf/", "pdf/download/"):
+        response = logged_in.get(f"/ocr/{conversion.pk}/{suffix}")
+        assert response.status_code == 301
+        assert response["Location"] == f"/ocr/{conversion.pk}/versions/2/{suffix}"
+
+
 def test_each_latex_version_downloads_under_its_own_name(logged_in: Client, user: User) -> None:
     conversion = repaired_conversion(user)
     prefix = f"td1-{str(conversion.pk)[:8]}"
 
-    original = logged_in.get(f"/ocr/{conversion.pk}/download/")
-    repaired = logged_in.get(f"/ocr/{conversion.pk}/download/repaired/")
+    original = logged_in.get(f"/ocr/{conversion.pk}/download/", follow=True)
+    repaired = logged_in.get(f"/ocr/{conversion.pk}/download/repaired/", follow=True)
 
+    # The addresses before versions moved for good to versions 1 and 2, named as versions.
+    assert original.redirect_chain == [(f"/ocr/{conversion.pk}/versions/1/tex/download/", 301)]
+    assert repaired.redirect_chain == [(f"/ocr/{conversion.pk}/versions/2/tex/download/", 301)]
     assert original.content == b"\\documentclass{article} % original"
-    assert original["Content-Disposition"] == f'attachment; filename="{prefix}.tex"'
+    assert original["Content-Disposition"] == f'attachment; filename="{prefix}-v1.tex"'
     assert repaired.content == b"\\documentclass{article} % repaired"
-    assert repaired["Content-Disposition"] == f'attachment; filename="{prefix}-corrige.tex"'
+    assert repaired["Content-Disposition"] == f'attachment; filename="{prefix}-v2.tex"'
     assert repaired["Content-Type"].startswith("application/x-tex")
 
 
@@ -617,14 +634,14 @@ def test_without_a_compiled_pdf_or_a_repair_there_is_nothing_to_fetch(
     logged_in: Client, user: User
 ) -> None:
     conversion = ConversionFactory.create(
-        owner=user, status="done", compile_status=Conversion.CompileStatus.FAILS
+        owner=user, status="done", latex="x", compile_status=Version.CompileStatus.FAILS
     )
 
     for suffix in ("pdf/", "pdf/download/", "download/repaired/"):
-        assert logged_in.get(f"/ocr/{conversion.pk}/{suffix}").status_code == 404
+        assert logged_in.get(f"/ocr/{conversion.pk}/{suffix}", follow=True).status_code == 404
 
 
-@pytest.mark.parametrize("suffix", ["pdf/", "pdf/download/", "download/repaired/"])
+@pytest.mark.parametrize("suffix", ["pdf/", "pdf/download/", "download/repaired/", "download/"])
 def test_another_users_pdf_and_repaired_latex_are_404(
     logged_in: Client, other_user: User, suffix: str
 ) -> None:
@@ -646,17 +663,51 @@ def test_the_pdf_and_repaired_latex_need_a_login(client: Client, user: User, suf
     assert "/accounts/login/" in response["Location"]
 
 
-def test_the_status_reports_the_compile_check(logged_in: Client, user: User) -> None:
+def test_the_status_reports_the_current_versions_compile(logged_in: Client, user: User) -> None:
     conversion = repaired_conversion(user)
 
     data = logged_in.get(f"/ocr/{conversion.pk}/status/").json()
 
+    # Version 2 (the repair round's answer) is current: it compiles, without errors.
+    assert data["version"] == 2
     assert data["compile_status"] == "compiles"
     assert data["compile_status_label"] == "se compile"
-    assert data["compiled_version"] == "repaired"
-    assert data["compile_errors"] == ORIGINAL_ERRORS
+    assert data["compile_errors"] == []
     assert data["compiled_page_count"] == 2
     assert data["compile_skipped_reason"] == ""
+
+
+def test_the_status_follows_the_newest_version_not_the_first_check(
+    logged_in: Client, user: User
+) -> None:
+    conversion = compiled_conversion(user)
+    Version.objects.create(
+        conversion=conversion,
+        number=2,
+        origin=Version.Origin.EDITED,
+        latex="\\documentclass{article} % edited",
+        compile_status=Version.CompileStatus.FAILS,
+        compile_errors=ORIGINAL_ERRORS,
+    )
+
+    data = logged_in.get(f"/ocr/{conversion.pk}/status/").json()
+    history = logged_in.get(reverse("latexocr:history")).content.decode()
+
+    assert data["version"] == 2
+    assert data["compile_status"] == "fails"
+    assert data["compile_errors"] == ORIGINAL_ERRORS
+    assert '<span class="badge badge-danger">ne se compile pas</span>' in history
+    assert "badge-success" not in history
+
+
+def test_a_conversion_still_running_reports_no_compile_yet(logged_in: Client, user: User) -> None:
+    conversion = ConversionFactory.create(owner=user, status="running")
+
+    data = logged_in.get(f"/ocr/{conversion.pk}/status/").json()
+
+    assert data["version"] is None
+    assert data["compile_status"] == ""
+    assert data["compile_errors"] == []
 
 
 def test_a_running_conversion_with_every_page_done_says_it_is_checking_the_compile(
@@ -674,7 +725,7 @@ def test_the_history_shows_whether_each_done_conversion_compiles(
 ) -> None:
     compiled_conversion(user, original_filename="bon.pdf")
     ConversionFactory.create(
-        owner=user, status="done", original_filename="casse.pdf", compile_status="fails"
+        owner=user, status="done", latex="x", original_filename="casse.pdf", compile_status="fails"
     )
 
     page = logged_in.get(reverse("latexocr:history")).content.decode()
@@ -687,12 +738,11 @@ def test_compile_errors_are_shown_as_text_not_html(logged_in: Client, user: User
     conversion = ConversionFactory.create(
         owner=user,
         status="done",
-        compile_status=Conversion.CompileStatus.FAILS,
+        compile_status=Version.CompileStatus.FAILS,
         latex="\\documentclass{article}",
         compile_errors=[{"line": 3, "message": "Erreur TeX : <script>alert(1)</script>"}],
         compile_log_excerpt="! <img src=x onerror=alert(2)>",
     )
-    with_versions(conversion)
 
     page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
 
@@ -729,14 +779,12 @@ def test_compile_errors_saved_by_the_worker_read_in_the_language_of_the_page(
         errors = [
             asdict(error) for error in log_errors(log="! Missing $ inserted.\nl.5 x\n", source="")
         ]
-    conversion = with_versions(
-        ConversionFactory.create(
-            owner=user,
-            status="done",
-            latex="\\documentclass{article}",
-            compile_status=Conversion.CompileStatus.FAILS,
-            compile_errors=errors,
-        )
+    conversion = ConversionFactory.create(
+        owner=user,
+        status="done",
+        latex="\\documentclass{article}",
+        compile_status=Version.CompileStatus.FAILS,
+        compile_errors=errors,
     )
     french_page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
 

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from latexocr.engines.backends import gemini_generate, openai_chat
 from latexocr.tex.compiler import CompileResult, latex_compile
 from latexocr.tex.errors import CompileError
 from latexocr.tex.latex import latex_strip_fences
+from platform_site.core.failures import Failure, FailureKind, failure_kind
 from platform_site.llm import gemini, openai_client
 
 logger = logging.getLogger(__name__)
@@ -36,8 +38,9 @@ class LatexCheck:
     # The repair round's document ("" when there was no round or it gave no document).
     repaired_latex: str
     repaired: CompileResult | None
-    # Why the repair round gave no document, for the user ("" when it gave one).
-    repair_error: str
+    # Why the repair round gave no document (None when it gave one or did not run): a code,
+    # worded in the reader's language when shown.
+    repair_error: Failure | None
     gemini_calls: int
     input_tokens: int | None
     output_tokens: int | None
@@ -45,6 +48,10 @@ class LatexCheck:
     @property
     def compiled(self) -> bool:
         return self.original.compiled or (self.repaired is not None and self.repaired.compiled)
+
+    @property
+    def repair_error_message(self) -> str:
+        return self.repair_error.message if self.repair_error else ""
 
     @property
     def duration_s(self) -> float:
@@ -66,21 +73,26 @@ def repair_configured(*, conversion_backend: str) -> bool:
     return gemini.is_configured()
 
 
-def latex_check(*, latex: str, repair: bool, backend: str = "gemini") -> LatexCheck:
+def latex_check(
+    *, latex: str, repair: bool, backend: str = "gemini", failed: CompileResult | None = None
+) -> LatexCheck:
     """Compile `latex`; if it fails and `repair` is set, ask the model once for a fix (Gemini,
-    or the self-hosted model when `backend` is "openai"), compile that."""
-    original = compile_with_limits(latex)
+    or the self-hosted model when `backend` is "openai"), compile that.
+
+    `failed`: the failing result of `latex` already stored, which the round starts from
+    instead of compiling the same document again."""
+    original = failed if failed is not None else compile_with_limits(latex)
     if original.compiled or original.skipped_reason is not None or not repair:
         return _without_repair(original)
 
     answer = _ask_for_repair(repair_prompt(source=latex, errors=original.errors), backend)
-    if isinstance(answer, str):
+    if isinstance(answer, Failure):
         return _without_repair(original, repair_error=answer)
     repaired_latex = latex_strip_fences(answer.text)
     repair_error = _unusable_answer_reason(
         answer, repaired_latex=repaired_latex, latex=latex, by_gemini=backend != "openai"
     )
-    if repair_error:
+    if repair_error is not None:
         return LatexCheck(
             original=original,
             repaired_latex="",
@@ -95,7 +107,7 @@ def latex_check(*, latex: str, repair: bool, backend: str = "gemini") -> LatexCh
         original=original,
         repaired_latex=repaired_latex,
         repaired=compile_with_limits(repaired_latex),
-        repair_error="",
+        repair_error=None,
         gemini_calls=1,
         input_tokens=answer.input_tokens,
         output_tokens=answer.output_tokens,
@@ -104,19 +116,19 @@ def latex_check(*, latex: str, repair: bool, backend: str = "gemini") -> LatexCh
 
 def _ask_for_repair(
     prompt: str, backend: str
-) -> gemini.GeminiAnswer | openai_client.ChatAnswer | str:
-    """The model's answer, or why there is none (for the user)."""
+) -> gemini.GeminiAnswer | openai_client.ChatAnswer | Failure:
+    """The model's answer, or why there is none."""
     if backend == "openai":
         try:
             return openai_chat(model=settings.LATEXOCR_OPENAI_MODEL, prompt=prompt)
         except openai_client.ModelServerError as error:
             logger.warning("repair round: the model server failed: %r", error)
-            return _openai_repair_failure_message(error)
+            return _openai_repair_failure(error).failure(detail=repr(error))
     try:
         return gemini_generate(model=settings.LATEXOCR_GEMINI_MODEL, prompt=prompt)
     except gemini.GeminiError as error:
         logger.warning("repair round: gemini failed: %r", error)
-        return _repair_failure_message(error)
+        return _repair_failure(error).failure(detail=repr(error))
 
 
 def _unusable_answer_reason(
@@ -125,28 +137,16 @@ def _unusable_answer_reason(
     repaired_latex: str,
     latex: str,
     by_gemini: bool,
-) -> str:
-    """Why the answer cannot be compiled as the repaired document ("" when it can)."""
+) -> Failure | None:
+    """Why the answer cannot be compiled as the repaired document (None when it can)."""
     if answer.truncated:
-        return (
-            _("la réponse de Gemini a été coupée avant la fin du document")
-            if by_gemini
-            else _("la réponse du modèle a été coupée avant la fin du document")
-        )
+        return (GEMINI_TRUNCATED if by_gemini else MODEL_TRUNCATED).failure()
     if r"\begin{document}" not in repaired_latex or r"\end{document}" not in repaired_latex:
-        return (
-            _("Gemini n’a pas renvoyé de document complet")
-            if by_gemini
-            else _("le modèle n’a pas renvoyé de document complet")
-        )
+        return (GEMINI_INCOMPLETE if by_gemini else MODEL_INCOMPLETE).failure()
     if repaired_latex.strip() == latex.strip():
         # Compiling it again would only repeat the same errors.
-        return (
-            _("Gemini a renvoyé le document sans le modifier")
-            if by_gemini
-            else _("le modèle a renvoyé le document sans le modifier")
-        )
-    return ""
+        return (GEMINI_UNCHANGED if by_gemini else MODEL_UNCHANGED).failure()
+    return None
 
 
 def repair_prompt(*, source: str, errors: list[CompileError]) -> str:
@@ -177,7 +177,7 @@ def compile_with_limits(source: str) -> CompileResult:
     )
 
 
-def _without_repair(original: CompileResult, *, repair_error: str = "") -> LatexCheck:
+def _without_repair(original: CompileResult, *, repair_error: Failure | None = None) -> LatexCheck:
     return LatexCheck(
         original=original,
         repaired_latex="",
@@ -189,23 +189,63 @@ def _without_repair(original: CompileResult, *, repair_error: str = "") -> Latex
     )
 
 
-def _repair_failure_message(error: gemini.GeminiError) -> str:
+def _repair_kind(code: str, message: str | Promise) -> FailureKind:
+    # A repair round that failed upstream may succeed when asked again; the request counts.
+    return failure_kind(f"latexocr.repair.{code}", message, retry=True, charged=True)
+
+
+GEMINI_NOT_CONFIGURED = _repair_kind(
+    "gemini_not_configured", _("Gemini n’est pas configuré sur ce serveur")
+)
+GEMINI_QUOTA = _repair_kind("gemini_quota", _("le quota quotidien de Gemini est épuisé"))
+GEMINI_TIMEOUT = _repair_kind("gemini_timeout", _("Gemini n’a pas répondu à temps"))
+GEMINI_REFUSED = _repair_kind("gemini_refused", _("Gemini a refusé la demande"))
+GEMINI_UNAVAILABLE = _repair_kind("gemini_unavailable", _("Gemini est indisponible pour le moment"))
+GEMINI_TRUNCATED = _repair_kind(
+    "gemini_truncated", _("la réponse de Gemini a été coupée avant la fin du document")
+)
+GEMINI_INCOMPLETE = _repair_kind(
+    "gemini_incomplete", _("Gemini n’a pas renvoyé de document complet")
+)
+GEMINI_UNCHANGED = _repair_kind(
+    "gemini_unchanged", _("Gemini a renvoyé le document sans le modifier")
+)
+MODEL_NOT_CONFIGURED = _repair_kind(
+    "model_not_configured", _("le serveur de modèles n’est pas configuré sur ce site")
+)
+MODEL_TIMEOUT = _repair_kind("model_timeout", _("le serveur de modèles n’a pas répondu à temps"))
+MODEL_REFUSED = _repair_kind("model_refused", _("le serveur de modèles a refusé la demande"))
+MODEL_UNAVAILABLE = _repair_kind(
+    "model_unavailable", _("le serveur de modèles est indisponible pour le moment")
+)
+MODEL_TRUNCATED = _repair_kind(
+    "model_truncated", _("la réponse du modèle a été coupée avant la fin du document")
+)
+MODEL_INCOMPLETE = _repair_kind(
+    "model_incomplete", _("le modèle n’a pas renvoyé de document complet")
+)
+MODEL_UNCHANGED = _repair_kind(
+    "model_unchanged", _("le modèle a renvoyé le document sans le modifier")
+)
+
+
+def _repair_failure(error: gemini.GeminiError) -> FailureKind:
     if isinstance(error, gemini.GeminiNotConfigured):
-        return _("Gemini n’est pas configuré sur ce serveur")
+        return GEMINI_NOT_CONFIGURED
     if isinstance(error, gemini.GeminiQuotaExhausted):
-        return _("le quota quotidien de Gemini est épuisé")
+        return GEMINI_QUOTA
     if isinstance(error, gemini.GeminiTimeout):
-        return _("Gemini n’a pas répondu à temps")
+        return GEMINI_TIMEOUT
     if isinstance(error, gemini.GeminiBlocked | gemini.GeminiRejected):
-        return _("Gemini a refusé la demande")
-    return _("Gemini est indisponible pour le moment")
+        return GEMINI_REFUSED
+    return GEMINI_UNAVAILABLE
 
 
-def _openai_repair_failure_message(error: openai_client.ModelServerError) -> str:
+def _openai_repair_failure(error: openai_client.ModelServerError) -> FailureKind:
     if isinstance(error, openai_client.ModelServerNotConfigured):
-        return _("le serveur de modèles n’est pas configuré sur ce site")
+        return MODEL_NOT_CONFIGURED
     if isinstance(error, openai_client.ModelServerTimeout):
-        return _("le serveur de modèles n’a pas répondu à temps")
+        return MODEL_TIMEOUT
     if isinstance(error, openai_client.ModelServerBlocked | openai_client.ModelServerRejected):
-        return _("le serveur de modèles a refusé la demande")
-    return _("le serveur de modèles est indisponible pour le moment")
+        return MODEL_REFUSED
+    return MODEL_UNAVAILABLE

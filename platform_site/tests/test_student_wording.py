@@ -19,8 +19,7 @@ import platform_site.llm.openai_client
 import platform_site.llm.webhook
 from accounts.models import User
 from codegen.tests.factories import AnsweredQuestionFactory, QuestionFactory
-from latexocr.models import Conversion
-from latexocr.tests.factories import ConversionFactory, with_versions
+from latexocr.tests.factories import ConversionFactory
 from platform_site.core.failures import failure_kinds
 
 pytestmark = pytest.mark.django_db
@@ -76,11 +75,10 @@ def student_pages(user: User) -> list[str]:
         owner=user,
         status="done",
         latex="\\documentclass{article}",
-        compile_status=Conversion.CompileStatus.SKIPPED,
+        compile_status="skipped",
         compile_skipped_reason="Vérification désactivée : aucun compilateur LaTeX configuré.",
         repair_error="Gemini n’est pas configuré sur ce serveur",
     )
-    with_versions(skipped)
     queued = ConversionFactory.create(owner=user)
     return [*pages, f"/ocr/{skipped.pk}/", f"/ocr/{skipped.pk}/status/", f"/ocr/{queued.pk}/"]
 

@@ -24,7 +24,7 @@ from latexocr.conversions.services import (
     conversion_run,
 )
 from latexocr.engines import backends
-from latexocr.models import Conversion, InvalidTransition
+from latexocr.models import Conversion, InvalidTransition, Version
 from latexocr.tests.factories import ConversionFactory
 from latexocr.tests.texlive import (
     BROKEN_DOCUMENT,
@@ -317,6 +317,11 @@ def test_the_reap_command_dry_run_changes_nothing() -> None:
 # --- the compile check after a conversion ------------------------------------------------
 
 
+def versions(conversion: Conversion) -> list[Version]:
+    """The conversion's versions, oldest first: what its compile check recorded."""
+    return list(conversion.versions.order_by("number"))
+
+
 @pytest.fixture
 def pdflatex(settings: Any) -> None:
     settings.LATEXOCR_COMPILER = "pdflatex"
@@ -334,16 +339,15 @@ def test_a_conversion_that_compiles_stores_its_pdf_and_page_count() -> None:
 
     conversion.refresh_from_db()
     assert conversion.status == Conversion.Status.DONE
-    assert conversion.compile_status == Conversion.CompileStatus.COMPILES
-    assert conversion.compiled_version == Conversion.LatexVersion.ORIGINAL
-    assert conversion.compiled_pdf is not None
-    pdf = bytes(conversion.compiled_pdf)
+    (original,) = versions(conversion)  # no repair round: version 1 compiled
+    assert original.compile_status == Version.CompileStatus.COMPILES
+    assert original.compiled_pdf is not None
+    pdf = bytes(original.compiled_pdf)
     assert pdf.startswith(b"%PDF")
     assert len(PdfReader(io.BytesIO(pdf)).pages) == 2
-    assert conversion.compiled_page_count == 2
-    assert conversion.compile_errors == []
-    assert conversion.compile_duration_s is not None and conversion.compile_duration_s > 0
-    assert conversion.latex_repaired == ""
+    assert original.compiled_page_count == 2
+    assert original.compile_errors == []
+    assert original.compile_duration_s is not None and original.compile_duration_s > 0
 
 
 @pytest.mark.usefixtures("pdflatex")
@@ -363,14 +367,15 @@ def test_a_broken_gemini_document_is_repaired_once_and_both_versions_are_kept(
     conversion.refresh_from_db()
     assert conversion.status == Conversion.Status.DONE
     assert conversion.latex == BROKEN_DOCUMENT
-    assert conversion.latex_repaired == REPAIRED_DOCUMENT
-    assert conversion.compile_status == Conversion.CompileStatus.COMPILES
-    assert conversion.compiled_version == Conversion.LatexVersion.REPAIRED
-    assert conversion.compile_errors[0]["line"] == 5
-    assert "\\mathbb" in errors_shown(conversion.compile_errors)[0]["message"]
-    assert conversion.repaired_compile_errors == []
-    assert bytes(conversion.compiled_pdf or b"").startswith(b"%PDF")
-    assert conversion.compiled_page_count == 1
+    original, repaired = versions(conversion)
+    assert repaired.latex == REPAIRED_DOCUMENT
+    assert repaired.compile_status == Version.CompileStatus.COMPILES
+    assert original.compile_status == Version.CompileStatus.FAILS
+    assert original.compile_errors[0]["line"] == 5
+    assert "\\mathbb" in errors_shown(original.compile_errors)[0]["message"]
+    assert repaired.compile_errors == []
+    assert bytes(repaired.compiled_pdf or b"").startswith(b"%PDF")
+    assert repaired.compiled_page_count == 1
     assert conversion.gemini_calls == 2
     assert (conversion.input_tokens, conversion.output_tokens) == (130, 70)
 
@@ -379,7 +384,7 @@ def test_a_broken_gemini_document_is_repaired_once_and_both_versions_are_kept(
 @pytest.mark.tex
 @skip_without_tex
 def test_a_gemini_failure_during_the_repair_keeps_the_conversion_done_with_its_errors(
-    gemini_backend: FakeGemini, settings: Any
+    gemini_backend: FakeGemini, settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     gemini_backend.queue(
         Reply(text=BROKEN_DOCUMENT), *[Reply(status=503)] * settings.LATEXOCR_MAX_ATTEMPTS
@@ -392,13 +397,13 @@ def test_a_gemini_failure_during_the_repair_keeps_the_conversion_done_with_its_e
     assert conversion.status == Conversion.Status.DONE
     assert conversion.error_code == ""
     assert conversion.latex == BROKEN_DOCUMENT
-    assert conversion.latex_repaired == ""
-    assert conversion.compile_status == Conversion.CompileStatus.FAILS
-    assert conversion.compile_errors[0]["line"] == 5
-    assert "indisponible" in conversion.repair_error
-    assert conversion.compiled_pdf is None
-    assert conversion.compiled_version == ""
-    assert "Undefined control sequence" in conversion.compile_log_excerpt
+    (original,) = versions(conversion)  # the round gave no document
+    assert original.compile_status == Version.CompileStatus.FAILS
+    assert original.compile_errors[0]["line"] == 5
+    # Why the round gave nothing is staff's business: the log says it.
+    assert "indisponible" in caplog.text
+    assert original.compiled_pdf is None
+    assert "Undefined control sequence" in original.compile_log_excerpt
     assert conversion.gemini_calls == 1
 
 
@@ -415,12 +420,13 @@ def test_a_repair_that_does_not_compile_either_keeps_both_versions_and_their_err
 
     conversion.refresh_from_db()
     assert conversion.status == Conversion.Status.DONE
-    assert conversion.compile_status == Conversion.CompileStatus.FAILS
+    original, repaired = versions(conversion)
+    assert original.compile_status == repaired.compile_status == Version.CompileStatus.FAILS
     assert conversion.latex == BROKEN_DOCUMENT
-    assert "x^2^3" in conversion.latex_repaired
-    assert conversion.compile_errors
-    assert "Double exposant" in errors_shown(conversion.repaired_compile_errors)[0]["message"]
-    assert conversion.compiled_pdf is None
+    assert "x^2^3" in repaired.latex
+    assert original.compile_errors
+    assert "Double exposant" in errors_shown(repaired.compile_errors)[0]["message"]
+    assert original.compiled_pdf is None and repaired.compiled_pdf is None
 
 
 def test_without_a_compiler_the_check_is_skipped_and_says_why(
@@ -432,10 +438,11 @@ def test_without_a_compiler_the_check_is_skipped_and_says_why(
 
     conversion.refresh_from_db()
     assert conversion.status == Conversion.Status.DONE
-    assert conversion.compile_status == Conversion.CompileStatus.SKIPPED
-    assert "aucun compilateur" in conversion.compile_skipped_reason
-    assert conversion.compiled_pdf is None
-    assert conversion.compile_duration_s is None
+    (original,) = versions(conversion)
+    assert original.compile_status == Version.CompileStatus.SKIPPED
+    assert "aucun compilateur" in original.compile_skipped_reason
+    assert original.compiled_pdf is None
+    assert original.compile_duration_s is None
     assert len(gemini_backend.generate_requests()) == 1
 
 
@@ -449,8 +456,9 @@ def test_a_compiler_missing_from_the_server_skips_the_check(
 
     conversion.refresh_from_db()
     assert conversion.status == Conversion.Status.DONE
-    assert conversion.compile_status == Conversion.CompileStatus.SKIPPED
-    assert "no-such-latex-engine" in conversion.compile_skipped_reason
+    (original,) = versions(conversion)
+    assert original.compile_status == Version.CompileStatus.SKIPPED
+    assert "no-such-latex-engine" in original.compile_skipped_reason
 
 
 def test_a_crash_of_the_compile_check_does_not_lose_the_conversion(
@@ -467,9 +475,10 @@ def test_a_crash_of_the_compile_check_does_not_lose_the_conversion(
     conversion.refresh_from_db()
     assert conversion.status == Conversion.Status.DONE
     assert "\\documentclass" in conversion.latex
-    assert conversion.compile_status == Conversion.CompileStatus.SKIPPED
-    assert "Erreur interne" in conversion.compile_skipped_reason
-    assert "space" not in conversion.compile_skipped_reason
+    (original,) = versions(conversion)
+    assert original.compile_status == Version.CompileStatus.SKIPPED
+    assert "Erreur interne" in original.compile_skipped_reason
+    assert "space" not in original.compile_skipped_reason
 
 
 def test_a_dead_workers_conversion_is_requeued_within_3_minutes_with_the_defaults(

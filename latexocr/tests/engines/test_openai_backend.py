@@ -198,8 +198,9 @@ def test_a_broken_document_is_repaired_once_through_the_same_self_hosted_model(
     conversion.refresh_from_db()
     assert conversion.status == Conversion.Status.DONE
     assert conversion.latex == BROKEN_DOCUMENT
-    assert conversion.latex_repaired == REPAIRED_DOCUMENT
-    assert conversion.compile_status == Conversion.CompileStatus.COMPILES
+    repaired = conversion.versions.get(number=2)
+    assert repaired.latex == REPAIRED_DOCUMENT
+    assert repaired.compile_status == "compiles"
     assert conversion.gemini_calls == 2
     assert (conversion.input_tokens, conversion.output_tokens) == (130, 70)
     repair = fake_openai.chat_requests()[1]
@@ -220,7 +221,7 @@ def test_a_model_server_failure_during_the_repair_is_said_in_its_own_words(
     check = latex_check(latex=BROKEN_DOCUMENT, repair=True, backend="openai")
 
     assert check.repaired is None
-    assert check.repair_error == "le serveur de modèles est indisponible pour le moment"
+    assert check.repair_error_message == "le serveur de modèles est indisponible pour le moment"
 
 
 @pytest.mark.django_db

@@ -2,14 +2,12 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import User
 from latexocr.conversions.selectors import conversion_quota_remaining
@@ -33,6 +31,7 @@ from latexocr.tests.texlive import (
     skip_without_tex,
     tex_document,
 )
+from latexocr.tex.compiler import CompileResult, skipped_result
 from latexocr.tex.errors import errors_shown
 from tests.fakes.gemini import FakeGemini, Reply
 from tests.pdfs import pdf_with_text
@@ -302,10 +301,10 @@ def test_a_repair_on_demand_counts_in_the_daily_conversion_quota(
         request = repair_request(conversion=conversion, user=user)
 
     assert conversion_quota_remaining(user=user) == 0
-    # No engine here: the round cannot compile, so it says so instead of calling Gemini.
+    # No model configured here: the round gets no answer and fails (still counted).
     request.refresh_from_db()
     assert request.status == RepairRequest.Status.FAILED
-    assert request.error
+    assert request.error_code
     with pytest.raises(RepairQuotaExceeded):
         repair_request(conversion=conversion, user=user)
 
@@ -318,41 +317,6 @@ def test_a_repair_is_refused_when_the_daily_quota_is_used_up(user: User, setting
     with pytest.raises(RepairQuotaExceeded):
         repair_request(conversion=conversion, user=user)
     assert not RepairRequest.objects.exists()
-
-
-def test_the_migration_backfills_versions_of_conversions_finished_before_it(user: User) -> None:
-    repaired = ConversionFactory.create(
-        owner=user,
-        status=Conversion.Status.DONE,
-        latex="v1",
-        latex_repaired="v2",
-        compile_status=Conversion.CompileStatus.COMPILES,
-        compiled_version=Conversion.LatexVersion.REPAIRED,
-        compile_errors=[{"line": 3, "message": "m"}],
-        compiled_pdf=b"%PDF-2",
-        compiled_page_count=1,
-    )
-    skipped = ConversionFactory.create(
-        owner=user, status=Conversion.Status.DONE, latex="only", compile_status="skipped"
-    )
-    ConversionFactory.create(owner=user, status=Conversion.Status.FAILED)
-    migration = import_module("latexocr.migrations.0004_versions")
-
-    migration.backfill_versions(apps, None)
-
-    first, second = repaired.versions.order_by("number")
-    assert (first.latex, first.compile_status, first.compile_errors) == (
-        "v1",
-        "fails",
-        [{"line": 3, "message": "m"}],
-    )
-    assert (second.latex, second.compile_status, bytes(second.compiled_pdf or b"")) == (
-        "v2",
-        "compiles",
-        b"%PDF-2",
-    )
-    assert [(v.number, v.compile_status) for v in skipped.versions.all()] == [(1, "skipped")]
-    assert Version.objects.count() == 3
 
 
 def test_the_reaper_ends_a_version_whose_worker_died_mid_compile_and_spares_a_live_one(
@@ -398,3 +362,75 @@ def test_a_claimed_compile_records_when_it_started(user: User) -> None:
     version.refresh_from_db()
     assert version.compile_started_at is not None
     assert version.compile_started_at >= before
+
+
+def test_a_repair_on_demand_starts_from_the_stored_errors_without_compiling_again(
+    user: User, gemini_backend: FakeGemini, run_on_commit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conversion = failing_conversion(user)
+    compiled: list[str] = []
+
+    def compile_recorded(source: str) -> CompileResult:
+        compiled.append(source)
+        return skipped_result("no engine in this test")
+
+    monkeypatch.setattr("latexocr.tex.checking.compile_with_limits", compile_recorded)
+    gemini_backend.queue(Reply(text=REPAIRED_DOCUMENT))
+
+    with run_on_commit():
+        request = repair_request(conversion=conversion, user=user)
+
+    request.refresh_from_db()
+    # Only the model's answer was compiled; the stored errors went in the prompt.
+    assert compiled == [REPAIRED_DOCUMENT]
+    assert "\\mathbb" in str(gemini_backend.generate_requests()[0].body)
+    assert (request.status, request.result_number) == (RepairRequest.Status.DONE, 2)
+
+
+def test_a_failed_repair_is_stored_as_a_code_and_worded_in_the_readers_language(
+    user: User, gemini_backend: FakeGemini, run_on_commit: Any, settings: Any
+) -> None:
+    conversion = failing_conversion(user)
+    gemini_backend.queue(*[Reply(status=503)] * settings.LATEXOCR_MAX_ATTEMPTS)
+
+    with translation.override("fr"), run_on_commit():
+        request = repair_request(conversion=conversion, user=user)
+
+    request.refresh_from_db()
+    assert request.status == RepairRequest.Status.FAILED
+    assert request.error_code == "latexocr.repair.gemini_unavailable"
+    assert request.error_detail  # the upstream error, for staff
+    with translation.override("fr"):
+        assert request.error_message == "Gemini est indisponible pour le moment"
+    with translation.override("en"):
+        assert "indisponible" not in request.error_message
+
+
+def test_the_reaper_ends_a_repair_whose_worker_died_and_spares_a_live_one(
+    user: User, settings: Any
+) -> None:
+    conversion = failing_conversion(user)
+    now = timezone.now()
+    orphaned, live = (
+        RepairRequest.objects.create(
+            conversion=conversion,
+            owner=user,
+            source_number=1,
+            status=RepairRequest.Status.RUNNING,
+            started_at=now - timedelta(hours=age_h),
+        )
+        for age_h in (2, 0)
+    )
+
+    call_command("latexocr_reap", stdout=io.StringIO())
+
+    orphaned.refresh_from_db()
+    live.refresh_from_db()
+    assert orphaned.status == RepairRequest.Status.FAILED
+    assert orphaned.error_code == "latexocr.repair.interrupted"
+    assert orphaned.finished_at is not None
+    assert live.status == RepairRequest.Status.RUNNING
+    # The page stops waiting: a new repair may be asked for once the live one ends.
+    live.status = RepairRequest.Status.DONE
+    live.save(update_fields=["status"])
+    assert repair_request(conversion=conversion, user=user).status == RepairRequest.Status.QUEUED
