@@ -228,7 +228,7 @@ def test_a_model_server_failure_during_the_repair_is_said_in_its_own_words(
 def test_on_a_self_hosted_site_the_repair_on_demand_needs_no_gemini_key(
     settings: Any, fake_openai: FakeOpenAI, client: Any, user: Any
 ) -> None:
-    from latexocr.tests.test_version_views import reviewed
+    from latexocr.tests.views.builders import reviewed
     from latexocr.tex.checking import repair_backend, repair_configured
 
     settings.GEMINI_API_KEY = ""
