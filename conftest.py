@@ -13,7 +13,11 @@ from django.utils import translation
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 
-pytest_plugins = ["tests.fakes.gemini", "tests.fakes.webhook", "tests.fakes.openai_compatible"]
+pytest_plugins = [
+    "platform_site.llm.tests.fakes.gemini",
+    "platform_site.llm.tests.fakes.webhook",
+    "platform_site.llm.tests.fakes.openai_compatible",
+]
 
 
 @pytest.fixture(autouse=True)

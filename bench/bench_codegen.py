@@ -315,6 +315,7 @@ def _in_process(username: str, webhook_url: str, questions: int) -> tuple[list[f
     from accounts.models import User
     from codegen.services import question_create, question_send
     from platform_site.llm import webhook
+    from platform_site.llm.registry import webhook_call
 
     user = User.objects.get(username=username)
     direct_ms: list[float] = []
@@ -328,7 +329,7 @@ def _in_process(username: str, webhook_url: str, questions: int) -> tuple[list[f
         for number in range(questions + 5):
             message = f"Écrire une fonction qui somme une liste ({number})."
             started = time.perf_counter()
-            webhook.send(message=message)
+            webhook.send(call=webhook_call(), message=message)
             if number >= 5:
                 direct_ms.append((time.perf_counter() - started) * 1000)
         for number in range(questions + 5):

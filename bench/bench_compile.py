@@ -3,8 +3,8 @@
 Measures, with the real TeX Live and `latexocr.tex.compiler.latex_compile`:
 - the share of the corpus (bench/tex_corpus/*.tex) that compiles first time;
 - the share that compiles after the one repair round: the document and its errors go through
-  the real Gemini wrapper to the fake Gemini (tests/fakes/gemini.py), scripted to answer
-  with the corrected version stored beside the document (`<name>.fixed.tex`, wrapped in a
+  the real Gemini wrapper to the fake Gemini (platform_site/llm/tests/fakes/gemini.py), scripted
+  to answer with the corrected version stored beside the document (`<name>.fixed.tex`, wrapped in a
   ```latex fence as models often do); a failing document without one gets its own text
   back, i.e. a repair that did not help;
 - the compile time per page (median and spread over the corpus), and the time to fail.
@@ -91,7 +91,8 @@ def _repair_round(documents: list[Path], failures: list[Measure]) -> list[Measur
     from latexocr.tex.compiler import latex_compile
     from latexocr.tex.latex import latex_strip_fences
     from platform_site.llm.gemini import generate
-    from tests.fakes.gemini import FakeGemini, Reply
+    from platform_site.llm.registry import gemini_connection
+    from platform_site.llm.tests.fakes.gemini import FakeGemini, Reply
 
     by_name = {document.name: document for document in documents}
     fake = FakeGemini()
@@ -107,6 +108,7 @@ def _repair_round(documents: list[Path], failures: list[Measure]) -> list[Measur
                 fake.queue(Reply(text=f"```latex\n{answer}```\n"))
                 started = time.monotonic()
                 reply = generate(
+                    connection=gemini_connection(),
                     model=settings.LATEXOCR_GEMINI_MODEL,
                     prompt=repair_prompt(source=source, errors=failure.errors),
                     timeout_s=GEMINI_TIMEOUT_S,

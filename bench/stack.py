@@ -1,6 +1,6 @@
 """What the scenarios run against, all on 127.0.0.1: the benchmark's own PostgreSQL database,
 the site under gunicorn with the production settings, the task worker, the fake Gemini and
-the fake webhook (tests/fakes/, with their configurable latency).
+the fake webhook (platform_site/llm/tests/fakes/, with their configurable latency).
 
 The processes are started like the browser tests start them (tests/servers.py). The
 harness process itself also sets Django up on the same database, for the scenarios that call
@@ -100,10 +100,19 @@ class Stack:
         )
 
     def _fake(self, name: str, module: str, option: str, value: float) -> str:
-        """The base URL of tests.fakes.<module> started with `option value` (once per value)."""
+        """The base URL of the fake `platform_site.llm.tests.fakes.<module>` started with
+        `option value` (once per value)."""
         key = (name, value)
         if key not in self._fakes:
-            command = [PYTHON, "-m", f"tests.fakes.{module}", "--port", "0", option, str(value)]
+            command = [
+                PYTHON,
+                "-m",
+                f"platform_site.llm.tests.fakes.{module}",
+                "--port",
+                "0",
+                option,
+                str(value),
+            ]
             port = self.processes.start(f"fake-{name}-{value}", command, ready_line="READY")
             self._fakes[key] = f"http://127.0.0.1:{port.split()[1]}"
         return self._fakes[key]

@@ -121,18 +121,12 @@ class Question(RecordedFailure):
             return str(INTERRUPTED.message)
         return self.error_message
 
-    @property
-    def can_be_resent(self) -> bool:
+    def can_be_resent(self, *, backend_configured: bool) -> bool:
         """Offered only when sending again can succeed: sends left, a failure a retry may
-        fix, and a backend configured now."""
-        # Imported here: the backends module imports this one (Question.Backend).
-        from codegen.backends import backend_configured
-
+        fix, and a backend configured now (the caller asks the registry; a model asks no
+        provider)."""
         return (
-            self.has_failed
-            and self.sends_left > 0
-            and self.error_retryable
-            and backend_configured()
+            self.has_failed and self.sends_left > 0 and self.error_retryable and backend_configured
         )
 
     @property

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
+from codegen import backends
 from codegen.models import Question
 from platform_site.core.quotas import daily_quota_remaining
 
@@ -38,3 +39,8 @@ def question_quota_remaining(*, user: User) -> int | None:
     return daily_quota_remaining(
         Question.objects.filter(user=user, charged=True), quota=settings.CODEGEN_DAILY_QUOTA
     )
+
+
+def question_can_be_resent(*, question: Question) -> bool:
+    """Whether the page offers to send `question` again (the backend configured now)."""
+    return question.can_be_resent(backend_configured=backends.backend_configured())

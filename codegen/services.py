@@ -26,8 +26,9 @@ from codegen.rendering import explanation_render
 from codegen.selectors import question_quota_remaining
 from platform_site.core.db_connections import connection_release_for_wait
 from platform_site.core.failures import Failure
+from platform_site.core.quotas import limit_reached
 from platform_site.core.slots import ProcessSlots
-from platform_site.llm.openai_client import ModelServerError
+from platform_site.llm.errors import LlmError
 
 logger = logging.getLogger(__name__)
 
@@ -78,9 +79,7 @@ def question_create(*, user: User, message: str) -> Question:
         question.save()
         return question
     with transaction.atomic():
-        # Locking the user's row makes concurrent questions of one user count one after another.
-        User.objects.select_for_update().filter(pk=user.pk).first()
-        if question_quota_remaining(user=user) == 0:
+        if limit_reached(user_id=user.pk, remaining=lambda: question_quota_remaining(user=user)):
             raise QuotaExceeded
         question.save()
     return question
@@ -90,10 +89,9 @@ def question_send(*, question: Question) -> Question:
     """Send a question `question_create` just returned and record the outcome.
 
     Raises TooManyInFlight (the question is saved failed, never sent, so the daily quota
-    does not count it), or the backend wrapper's own exception (`WebhookError`,
-    `GeminiError`, `ModelServerError` families) after the question has been saved as failed
-    with the wrapper's `failure` (which says whether the call cost something, hence counts
-    in the quota).
+    does not count it), or `LlmError` after the question has been saved as failed with the
+    error's `failure` (which says whether the call cost something, hence counts in the
+    quota).
     """
     if not in_flight.try_acquire():
         _question_busy(question)
@@ -116,7 +114,7 @@ def question_send_streamed(*, question: Question) -> Iterator[str]:
     """`question_send` through the model server's stream: yields the answer's pieces as they
     come, then records the outcome. Lazy: nothing happens before the first `next()`.
 
-    Raises (from the iteration) TooManyInFlight or ModelServerError after the question has
+    Raises (from the iteration) TooManyInFlight or LlmError after the question has
     been saved as failed, as question_send does.
     """
     if not in_flight.try_acquire():
@@ -129,7 +127,7 @@ def question_send_streamed(*, question: Question) -> Iterator[str]:
         try:
             yield from stream
             reply = backends.stream_text(stream)
-        except ModelServerError as error:
+        except LlmError as error:
             _question_failed(question, error, started=started)
             raise
         latency_ms = _elapsed_ms(started)
@@ -171,11 +169,12 @@ def question_retry(*, question: Question) -> Question:
         raise TooManyInFlight
     try:
         with transaction.atomic():
-            if not question.charged:
-                # Its failure cost nothing, so it was not counted: it counts from now on.
-                User.objects.select_for_update().filter(pk=question.user_id).first()
-                if question_quota_remaining(user=question.user) == 0:
-                    raise QuotaExceeded
+            # A failure that cost nothing was not counted: it counts from now on.
+            if not question.charged and limit_reached(
+                user_id=question.user_id,
+                remaining=lambda: question_quota_remaining(user=question.user),
+            ):
+                raise QuotaExceeded
             claimed = Question.objects.filter(
                 pk=question.pk,
                 status=Question.Status.FAILED,
@@ -210,14 +209,14 @@ def _call(question: Question) -> tuple[str, float]:
     started = time.monotonic()
     try:
         reply = backends.reply_fetch(backend=question.backend, message=question.message)
-    except backends.UPSTREAM_ERRORS as error:
+    except LlmError as error:
         _question_failed(question, error, started=started)
         raise
     return reply, _elapsed_ms(started)
 
 
-def _question_failed(question: Question, error: backends.UpstreamError, *, started: float) -> None:
-    """Record an upstream wrapper's failure (its `failure` says whether the call cost)."""
+def _question_failed(question: Question, error: LlmError, *, started: float) -> None:
+    """Record a model call's failure (its `failure` says whether the call cost)."""
     logger.warning("codegen question %s failed: %r", question.pk, error)
     _question_finish(
         question,

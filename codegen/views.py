@@ -1,7 +1,7 @@
 """Pages and JSON API of the code generator. Every question is its owner's alone (else 404).
 
-The views validate, call a service and map the outcome to a status code: the wrappers'
-"not configured" to 503, their timeouts to 504 and every other upstream failure to 502
+The views validate, call a service and map the outcome to a status code: an `LlmError` of
+kind "not configured" to 503, a timeout to 504 and every other upstream failure to 502
 (never 503, which the mesh would retry, multiplying the calls).
 """
 
@@ -33,6 +33,7 @@ from codegen.forms import QuestionForm
 from codegen.models import InvalidTransition, Question
 from codegen.rendering import code_highlight, syntax_check
 from codegen.selectors import (
+    question_can_be_resent,
     question_get_owned,
     question_list,
     question_quota_remaining,
@@ -48,11 +49,7 @@ from codegen.services import (
     question_send,
     question_send_streamed,
 )
-from platform_site.llm.gemini import GeminiNotConfigured, GeminiTimeout
-from platform_site.llm.openai_client import ModelServerNotConfigured, ModelServerTimeout
-from platform_site.llm.webhook import WebhookNotConfigured, WebhookTimeout
-
-UPSTREAM_ERRORS = backends.UPSTREAM_ERRORS
+from platform_site.llm.errors import NOT_CONFIGURED, TIMEOUT, LlmError
 
 
 class _BadMessage(Exception):
@@ -61,10 +58,10 @@ class _BadMessage(Exception):
         self.status = status
 
 
-def upstream_status(error: Exception) -> int:
-    if isinstance(error, WebhookNotConfigured | GeminiNotConfigured | ModelServerNotConfigured):
+def upstream_status(error: LlmError) -> int:
+    if error.kind is NOT_CONFIGURED:
         return 503
-    if isinstance(error, WebhookTimeout | GeminiTimeout | ModelServerTimeout):
+    if error.kind is TIMEOUT:
         return 504
     return 502
 
@@ -145,7 +142,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
         question_send(question=question)
     except TooManyInFlight:
         messages.warning(request, _busy_message())
-    except UPSTREAM_ERRORS:
+    except LlmError:
         pass  # saved as failed: its page shows the error and the retry button
     return redirect("codegen:detail", question_id=question.pk)
 
@@ -210,7 +207,7 @@ def _send_logged_in(request: AuthenticatedHttpRequest) -> JsonResponse:
         question_send(question=question)
     except TooManyInFlight:
         return _failure_json(request, question, _busy_message(), status=429)
-    except UPSTREAM_ERRORS as error:
+    except LlmError as error:
         return _failure_json(
             request, question, question.failure_message, status=upstream_status(error)
         )
@@ -281,7 +278,7 @@ def _events(request: AuthenticatedHttpRequest, question: Question) -> Iterator[b
     except TooManyInFlight:
         yield _event("error", {**_failure_body(request, question, _busy_message()), "status": 429})
         return
-    except UPSTREAM_ERRORS as error:
+    except LlmError as error:
         body = _failure_body(request, question, question.failure_message)
         yield _event("error", {**body, "status": upstream_status(error)})
         return
@@ -306,7 +303,9 @@ def _failure_body(
         "error": error,
         "error_code": question.error_code,
         "id": question.pk,
-        "retry_url": reverse("codegen:retry", args=[question.pk]) if question.can_be_resent else "",
+        "retry_url": reverse("codegen:retry", args=[question.pk])
+        if question_can_be_resent(question=question)
+        else "",
         "detail_url": reverse("codegen:detail", args=[question.pk]),
         **_quota_json(request),
     }
@@ -316,7 +315,11 @@ def _failure_body(
 @require_GET
 def detail(request: AuthenticatedHttpRequest, question_id: int) -> HttpResponse:
     question = question_get_owned(user=request.user, question_id=question_id)
-    context = {"question": question, **answer_context(question)}
+    context = {
+        "question": question,
+        "can_be_resent": question_can_be_resent(question=question),
+        **answer_context(question),
+    }
     return render(request, "codegen/detail.html", context)
 
 
@@ -335,10 +338,14 @@ def download(request: AuthenticatedHttpRequest, question_id: int) -> HttpRespons
 @require_GET
 def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(question_list(user=request.user), 10).get_page(request.GET.get("page"))
+    configured = backends.backend_configured()
     entries = [
         {"question": question, **answer_context(question)}
         if question.status == Question.Status.ANSWERED
-        else {"question": question}
+        else {
+            "question": question,
+            "can_be_resent": question.can_be_resent(backend_configured=configured),
+        }
         for question in page.object_list
     ]
     return render(request, "codegen/history.html", {"page": page, "entries": entries})
@@ -364,7 +371,7 @@ def retry(request: AuthenticatedHttpRequest, question_id: int) -> HttpResponse:
         messages.warning(request, str(error))
     except TooManyInFlight:
         messages.warning(request, _busy_message())
-    except UPSTREAM_ERRORS:
+    except LlmError:
         messages.error(request, _("La question a de nouveau échoué."))
     else:
         messages.success(request, _("La question a obtenu une réponse."))

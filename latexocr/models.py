@@ -163,17 +163,14 @@ class Conversion(RecordedFailure):
     def runs_left(self) -> int:
         return max(0, settings.LATEXOCR_MAX_RUNS - self.attempts)
 
-    @property
-    def can_be_retried(self) -> bool:
-        """Offered only when running again can succeed (runs left, a failure a retry may fix)."""
-        # Imported here: models stay importable without the engines' modules.
-        from latexocr.engines.backends import backend_configured
-
+    def can_be_retried(self, *, backend_configured: bool) -> bool:
+        """Offered only when running again can succeed (runs left, a failure a retry may fix,
+        its backend configured now: the caller asks, a model asks no provider)."""
         return (
             self.status == self.Status.FAILED
             and self.runs_left > 0
             and self.error_retryable
-            and backend_configured(self.backend)
+            and backend_configured
         )
 
     @property

@@ -169,6 +169,10 @@ if ACCOUNTS_MAX_CONCURRENT_HASHES < 1:
 ACCOUNTS_REGISTRATION_OPEN = env.bool("ACCOUNTS_REGISTRATION_OPEN", default=True)
 # Sign-up attempts per client address and hour (then 429); 0 = no limit (load tests).
 ACCOUNTS_REGISTRATIONS_PER_HOUR = env.int("ACCOUNTS_REGISTRATIONS_PER_HOUR", default=20)
+# The accessibility statement (/accessibilite/) names who deploys the site and how to reach
+# them about an obstacle; an unset contact says so on the page rather than inventing one.
+ACCESSIBILITY_ORGANISATION = env.str("ACCESSIBILITY_ORGANISATION", default="")
+ACCESSIBILITY_CONTACT = env.str("ACCESSIBILITY_CONTACT", default="")
 # /metrics answers inside the cluster only, or to `Authorization: Bearer <token>` (a Secret).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Number of proxies in front of Django that append to X-Forwarded-For (the Istio

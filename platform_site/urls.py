@@ -14,6 +14,7 @@ admin.site.index_title = _("Administration")
 urlpatterns = [
     path("", views.root, name="root"),
     path("home/", views.home, name="home"),
+    path("accessibilite/", views.accessibility_statement, name="accessibility"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("accounts/", include("accounts.urls")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,3 +26,16 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "conversion_quota_remaining": conversion_quota_remaining(user=user),
     }
     return render(request, "home.html", context)
+
+
+def accessibility_statement(request: HttpRequest) -> HttpResponse:
+    """The accessibility statement (déclaration d'accessibilité) French public bodies must
+    publish: the operator's name and contact come from settings, the audit's results from
+    docs/accessibility.md (kept in step with the page by hand)."""
+    contact = settings.ACCESSIBILITY_CONTACT
+    context = {
+        "organisation": settings.ACCESSIBILITY_ORGANISATION,
+        "contact": contact,
+        "contact_is_email": "@" in contact and not contact.startswith(("http://", "https://")),
+    }
+    return render(request, "accessibility.html", context)

@@ -31,7 +31,7 @@ class AnsweredQuestionFactory(QuestionFactory):
 
 class FailedQuestionFactory(QuestionFactory):
     status = Question.Status.FAILED
-    error_code = "webhook.unavailable"
+    error_code = "llm.unreachable"
     error_params = factory.LazyFunction(lambda: {"status": 500})
     error_detail = "The webhook answered 500: boom"
     charged = False

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from codegen.models import Question
-from tests.fakes.webhook import FakeWebhook, Reply
+from platform_site.llm.tests.fakes.webhook import FakeWebhook, Reply
 
 pytestmark = pytest.mark.django_db
 

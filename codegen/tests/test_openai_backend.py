@@ -10,11 +10,14 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from codegen.backends import GEMINI_SYSTEM_INSTRUCTION
+from codegen.backends import SYSTEM_INSTRUCTION
 from codegen.models import Question
 from codegen.services import question_create, question_send
-from platform_site.llm.openai_client import ModelServerTimeout
-from tests.fakes.openai_compatible import FakeOpenAI, Reply
+from platform_site.llm.errors import (
+    TIMEOUT,
+)
+from platform_site.llm.tests.fakes.openai_compatible import FakeOpenAI, Reply
+from platform_site.llm.tests.raising import raises_kind
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +48,7 @@ def test_the_question_goes_with_the_gemini_instructions_and_is_parsed_the_same_w
     sent = openai_backend.chat_requests()[0]
     assert sent.body["model"] == "fake-coder"
     assert sent.messages == [
-        {"role": "system", "content": GEMINI_SYSTEM_INSTRUCTION},
+        {"role": "system", "content": SYSTEM_INSTRUCTION},
         {"role": "user", "content": "Affiche 42"},
     ]
 
@@ -81,7 +84,8 @@ def test_a_server_error_is_a_502_after_one_retry(
     response = send(logged_in, "x")
 
     assert response.status_code == 502
-    assert "503" in response.json()["error"]
+    assert "injoignable" in response.json()["error"]
+    assert "503" in Question.objects.get().error_detail
     assert len(openai_backend.chat_requests()) == 2
 
 
@@ -98,11 +102,12 @@ def test_a_slow_server_is_a_504_without_a_second_call(
     settings.CODEGEN_TIMEOUT_S = 1.0
     openai_backend.queue(Reply(text="trop tard", delay_s=3.0))
 
-    with pytest.raises(ModelServerTimeout):
+    with raises_kind(TIMEOUT):
         question_send(question=question_create(user=user, message="x"))
 
     assert len(openai_backend.chat_requests()) == 1
-    assert "1 secondes" in Question.objects.get().error_message
+    assert "à temps" in Question.objects.get().error_message
+    assert "within 1 s" in Question.objects.get().error_detail
 
 
 def test_a_cut_answer_is_a_failure_not_an_answer(

@@ -17,8 +17,8 @@ from codegen.tests.factories import (
     FailedQuestionFactory,
     QuestionFactory,
 )
-from tests.fakes.gemini import FakeGemini
-from tests.fakes.webhook import FakeWebhook, Reply
+from platform_site.llm.tests.fakes.gemini import FakeGemini
+from platform_site.llm.tests.fakes.webhook import FakeWebhook, Reply
 
 pytestmark = pytest.mark.django_db
 
@@ -155,13 +155,13 @@ def test_a_full_in_flight_cap_is_a_429_with_a_message(
 @pytest.mark.parametrize(
     ("reply", "code", "retry", "charged"),
     [
-        (Reply(status=500, body="Internal Server Error"), "webhook.unavailable", True, False),
-        (Reply.scenario_failed(), "webhook.unavailable", True, False),
-        (Reply.accepted(), "webhook.misconfigured", False, False),
-        (Reply.deactivated(), "webhook.misconfigured", False, False),
-        (Reply(body=""), "webhook.reply_empty", True, True),
-        (Reply.json({"status": "ok"}), "webhook.reply_empty", True, True),
-        (Reply.rate_limited(retry_after=None), "webhook.busy", True, False),
+        (Reply(status=500, body="Internal Server Error"), "llm.unreachable", True, False),
+        (Reply.scenario_failed(), "llm.unreachable", True, False),
+        (Reply.accepted(), "llm.rejected", False, False),
+        (Reply.deactivated(), "llm.rejected", False, False),
+        (Reply(body=""), "llm.answer_unusable", True, True),
+        (Reply.json({"status": "ok"}), "llm.answer_unusable", True, True),
+        (Reply.rate_limited(retry_after=None), "llm.rate_limited", True, False),
     ],
     ids=["500", "scenario-failed", "accepted", "410", "empty", "json-without-text", "429"],
 )
@@ -258,7 +258,7 @@ def test_gemini_without_a_key_is_a_503(logged_in: Client, settings: Any) -> None
 
 
 def test_a_gemini_error_is_a_502(logged_in: Client, settings: Any, fake_gemini: FakeGemini) -> None:
-    from tests.fakes.gemini import Reply as GeminiReply
+    from platform_site.llm.tests.fakes.gemini import Reply as GeminiReply
 
     settings.CODEGEN_BACKEND = "gemini"
     fake_gemini.queue(GeminiReply(status=500))
@@ -267,7 +267,7 @@ def test_a_gemini_error_is_a_502(logged_in: Client, settings: Any, fake_gemini: 
 
 
 def test_a_slow_gemini_is_a_504(logged_in: Client, settings: Any, fake_gemini: FakeGemini) -> None:
-    from tests.fakes.gemini import Reply as GeminiReply
+    from platform_site.llm.tests.fakes.gemini import Reply as GeminiReply
 
     settings.CODEGEN_BACKEND = "gemini"
     settings.CODEGEN_TIMEOUT_S = 1.0
@@ -468,7 +468,7 @@ def test_resending_when_the_webhook_fails_again_keeps_it_failed(
     question.refresh_from_db()
     assert question.status == Question.Status.FAILED
     assert question.error_message in response.content.decode()
-    assert "hors service" in question.error_message
+    assert "refusé la demande" in question.error_message
 
 
 def test_an_answered_question_is_not_sent_again(
@@ -531,7 +531,8 @@ def test_the_timeout_message_says_how_long_was_waited(
     settings.CODEGEN_TIMEOUT_S = 0.5
     fake_webhook.delay_s = 2.0
 
-    assert "0.5 secondes" in send(logged_in, {"message": "x"}).json()["error"]
+    assert "à temps" in send(logged_in, {"message": "x"}).json()["error"]
+    assert "0.5 s" in Question.objects.get().error_detail
 
 
 @pytest.mark.parametrize("backend", ["webhook", "gemini"])
@@ -542,7 +543,7 @@ def test_an_unreadable_200_is_a_502_and_the_question_can_be_resent_at_once(
     fake_gemini: FakeGemini,
     backend: str,
 ) -> None:
-    from tests.fakes.gemini import Reply as GeminiReply
+    from platform_site.llm.tests.fakes.gemini import Reply as GeminiReply
 
     settings.CODEGEN_BACKEND = backend
     fake_webhook.queue(Reply.html_page(), Reply.truncated_json())
@@ -565,7 +566,9 @@ def test_a_failure_recorded_in_french_reads_in_english_after_switching(
 ) -> None:
     fake_webhook.queue(Reply(status=500, body="boom"), Reply(status=500, body="boom"))
     french = send(logged_in, {"message": "x"}).json()
-    english_sentence = "The service that writes the answers is unavailable (error 500): try again."
+    english_sentence = (
+        "The service that writes the answers cannot be reached at the moment. Try again later."
+    )
 
     logged_in.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     # The middleware activates English for the thread: override() restores it afterwards.
@@ -574,8 +577,8 @@ def test_a_failure_recorded_in_french_reads_in_english_after_switching(
         history = logged_in.get("/codegen/history/").content.decode()
         again = send(logged_in, {"message": "y"}).json()
 
-    assert "indisponible (erreur 500)" in french["error"]
+    assert "injoignable" in french["error"]
     assert english_sentence in detail
     assert english_sentence in history
-    assert "indisponible" not in detail + history
+    assert "injoignable" not in detail + history
     assert again["error"] == english_sentence

@@ -7,6 +7,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
+from latexocr.engines.backends import backend_configured
 from latexocr.models import Conversion, RepairRequest, Version
 from platform_site.core.quotas import daily_quota_remaining
 
@@ -69,3 +70,8 @@ def conversion_quota_remaining(*, user: User) -> int | None:
         RepairRequest.objects.filter(owner=user),
         quota=settings.LATEXOCR_DAILY_QUOTA,
     )
+
+
+def conversion_can_be_retried(*, conversion: Conversion) -> bool:
+    """Whether the page offers to run `conversion` again (its backend configured now)."""
+    return conversion.can_be_retried(backend_configured=backend_configured(conversion.backend))

@@ -31,6 +31,7 @@ from latexocr.models import Conversion, InvalidTransition
 from latexocr.review.services import versions_from_check
 from latexocr.tex.checking import latex_check
 from platform_site.core.failures import Failure, failure_kind
+from platform_site.core.quotas import limit_reached
 
 logger = logging.getLogger(__name__)
 
@@ -82,12 +83,7 @@ class DuplicateConversion(Exception):
 
 def conversion_model_and_prompt(*, backend: str, page_count: int) -> tuple[str, str]:
     """The model and prompt fingerprint a new conversion of `page_count` pages would use."""
-    if backend == Conversion.Backend.LOCAL:
-        return "", ""
-    if backend == Conversion.Backend.OPENAI:
-        fingerprint = backends.prompt_fingerprint(page_count=page_count, images=True)
-        return settings.LATEXOCR_OPENAI_MODEL, fingerprint
-    return settings.LATEXOCR_GEMINI_MODEL, backends.prompt_fingerprint(page_count=page_count)
+    return backends.model_and_prompt(backend=backend, page_count=page_count)
 
 
 @transaction.atomic
@@ -120,7 +116,7 @@ def conversion_create(
         )
         if earlier is not None:
             raise DuplicateConversion(earlier)
-    if conversion_quota_remaining(user=owner) == 0:
+    if limit_reached(user_id=owner.pk, remaining=lambda: conversion_quota_remaining(user=owner)):
         raise QuotaExceeded
     conversion = Conversion(
         owner=owner,
@@ -217,22 +213,13 @@ def _conversion_convert(conversion: Conversion, record_progress: Callable[[int],
     try:
         # One copy of the PDF in the worker, assembled from its chunks.
         pdf = pdf_read(conversion_id=conversion.pk)
-        if conversion.backend == Conversion.Backend.LOCAL:
-            result = backends.convert_locally(pdf=pdf, on_progress=record_progress)
-        elif conversion.backend == Conversion.Backend.OPENAI:
-            result = backends.convert_with_openai(
-                pdf=pdf,
-                page_count=conversion.page_count,
-                model=conversion.model,
-                on_progress=record_progress,
-            )
-        else:
-            result = backends.convert_with_gemini(
-                pdf=pdf,
-                page_count=conversion.page_count,
-                model=conversion.model,
-                on_progress=record_progress,
-            )
+        result = backends.convert(
+            backend=conversion.backend,
+            pdf=pdf,
+            page_count=conversion.page_count,
+            model=conversion.model,
+            on_progress=record_progress,
+        )
     except ConversionFailed as failed:
         _record_outcome(conversion, failure=failed.failure)
         return
@@ -277,7 +264,7 @@ def conversion_complete(*, conversion: Conversion, result: ConversionResult) -> 
         # The repair round goes to the model that made the document.
         check = latex_check(
             latex=result.latex,
-            repair=conversion.backend in (Conversion.Backend.GEMINI, Conversion.Backend.OPENAI),
+            repair=backends.model_provider(conversion.backend) is not None,
             backend=conversion.backend,
         )
     except Exception:
@@ -357,10 +344,11 @@ def conversion_retry(*, conversion: Conversion) -> Conversion:
     _require_backend(conversion.backend)
     if not conversion.error_retryable:
         raise RetryCannotSucceed
-    if not conversion.charged:
-        User.objects.select_for_update().filter(pk=conversion.owner_id).first()
-        if conversion_quota_remaining(user=conversion.owner) == 0:
-            raise QuotaExceeded
+    if not conversion.charged and limit_reached(
+        user_id=conversion.owner_id,
+        remaining=lambda: conversion_quota_remaining(user=conversion.owner),
+    ):
+        raise QuotaExceeded
     conversion.status = Conversion.Status.QUEUED
     conversion.failure_clear()
     conversion.pages_done = 0

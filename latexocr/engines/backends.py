@@ -1,10 +1,12 @@
-"""The ways a PDF becomes LaTeX: Gemini (page ranges in parallel), a self-hosted vision model
-(the same ranges, as page images) or the local engine (text layers, Tesseract for scans).
+"""The ways a PDF becomes LaTeX: a model (page ranges in parallel, sent as the PDF or as page
+images, whichever the provider reads) or the local engine (text layers, Tesseract for scans).
+The model is the one platform_site.llm.registry gives latexocr; None there means the local
+engine.
 
 No database here: the service hands in the PDF and a progress callback, and gets back a
 `ConversionResult` or a `ConversionFailed` carrying the failure to record (its sentence is
-translated when shown). Each wrapper words its own failures; this module adds which pages
-they concern.
+translated when shown). A model's failures are `LlmError`s worded by platform_site.llm; this
+module adds which pages they concern.
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -25,16 +26,14 @@ from latexocr.engines import local_engine
 from latexocr.engines.page_images import ImageFormat, PageRenderFailed, PdfPageImages
 from latexocr.engines.pdf import pdf_pages
 from latexocr.tex.latex import latex_merge
-from platform_site.core.failures import Failure, FailureKind, failure_kind
-from platform_site.llm import gemini, openai_client
+from platform_site.core.failures import Failure, failure_kind, failure_kind_alias
+from platform_site.llm.errors import Answer, Image, LlmError
+from platform_site.llm.providers import Provider
+from platform_site.llm.registry import provider_for
 
 logger = logging.getLogger(__name__)
 
 PROMPT_TEMPLATE = "latexocr/prompt.txt"
-# The model's whole output budget (thinking included): a range is split when it overflows.
-MAX_OUTPUT_TOKENS = 65_536
-# Transcription needs little reasoning; LOW keeps thinking from eating the output budget.
-THINKING_LEVEL = "LOW"
 # Pixel bound of a page image for a vision model: an A4 page at 150 dpi (2.2 megapixels)
 # passes whole; a huge page is drawn smaller rather than sent as gigapixels.
 OPENAI_MAX_PIXELS = 4_000_000
@@ -63,28 +62,19 @@ SCANS_UNREADABLE_HERE = failure_kind(
 PAGES = failure_kind("latexocr.pages", _("Pages %(pages)s :"), retry=True, charged=False)
 PAGE_TOO_LONG = failure_kind(
     "latexocr.page_too_long",
-    _("La page %(page)s donne une transcription trop longue pour une seule réponse de Gemini."),
+    _("La page %(page)s donne une transcription trop longue pour une seule réponse du modèle."),
     retry=False,
     charged=True,
 )
 EMPTY_ANSWER = failure_kind(
     "latexocr.empty_answer",
-    _("Gemini a renvoyé une réponse vide pour les pages %(pages)s."),
-    retry=True,
-    charged=True,
-)
-MODEL_PAGE_TOO_LONG = failure_kind(
-    "latexocr.model_page_too_long",
-    _("La page %(page)s donne une transcription trop longue pour une seule réponse du modèle."),
-    retry=False,
-    charged=True,
-)
-MODEL_EMPTY_ANSWER = failure_kind(
-    "latexocr.model_empty_answer",
     _("Le modèle a renvoyé une réponse vide pour les pages %(pages)s."),
     retry=True,
     charged=True,
 )
+# Stored by conversions made before one sentence served every model.
+failure_kind_alias("latexocr.model_page_too_long", PAGE_TOO_LONG)
+failure_kind_alias("latexocr.model_empty_answer", EMPTY_ANSWER)
 RENDER_FAILED = failure_kind(
     "latexocr.render_failed",
     _("Ces pages du PDF n’ont pas pu être converties en images."),
@@ -101,29 +91,26 @@ class ConversionFailed(Exception):
         self.failure = failure
 
 
+def model_provider(backend: str | None = None) -> Provider | None:
+    """The model `backend` (default: LATEXOCR_BACKEND) names; None for the local engine."""
+    return provider_for("latexocr", backend)
+
+
 def backend_configured(backend: str | None = None) -> bool:
     """Whether `backend` (default: LATEXOCR_BACKEND) can run here."""
-    backend = backend or settings.LATEXOCR_BACKEND
-    if backend == "gemini":
-        return gemini.is_configured()
-    if backend == "openai":
-        return openai_client.configured(model=settings.LATEXOCR_OPENAI_MODEL)
-    return True
+    provider = model_provider(backend)
+    return provider is None or provider.configured()
 
 
 def missing_setting() -> str:
     """What an operator must set for the configured backend (staff pages and logs only)."""
-    if settings.LATEXOCR_BACKEND == "gemini":
-        return gemini.missing_setting()
-    if settings.LATEXOCR_BACKEND == "openai":
-        return "OPENAI_BASE_URL, LATEXOCR_OPENAI_MODEL"
-    return ""
+    provider = model_provider()
+    return provider.missing_setting() if provider is not None else ""
 
 
 def readable_documents(backend: str | None = None) -> str:
     """What the configured engine can read, in the reader's language (the upload page)."""
-    backend = backend or settings.LATEXOCR_BACKEND
-    if backend in ("gemini", "openai"):
+    if model_provider(backend) is not None:
         return str(
             _(
                 "Ce site lit tous les PDF : documents tapés, scannés ou manuscrits (même des "
@@ -173,30 +160,24 @@ def prompt_fingerprint(*, page_count: int, images: bool = False) -> str:
     return hashlib.sha256(prompt.encode()).hexdigest()
 
 
-def gemini_generate(*, model: str, prompt: str, pdf: bytes | None = None) -> gemini.GeminiAnswer:
-    """One Gemini call with LaTeX OCR's output budget, thinking level, time limit and attempts."""
-    return gemini.generate(
-        model=model,
-        prompt=prompt,
-        pdf=pdf,
-        max_output_tokens=MAX_OUTPUT_TOKENS,
-        timeout_s=settings.LATEXOCR_CALL_TIMEOUT_S,
-        attempts=settings.LATEXOCR_MAX_ATTEMPTS,
-        thinking_level=THINKING_LEVEL,
-    )
+def model_and_prompt(*, backend: str, page_count: int) -> tuple[str, str]:
+    """The model and prompt fingerprint a new conversion of `page_count` pages would use."""
+    provider = model_provider(backend)
+    if provider is None:
+        return "", ""
+    images = provider.reads_page_images
+    return provider.model, prompt_fingerprint(page_count=page_count, images=images)
 
 
-def openai_chat(
-    *, model: str, prompt: str, images: Sequence[openai_client.Image] = ()
-) -> openai_client.ChatAnswer:
-    """One call to the self-hosted model with LaTeX OCR's output budget, time limit, attempts."""
-    return openai_client.chat(
-        model=model,
-        prompt=prompt,
-        images=images,
-        max_tokens=settings.LATEXOCR_OPENAI_MAX_TOKENS,
-        timeout_s=settings.LATEXOCR_CALL_TIMEOUT_S,
-        attempts=settings.LATEXOCR_MAX_ATTEMPTS,
+def convert(
+    *, backend: str, pdf: bytes, page_count: int, model: str, on_progress: ProgressCallback
+) -> ConversionResult:
+    """Convert with `backend` (a conversion's own), its model being `model`."""
+    provider = model_provider(backend)
+    if provider is None:
+        return convert_locally(pdf=pdf, on_progress=on_progress)
+    return convert_with_model(
+        provider.with_model(model), pdf=pdf, page_count=page_count, on_progress=on_progress
     )
 
 
@@ -253,103 +234,77 @@ def range_size(*, page_count: int) -> int:
     return min(largest, max(smallest, math.ceil(page_count / (waves * parallel))))
 
 
-class _Answer(Protocol):
-    """What both wrappers' answers have (GeminiAnswer, openai_client.ChatAnswer)."""
-
-    @property
-    def text(self) -> str: ...
-    @property
-    def truncated(self) -> bool: ...
-    @property
-    def input_tokens(self) -> int | None: ...
-    @property
-    def output_tokens(self) -> int | None: ...
-
-
 @dataclass(frozen=True)
-class _Engine:
-    """One model behind the range loop: its call, its errors and how they are recorded."""
+class _Pages:
+    """One range of the PDF, in the form the provider asks for (made only then)."""
 
-    call: Callable[[_Range], _Answer]
-    errors: tuple[type[Exception], ...]
-    # The wrapper's own failure for one of `errors` (the loop adds the pages).
-    failure_of: Callable[[Exception], Failure]
-    too_long: FailureKind
-    empty: FailureKind
+    document: bytes
+    page_count: int
+    pages: _Range
+
+    def pdf(self) -> bytes:
+        if self.pages.start == 0 and self.pages.stop == self.page_count:
+            return self.document
+        return pdf_pages(self.document, start=self.pages.start, stop=self.pages.stop)
+
+    def images(self) -> list[Image]:
+        return page_images(self.document, start=self.pages.start, stop=self.pages.stop)
 
 
 def convert_with_gemini(
     *, pdf: bytes, page_count: int, model: str, on_progress: ProgressCallback
 ) -> ConversionResult:
-    """Convert in page ranges (range_size()), LATEXOCR_PARALLEL_CALLS at a time.
-
-    A range whose answer was cut by the output limit is split in two and both halves are
-    redone; the answers are merged in page order. `on_progress` is called (from this thread)
-    with the number of pages done.
-    """
-
-    def convert_range(pages: _Range) -> _Answer:
-        whole = pages.start == 0 and pages.stop == page_count
-        return gemini_generate(
-            model=model,
-            prompt=prompt_text(
-                first_page=pages.start + 1, last_page=pages.stop, page_count=page_count
-            ),
-            pdf=pdf if whole else pdf_pages(pdf, start=pages.start, stop=pages.stop),
-        )
-
-    engine = _Engine(
-        call=convert_range,
-        errors=(gemini.GeminiError,),
-        failure_of=_wrapper_failure,
-        too_long=PAGE_TOO_LONG,
-        empty=EMPTY_ANSWER,
-    )
-    size = range_size(page_count=page_count)
-    return _convert_in_ranges(
-        engine, page_count=page_count, size=size, model=model, on_progress=on_progress
+    """`convert_with_model` through Gemini (the PDF's pages themselves)."""
+    return convert(
+        backend="gemini", pdf=pdf, page_count=page_count, model=model, on_progress=on_progress
     )
 
 
 def convert_with_openai(
     *, pdf: bytes, page_count: int, model: str, on_progress: ProgressCallback
 ) -> ConversionResult:
-    """Convert through a self-hosted vision model: each page rendered to an image
-    (latexocr.engines.page_images), LATEXOCR_OPENAI_PAGES_PER_CALL images per call, sent as
-    `image_url` parts with the transcription prompt; split, merged and reported exactly as
-    the Gemini path."""
+    """`convert_with_model` through a self-hosted vision model (page images)."""
+    return convert(
+        backend="openai", pdf=pdf, page_count=page_count, model=model, on_progress=on_progress
+    )
 
-    def convert_range(pages: _Range) -> _Answer:
-        return openai_chat(
-            model=model,
-            prompt=prompt_text(
-                first_page=pages.start + 1,
-                last_page=pages.stop,
-                page_count=page_count,
-                images=True,
-            ),
-            images=page_images(pdf, start=pages.start, stop=pages.stop),
+
+def convert_with_model(
+    provider: Provider, *, pdf: bytes, page_count: int, on_progress: ProgressCallback
+) -> ConversionResult:
+    """Convert in page ranges, LATEXOCR_PARALLEL_CALLS at a time: range_size() pages each, or
+    the provider's own pages per call (a vision model's images, LATEXOCR_OPENAI_PAGES_PER_CALL).
+
+    A range whose answer was cut by the output limit is split in two and both halves are
+    redone; the answers are merged in page order. `on_progress` is called (from this thread)
+    with the number of pages done.
+    """
+
+    def convert_range(pages: _Range) -> Answer:
+        prompt = prompt_text(
+            first_page=pages.start + 1,
+            last_page=pages.stop,
+            page_count=page_count,
+            images=provider.reads_page_images,
         )
+        return provider.describe_pages(prompt=prompt, pages=_Pages(pdf, page_count, pages))
 
-    engine = _Engine(
-        call=convert_range,
-        errors=(openai_client.ModelServerError, PageRenderFailed),
-        failure_of=_wrapper_failure,
-        too_long=MODEL_PAGE_TOO_LONG,
-        empty=MODEL_EMPTY_ANSWER,
-    )
-    size = max(1, settings.LATEXOCR_OPENAI_PAGES_PER_CALL)
+    size = provider.pages_per_call or range_size(page_count=page_count)
     return _convert_in_ranges(
-        engine, page_count=page_count, size=size, model=model, on_progress=on_progress
+        convert_range,
+        page_count=page_count,
+        size=size,
+        model=provider.model,
+        on_progress=on_progress,
     )
 
 
-def page_images(pdf: bytes, *, start: int, stop: int) -> list[openai_client.Image]:
+def page_images(pdf: bytes, *, start: int, stop: int) -> list[Image]:
     """Pages `start`..`stop` (0-based, stop excluded) as images for a vision model."""
     image_format: ImageFormat = "JPEG" if settings.LATEXOCR_OPENAI_IMAGE_FORMAT == "jpeg" else "PNG"
     with PdfPageImages(pdf) as document:
         return [
-            openai_client.Image(
+            Image(
                 data=document.render_bytes(
                     index,
                     dpi=settings.LATEXOCR_OPENAI_IMAGE_DPI,
@@ -364,7 +319,12 @@ def page_images(pdf: bytes, *, start: int, stop: int) -> list[openai_client.Imag
 
 
 def _convert_in_ranges(
-    engine: _Engine, *, page_count: int, size: int, model: str, on_progress: ProgressCallback
+    call: Callable[[_Range], Answer],
+    *,
+    page_count: int,
+    size: int,
+    model: str,
+    on_progress: ProgressCallback,
 ) -> ConversionResult:
     ranges = [_Range(start, min(start + size, page_count)) for start in range(0, page_count, size)]
     answers: dict[int, str] = {}
@@ -377,8 +337,8 @@ def _convert_in_ranges(
         max_workers=max(1, settings.LATEXOCR_PARALLEL_CALLS), thread_name_prefix="latexocr"
     )
     try:
-        pending: dict[Future[_Answer], _Range] = {
-            executor.submit(engine.call, pages): pages for pages in ranges
+        pending: dict[Future[Answer], _Range] = {
+            executor.submit(call, pages): pages for pages in ranges
         }
         while pending:
             finished, _still_running = wait(pending, return_when=FIRST_COMPLETED)
@@ -386,10 +346,10 @@ def _convert_in_ranges(
                 pages = pending.pop(future)
                 try:
                     answer = future.result()
-                except engine.errors as error:
+                except (LlmError, PageRenderFailed) as error:
                     label = _pages_label(pages)
                     logger.warning("model failed on pages %s: %r", label, error)
-                    failure = engine.failure_of(error).in_context(PAGES, pages=label)
+                    failure = _call_failure(error).in_context(PAGES, pages=label)
                     # Ranges already answered were paid for: the conversion counts.
                     raise ConversionFailed(failure.with_charge(calls > 0)) from error
                 calls += 1
@@ -399,15 +359,15 @@ def _convert_in_ranges(
                     output_tokens = (output_tokens or 0) + answer.output_tokens
                 if answer.truncated:
                     if pages.pages == 1:
-                        raise ConversionFailed(engine.too_long.failure(page=pages.start + 1))
+                        raise ConversionFailed(PAGE_TOO_LONG.failure(page=pages.start + 1))
                     logger.info(
                         "pages %d-%d cut by the output limit: splitting", pages.start, pages.stop
                     )
                     for half in pages.halves():
-                        pending[executor.submit(engine.call, half)] = half
+                        pending[executor.submit(call, half)] = half
                     continue
                 if not answer.text.strip():
-                    raise ConversionFailed(engine.empty.failure(pages=_pages_label(pages)))
+                    raise ConversionFailed(EMPTY_ANSWER.failure(pages=_pages_label(pages)))
                 answers[pages.start] = answer.text
                 pages_done += pages.pages
                 on_progress(pages_done)
@@ -430,9 +390,7 @@ def _pages_label(pages: _Range) -> str:
     return f"{pages.start + 1}-{pages.stop}"
 
 
-def _wrapper_failure(error: Exception) -> Failure:
-    if isinstance(error, gemini.GeminiError | openai_client.ModelServerError):
-        return error.failure
+def _call_failure(error: LlmError | PageRenderFailed) -> Failure:
     if isinstance(error, PageRenderFailed):
         return RENDER_FAILED.failure(detail=str(error))
-    raise TypeError(f"not a wrapper error: {error!r}")
+    return error.failure

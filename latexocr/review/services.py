@@ -26,6 +26,7 @@ from latexocr.tex.checking import LatexCheck, compile_with_limits, latex_check, 
 from latexocr.tex.compiler import CompileResult, skipped_result
 from latexocr.tex.errors import CompileError
 from platform_site.core.failures import Failure, failure_kind
+from platform_site.core.quotas import limit_reached
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ def version_edit(*, conversion: Conversion, user: User, latex: str) -> Version:
         raise LatexTooLarge
     with transaction.atomic():
         locked = _lock_done(conversion)
-        if version_recompiles_left(user=user) == 0:
+        if limit_reached(user_id=user.pk, remaining=lambda: version_recompiles_left(user=user)):
             raise RecompileLimitReached
         version = _next_version(locked, origin=Version.Origin.EDITED, latex=latex)
         _enqueue_compile_on_commit(version)
@@ -165,7 +166,7 @@ def version_restore(*, conversion: Conversion, user: User, number: int) -> Versi
     with transaction.atomic():
         locked = _lock_done(conversion)
         source = locked.versions.get(number=number)
-        if version_recompiles_left(user=user) == 0:
+        if limit_reached(user_id=user.pk, remaining=lambda: version_recompiles_left(user=user)):
             raise RecompileLimitReached
         copied_result = not source.is_compiling
         version = _next_version(
@@ -254,7 +255,7 @@ def repair_request(*, conversion: Conversion, user: User) -> RepairRequest:
             ).exists()
         ):
             raise NothingToRepair
-        if conversion_quota_remaining(user=user) == 0:
+        if limit_reached(user_id=user.pk, remaining=lambda: conversion_quota_remaining(user=user)):
             raise RepairQuotaExceeded
         request = RepairRequest.objects.create(
             conversion=locked, owner=user, source_number=current.number

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from latexocr.engines import tesseract
-from tests.fakes.gemini import FakeGemini
+from platform_site.llm.tests.fakes.gemini import FakeGemini
 from tests.pdfs import HANDWRITTEN_FIXTURE, pdf_with_text
 
 

@@ -1,8 +1,8 @@
 """The compile check that follows a conversion: compile, and when that fails, one repair round.
 
-Gemini promises LaTeX "that compiles"; we check it with `compiler.latex_compile`. When the
-document does not compile and Gemini made it, its errors go back to Gemini once with a request
-for a corrected complete document (`repair_prompt`), which is compiled in turn. Nothing here
+The model promises LaTeX "that compiles"; we check it with `compiler.latex_compile`. When the
+document does not compile and a model made it, its errors go back to a model once with a
+request for a corrected complete document (`repair_prompt`), which is compiled in turn. Nothing here
 touches the database: the service hands in the LaTeX and stores the `LatexCheck` it gets back.
 A failed repair is never a failed conversion: the original document stays the result.
 """
@@ -18,12 +18,21 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from latexocr.engines.backends import gemini_generate, openai_chat
+from latexocr.engines.backends import model_provider
 from latexocr.tex.compiler import CompileResult, latex_compile
 from latexocr.tex.errors import CompileError
 from latexocr.tex.latex import latex_strip_fences
 from platform_site.core.failures import Failure, FailureKind, failure_kind
-from platform_site.llm import gemini, openai_client
+from platform_site.llm.errors import (
+    BLOCKED,
+    NOT_CONFIGURED,
+    QUOTA_EXHAUSTED,
+    REJECTED,
+    TIMEOUT,
+    Answer,
+    LlmError,
+)
+from platform_site.llm.providers import Provider, not_configured
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +77,14 @@ def repair_backend(*, conversion_backend: str) -> str:
 
 def repair_configured(*, conversion_backend: str) -> bool:
     """Whether that model can be asked (the result page offers the repair only then)."""
-    if repair_backend(conversion_backend=conversion_backend) == "openai":
-        return openai_client.configured(model=settings.LATEXOCR_OPENAI_MODEL)
-    return gemini.is_configured()
+    return _repair_provider(repair_backend(conversion_backend=conversion_backend)).configured()
+
+
+def _repair_provider(backend: str) -> Provider:
+    provider = model_provider(backend)
+    if provider is None:  # repair_backend() only names models
+        raise LookupError(f"latexocr: {backend!r} is not a model backend")
+    return provider
 
 
 def latex_check(
@@ -89,9 +103,7 @@ def latex_check(
     if isinstance(answer, Failure):
         return _without_repair(original, repair_error=answer)
     repaired_latex = latex_strip_fences(answer.text)
-    repair_error = _unusable_answer_reason(
-        answer, repaired_latex=repaired_latex, latex=latex, by_gemini=backend != "openai"
-    )
+    repair_error = _unusable_answer_reason(answer, repaired_latex=repaired_latex, latex=latex)
     if repair_error is not None:
         return LatexCheck(
             original=original,
@@ -114,38 +126,27 @@ def latex_check(
     )
 
 
-def _ask_for_repair(
-    prompt: str, backend: str
-) -> gemini.GeminiAnswer | openai_client.ChatAnswer | Failure:
+def _ask_for_repair(prompt: str, backend: str) -> Answer | Failure:
     """The model's answer, or why there is none."""
-    if backend == "openai":
-        try:
-            return openai_chat(model=settings.LATEXOCR_OPENAI_MODEL, prompt=prompt)
-        except openai_client.ModelServerError as error:
-            logger.warning("repair round: the model server failed: %r", error)
-            return _openai_repair_failure(error).failure(detail=repr(error))
+    provider = _repair_provider(backend)
     try:
-        return gemini_generate(model=settings.LATEXOCR_GEMINI_MODEL, prompt=prompt)
-    except gemini.GeminiError as error:
-        logger.warning("repair round: gemini failed: %r", error)
+        if not provider.configured():
+            raise not_configured(provider)
+        return provider.complete(prompt=prompt)
+    except LlmError as error:
+        logger.warning("repair round: the model failed: %r", error)
         return _repair_failure(error).failure(detail=repr(error))
 
 
-def _unusable_answer_reason(
-    answer: gemini.GeminiAnswer | openai_client.ChatAnswer,
-    *,
-    repaired_latex: str,
-    latex: str,
-    by_gemini: bool,
-) -> Failure | None:
+def _unusable_answer_reason(answer: Answer, *, repaired_latex: str, latex: str) -> Failure | None:
     """Why the answer cannot be compiled as the repaired document (None when it can)."""
     if answer.truncated:
-        return (GEMINI_TRUNCATED if by_gemini else MODEL_TRUNCATED).failure()
+        return REPAIR_TRUNCATED.failure()
     if r"\begin{document}" not in repaired_latex or r"\end{document}" not in repaired_latex:
-        return (GEMINI_INCOMPLETE if by_gemini else MODEL_INCOMPLETE).failure()
+        return REPAIR_INCOMPLETE.failure()
     if repaired_latex.strip() == latex.strip():
         # Compiling it again would only repeat the same errors.
-        return (GEMINI_UNCHANGED if by_gemini else MODEL_UNCHANGED).failure()
+        return REPAIR_UNCHANGED.failure()
     return None
 
 
@@ -190,62 +191,33 @@ def _without_repair(original: CompileResult, *, repair_error: Failure | None = N
 
 
 def _repair_kind(code: str, message: str | Promise) -> FailureKind:
-    # A repair round that failed upstream may succeed when asked again; the request counts.
+    # A repair round that failed may succeed when asked again; the request counted.
     return failure_kind(f"latexocr.repair.{code}", message, retry=True, charged=True)
 
 
-GEMINI_NOT_CONFIGURED = _repair_kind(
-    "gemini_not_configured", _("Gemini n’est pas configuré sur ce serveur")
+REPAIR_NOT_CONFIGURED = _repair_kind(
+    "not_configured", _("le service d’IA n’est pas configuré sur ce site")
 )
-GEMINI_QUOTA = _repair_kind("gemini_quota", _("le quota quotidien de Gemini est épuisé"))
-GEMINI_TIMEOUT = _repair_kind("gemini_timeout", _("Gemini n’a pas répondu à temps"))
-GEMINI_REFUSED = _repair_kind("gemini_refused", _("Gemini a refusé la demande"))
-GEMINI_UNAVAILABLE = _repair_kind("gemini_unavailable", _("Gemini est indisponible pour le moment"))
-GEMINI_TRUNCATED = _repair_kind(
-    "gemini_truncated", _("la réponse de Gemini a été coupée avant la fin du document")
+REPAIR_QUOTA = _repair_kind("quota", _("le quota quotidien du service d’IA est épuisé"))
+REPAIR_TIMEOUT = _repair_kind("timeout", _("le modèle n’a pas répondu à temps"))
+REPAIR_REFUSED = _repair_kind("refused", _("le modèle a refusé la demande"))
+REPAIR_UNAVAILABLE = _repair_kind(
+    "unavailable", _("le service d’IA est indisponible pour le moment")
 )
-GEMINI_INCOMPLETE = _repair_kind(
-    "gemini_incomplete", _("Gemini n’a pas renvoyé de document complet")
+REPAIR_TRUNCATED = _repair_kind(
+    "truncated", _("la réponse du modèle a été coupée avant la fin du document")
 )
-GEMINI_UNCHANGED = _repair_kind(
-    "gemini_unchanged", _("Gemini a renvoyé le document sans le modifier")
-)
-MODEL_NOT_CONFIGURED = _repair_kind(
-    "model_not_configured", _("le serveur de modèles n’est pas configuré sur ce site")
-)
-MODEL_TIMEOUT = _repair_kind("model_timeout", _("le serveur de modèles n’a pas répondu à temps"))
-MODEL_REFUSED = _repair_kind("model_refused", _("le serveur de modèles a refusé la demande"))
-MODEL_UNAVAILABLE = _repair_kind(
-    "model_unavailable", _("le serveur de modèles est indisponible pour le moment")
-)
-MODEL_TRUNCATED = _repair_kind(
-    "model_truncated", _("la réponse du modèle a été coupée avant la fin du document")
-)
-MODEL_INCOMPLETE = _repair_kind(
-    "model_incomplete", _("le modèle n’a pas renvoyé de document complet")
-)
-MODEL_UNCHANGED = _repair_kind(
-    "model_unchanged", _("le modèle a renvoyé le document sans le modifier")
-)
+REPAIR_INCOMPLETE = _repair_kind("incomplete", _("le modèle n’a pas renvoyé de document complet"))
+REPAIR_UNCHANGED = _repair_kind("unchanged", _("le modèle a renvoyé le document sans le modifier"))
 
 
-def _repair_failure(error: gemini.GeminiError) -> FailureKind:
-    if isinstance(error, gemini.GeminiNotConfigured):
-        return GEMINI_NOT_CONFIGURED
-    if isinstance(error, gemini.GeminiQuotaExhausted):
-        return GEMINI_QUOTA
-    if isinstance(error, gemini.GeminiTimeout):
-        return GEMINI_TIMEOUT
-    if isinstance(error, gemini.GeminiBlocked | gemini.GeminiRejected):
-        return GEMINI_REFUSED
-    return GEMINI_UNAVAILABLE
-
-
-def _openai_repair_failure(error: openai_client.ModelServerError) -> FailureKind:
-    if isinstance(error, openai_client.ModelServerNotConfigured):
-        return MODEL_NOT_CONFIGURED
-    if isinstance(error, openai_client.ModelServerTimeout):
-        return MODEL_TIMEOUT
-    if isinstance(error, openai_client.ModelServerBlocked | openai_client.ModelServerRejected):
-        return MODEL_REFUSED
-    return MODEL_UNAVAILABLE
+def _repair_failure(error: LlmError) -> FailureKind:
+    if error.kind is NOT_CONFIGURED:
+        return REPAIR_NOT_CONFIGURED
+    if error.kind is QUOTA_EXHAUSTED:
+        return REPAIR_QUOTA
+    if error.kind is TIMEOUT:
+        return REPAIR_TIMEOUT
+    if error.kind in (BLOCKED, REJECTED):
+        return REPAIR_REFUSED
+    return REPAIR_UNAVAILABLE

@@ -17,7 +17,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedHttpRequest
-from latexocr.conversions.selectors import conversion_get_owned, conversion_quota_remaining
+from latexocr.conversions.selectors import (
+    conversion_can_be_retried,
+    conversion_get_owned,
+    conversion_quota_remaining,
+)
 from latexocr.models import Conversion, Version
 from latexocr.review.selectors import (
     repair_request_latest,
@@ -75,7 +79,11 @@ def render_detail(
     submitted_latex: str | None = None,
 ) -> HttpResponse:
     """The result page, also as the answer of a review action the page must explain."""
-    context: dict[str, object] = {"conversion": conversion, "edit_error": edit_error}
+    context: dict[str, object] = {
+        "conversion": conversion,
+        "can_be_retried": conversion_can_be_retried(conversion=conversion),
+        "edit_error": edit_error,
+    }
     context.update(editor_context(conversion, user=request.user, submitted_latex=submitted_latex))
     return render(request, "latexocr/detail.html", context, status=status)
 
@@ -118,7 +126,7 @@ def status(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> JsonR
             "page_count": conversion.page_count,
             "error": conversion.error_message,
             "error_code": conversion.error_code,
-            "can_be_retried": conversion.can_be_retried,
+            "can_be_retried": conversion_can_be_retried(conversion=conversion),
             "version": current.number if current else None,
             "compile_status": current.compile_status if current else "",
             "compile_status_label": current.get_compile_status_display() if current else "",

@@ -61,13 +61,20 @@ def failure_kind(code: str, message: str | Promise, *, retry: bool, charged: boo
     return existing
 
 
+def failure_kind_alias(code: str, kind: FailureKind) -> None:
+    """Keep an old stored code worded: it now reads (and retries) as `kind`."""
+    existing = _KINDS.setdefault(code, kind)
+    if existing is not kind:
+        raise ValueError(f"failure code {code!r} is already declared")
+
+
 def failure_kind_get(code: str) -> FailureKind | None:
     return _KINDS.get(code)
 
 
 def failure_kinds() -> list[FailureKind]:
     """Every declared kind (of the modules imported so far), e.g. to render each in a test."""
-    return list(_KINDS.values())
+    return list({kind.code: kind for kind in _KINDS.values()}.values())
 
 
 # Rows recorded before failures had codes: their text is shown as it was stored.

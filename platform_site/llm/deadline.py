@@ -9,10 +9,15 @@ wrapper, seeing `expired`, reports its own timeout.
 
 The sockets are found through CPython's audit event `socket.connect`, raised in the
 connecting thread by every client library, so neither requests nor the Gemini SDK needs
-patching. It only sees connections opened during the call: the wrappers open a new one per
+patching. It only sees connections opened during the call: the clients open a new one per
 call (no keep-alive between calls). TLS wraps a socket by taking over its file descriptor,
 so a watched socket is also found by its descriptor, checked against the peer it connected
 to before it is shut down.
+
+This is the one total-deadline mechanism of every provider (the Gemini SDK, the openai SDK,
+requests for the webhook). The other candidate, an HTTP transport that checks the clock
+after each read, works only for clients whose transport we build: not requests, and the
+Gemini SDK only by reaching into its options. The audit hook needs no cooperation from any.
 """
 
 from __future__ import annotations
@@ -53,6 +58,26 @@ class CallDeadline:
         peer = tuple(address) if isinstance(address, tuple) else (address,)
         with self._lock:
             self._watched.append(_Watched(sock=sock, fd=sock.fileno(), peer=peer))
+
+    def start(self) -> None:
+        """Start the clock (the connections are those opened inside `watching()`)."""
+        _install()
+        self._timer.start()
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    @contextmanager
+    def watching(self) -> Iterator[CallDeadline]:
+        """Watch the connections this thread opens inside the block. A streamed answer opens
+        its connection here, then is read across yields with the clock still running: the
+        thread-local is not left set while other code runs between the pieces."""
+        previous = getattr(_current, "deadline", None)
+        _current.deadline = self
+        try:
+            yield self
+        finally:
+            _current.deadline = previous
 
     def _expire(self) -> None:
         with self._lock:
@@ -97,13 +122,10 @@ def _install() -> None:
 @contextmanager
 def call_deadline(seconds: float) -> Iterator[CallDeadline]:
     """Cut every connection this thread opens inside the block once `seconds` have passed."""
-    _install()
     deadline = CallDeadline(seconds)
-    previous = getattr(_current, "deadline", None)
-    _current.deadline = deadline
-    deadline._timer.start()
+    deadline.start()
     try:
-        yield deadline
+        with deadline.watching():
+            yield deadline
     finally:
-        deadline._timer.cancel()
-        _current.deadline = previous
+        deadline.cancel()

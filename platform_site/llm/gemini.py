@@ -1,12 +1,11 @@
 """The one door to Google's Gemini API for the whole site.
 
-Both tools call Gemini; only this module imports google-genai, builds its options and knows
-its error shapes. It owns the timeouts and the retries (the SDK's own retries are left off:
-they cannot tell a per-minute 429 from a daily-quota 429, and they ignore the server's
-RetryInfo), chooses between inline PDF data and the Files API, and turns every outcome into
-either a `GeminiAnswer` or one of the `GeminiError` subclasses below. It also owns what the
-user reads about each failure (`GeminiError.failure`, worded in the reader's language when
-shown) and says whether Gemini is configured; callers only add their context.
+Only this module imports google-genai, builds its options and knows its error shapes. It
+owns the SDK side of each call (the SDK's own retries are left off: they cannot tell a
+per-minute 429 from a daily-quota 429, and they ignore the server's RetryInfo, which this
+module reads for platform_site.llm.retry), chooses between inline PDF data and the Files API,
+and turns every outcome into an `Answer` or an `LlmError` of one of the shared kinds
+(platform_site.llm.errors), keeping Google's words as the staff detail.
 
 Each SDK call has a total deadline (connect plus every read, `timeout_s`): the SDK's timeout
 bounds each read only, so an upstream trickling bytes would never be cut (see
@@ -18,7 +17,6 @@ from __future__ import annotations
 
 import io
 import logging
-import random
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -28,20 +26,27 @@ from functools import lru_cache
 from typing import Any
 
 import httpx2
-from django.conf import settings
-from django.utils.translation import gettext_lazy as _
 from google import genai
 from google.genai import errors, types
 
-from platform_site.core.failures import Failure, FailureKind, ParamValue, failure_kind
 from platform_site.llm.deadline import call_deadline
+from platform_site.llm.errors import (
+    BLOCKED,
+    MALFORMED,
+    NOT_CONFIGURED,
+    QUOTA_EXHAUSTED,
+    RATE_LIMITED,
+    REJECTED,
+    TIMEOUT,
+    UNREACHABLE,
+    Answer,
+    LlmError,
+)
+from platform_site.llm.retry import RETRYABLE_STATUSES, Retryable, RetryPolicy, with_retries
 
 logger = logging.getLogger(__name__)
 
 PDF_MIME_TYPE = "application/pdf"
-
-# Statuses worth another attempt: Google's own list minus 502/504, which are ours to answer.
-RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 # Finish reasons meaning "the model refused or was stopped by a filter": retrying the same
 # input gets the same refusal, so the caller is told at once.
@@ -63,172 +68,21 @@ BLOCKING_FINISH_REASONS = frozenset(
 FILE_POLL_INTERVAL_S = 0.5
 
 
-# What the user reads about each failure (translated when shown, see platform_site.core.failures).
-# `charged`: whether Gemini did (paid) work before the failure; only its answers cost.
-NOT_CONFIGURED = failure_kind(
-    "gemini.not_configured",
-    _(
-        "Le service d’IA n’est pas disponible sur ce site pour le moment ; prévenez votre "
-        "enseignant."
-    ),
-    retry=False,
-    charged=False,
-)
-TIMEOUT = failure_kind(
-    "gemini.timeout",
-    _("Gemini n’a pas répondu à temps. Réessayez un peu plus tard."),
-    retry=True,
-    charged=False,
-)
-UNAVAILABLE = failure_kind(
-    "gemini.unavailable",
-    _("Gemini est indisponible pour le moment. Réessayez dans quelques minutes."),
-    retry=True,
-    charged=False,
-)
-QUOTA_EXHAUSTED = failure_kind(
-    "gemini.quota_exhausted",
-    _(
-        "Le quota quotidien de Gemini du site est épuisé. Réessayez demain : il est remis à "
-        "zéro chaque nuit."
-    ),
-    retry=True,
-    charged=False,
-)
-REJECTED = failure_kind(
-    "gemini.rejected",
-    _("Gemini a refusé la demande. Si cela se reproduit, signalez-le à votre enseignant."),
-    retry=False,
-    charged=False,
-)
-BLOCKED = failure_kind(
-    "gemini.blocked",
-    _("Gemini a refusé de répondre (filtre : %(reason)s)."),
-    retry=False,
-    charged=True,
-)
-ANSWER_CUT = failure_kind(
-    "gemini.answer_cut",
-    _("La réponse de Gemini a été coupée (limite de longueur) : reformulez plus court."),
-    retry=False,
-    charged=True,
-)
-ANSWER_EMPTY = failure_kind(
-    "gemini.answer_empty",
-    _("Gemini a répondu sans aucun texte."),
-    retry=True,
-    charged=True,
-)
-
-
-def is_configured() -> bool:
-    """Whether Gemini can be called at all (an API key is set)."""
-    return bool(settings.GEMINI_API_KEY)
-
-
-def missing_setting() -> str:
-    """The setting an operator must set for Gemini to work (staff pages and logs only)."""
-    return "GEMINI_API_KEY"
-
-
-class GeminiError(Exception):
-    """Any failure to get an answer from Gemini. `failure`: what to record and show."""
-
-    kind: FailureKind = UNAVAILABLE
-
-    def __init__(self, detail: str, **params: ParamValue) -> None:
-        super().__init__(detail)
-        self.params = params
-
-    @property
-    def failure(self) -> Failure:
-        return self.kind.failure(detail=str(self), **self.params)
-
-
-class GeminiNotConfigured(GeminiError):
-    """No API key: the site runs without Gemini."""
-
-    kind = NOT_CONFIGURED
-
-
-class GeminiTimeout(GeminiError):
-    """Every attempt ran out of time."""
-
-    kind = TIMEOUT
-
-
-class GeminiUpstreamError(GeminiError):
-    """Gemini answered with an error status (None: the connection itself failed)."""
-
-    def __init__(self, detail: str, *, status_code: int | None) -> None:
-        super().__init__(detail)
-        self.status_code = status_code
-
-
-class GeminiQuotaExhausted(GeminiUpstreamError):
-    """The daily quota is spent: retrying before it resets cannot help."""
-
-    kind = QUOTA_EXHAUSTED
-
-
-class GeminiRejected(GeminiUpstreamError):
-    """Gemini refused the request itself (bad input, bad key, unknown model): never retried."""
-
-    kind = REJECTED
-
-
-class GeminiBlocked(GeminiError):
-    """The model stopped for safety, recitation or another policy reason."""
-
-    kind = BLOCKED
-
-    def __init__(self, detail: str, *, finish_reason: str) -> None:
-        super().__init__(detail, reason=finish_reason)
-        self.finish_reason = finish_reason
-
-
-class GeminiAnswerUnusable(GeminiError):
-    """Gemini answered, but with no text (or one cut by its output limit, see `ANSWER_CUT`)."""
-
-    kind = ANSWER_EMPTY
-
-
-class GeminiAnswerCut(GeminiAnswerUnusable):
-    kind = ANSWER_CUT
-
-
 @dataclass(frozen=True)
-class GeminiAnswer:
-    text: str
-    finish_reason: str
-    # True when the output limit cut the answer: the text is incomplete and must not be used
-    # as if it were whole.
-    truncated: bool
-    input_tokens: int | None
-    output_tokens: int | None
-    model: str
+class Connection:
+    """Where Gemini is and how hard to insist (filled by platform_site.llm.registry)."""
 
-
-def answer_text(answer: GeminiAnswer) -> str:
-    """The answer's whole text, or GeminiAnswerCut / GeminiAnswerUnusable if it cannot serve."""
-    if answer.truncated:
-        raise GeminiAnswerCut(f"Answer cut by the output limit ({answer.finish_reason}).")
-    if not answer.text.strip():
-        raise GeminiAnswerUnusable(f"Answer without text ({answer.finish_reason}).")
-    return answer.text
-
-
-class _Retryable(Exception):
-    """An attempt that failed in a way another attempt may fix."""
-
-    def __init__(self, final: GeminiError, *, server_delay_s: float | None = None) -> None:
-        super().__init__(str(final))
-        self.final = final
-        self.server_delay_s = server_delay_s
+    api_key: str
+    base_url: str = ""
+    # PDFs above this go through the Files API instead of inline in the request.
+    inline_pdf_max_mb: int = 20
+    retry_base_s: float = 1.0
+    retry_max_s: float = 60.0
 
 
 def generate(
     *,
+    connection: Connection,
     model: str,
     prompt: str,
     system_instruction: str | None = None,
@@ -237,14 +91,14 @@ def generate(
     timeout_s: float,
     attempts: int = 1,
     thinking_level: str | None = None,
-) -> GeminiAnswer:
+) -> Answer:
     """Ask `model` once (up to `attempts` tries), with an optional PDF attached.
 
-    `timeout_s` bounds each attempt. PDFs larger than GEMINI_INLINE_PDF_MAX_MB go through
+    `timeout_s` bounds each attempt. PDFs larger than `connection.inline_pdf_max_mb` go through
     the Files API: uploaded once for all attempts and deleted afterwards.
     `thinking_level` (LOW, MEDIUM, HIGH) is left to the model's default when None.
     """
-    client = _client()
+    client = _client(connection)
     config = types.GenerateContentConfig(
         system_instruction=system_instruction,
         max_output_tokens=max_output_tokens,
@@ -255,31 +109,35 @@ def generate(
         ),
         http_options=_http_options(timeout_s),
     )
-    if pdf is None or len(pdf) <= settings.GEMINI_INLINE_PDF_MAX_MB * 1024 * 1024:
+    if pdf is None or len(pdf) <= connection.inline_pdf_max_mb * 1024 * 1024:
         parts = [] if pdf is None else [types.Part.from_bytes(data=pdf, mime_type=PDF_MIME_TYPE)]
         return _with_retries(
             lambda: _generate_once(
                 client, model, [*parts, types.Part(text=prompt)], config, timeout_s
             ),
+            connection=connection,
             attempts=attempts,
         )
 
-    uploaded = file_upload(pdf=pdf, timeout_s=timeout_s, attempts=attempts)
+    uploaded = file_upload(connection=connection, pdf=pdf, timeout_s=timeout_s, attempts=attempts)
     try:
         file_part = types.Part.from_uri(file_uri=uploaded.uri or "", mime_type=PDF_MIME_TYPE)
         return _with_retries(
             lambda: _generate_once(
                 client, model, [file_part, types.Part(text=prompt)], config, timeout_s
             ),
+            connection=connection,
             attempts=attempts,
         )
     finally:
-        file_delete(name=uploaded.name or "", timeout_s=timeout_s)
+        file_delete(connection=connection, name=uploaded.name or "", timeout_s=timeout_s)
 
 
-def file_upload(*, pdf: bytes, timeout_s: float, attempts: int = 1) -> types.File:
+def file_upload(
+    *, connection: Connection, pdf: bytes, timeout_s: float, attempts: int = 1
+) -> types.File:
     """Upload a PDF through the Files API (resumable protocol) and wait until it is usable."""
-    client = _client()
+    client = _client(connection)
 
     def upload_once() -> types.File:
         with _translated_errors(timeout_s):
@@ -292,34 +150,34 @@ def file_upload(*, pdf: bytes, timeout_s: float, attempts: int = 1) -> types.Fil
             deadline = time.monotonic() + timeout_s
             while uploaded.state == types.FileState.PROCESSING:
                 if time.monotonic() > deadline:
-                    raise _Retryable(GeminiTimeout("The uploaded file stayed PROCESSING."))
+                    raise Retryable(LlmError(TIMEOUT, "The uploaded file stayed PROCESSING."))
                 time.sleep(FILE_POLL_INTERVAL_S)
                 uploaded = client.files.get(
                     name=uploaded.name or "",
                     config=types.GetFileConfig(http_options=_http_options(timeout_s)),
                 )
         if uploaded.state == types.FileState.FAILED:
-            raise GeminiRejected("Gemini could not process the uploaded file.", status_code=None)
+            raise LlmError(REJECTED, "Gemini could not process the uploaded file.")
         return uploaded
 
-    return _with_retries(upload_once, attempts=attempts)
+    return _with_retries(upload_once, connection=connection, attempts=attempts)
 
 
-def file_delete(*, name: str, timeout_s: float) -> None:
+def file_delete(*, connection: Connection, name: str, timeout_s: float) -> None:
     """Delete an uploaded file; a failure is logged, not raised (files expire after 48 h)."""
     try:
         with _translated_errors(timeout_s):
-            _client().files.delete(
+            _client(connection).files.delete(
                 name=name, config=types.DeleteFileConfig(http_options=_http_options(timeout_s))
             )
-    except (GeminiError, _Retryable) as error:
+    except (LlmError, Retryable) as error:
         logger.warning("gemini file %s not deleted: %s", name, error)
 
 
-def _client() -> genai.Client:
-    if not settings.GEMINI_API_KEY:
-        raise GeminiNotConfigured("GEMINI_API_KEY is not set.")
-    return _cached_client(settings.GEMINI_API_KEY, settings.GEMINI_BASE_URL or None)
+def _client(connection: Connection) -> genai.Client:
+    if not connection.api_key:
+        raise LlmError(NOT_CONFIGURED, "GEMINI_API_KEY is not set.")
+    return _cached_client(connection.api_key, connection.base_url or None)
 
 
 @lru_cache(maxsize=4)
@@ -347,7 +205,7 @@ def _generate_once(
     parts: list[types.Part],
     config: types.GenerateContentConfig,
     timeout_s: float,
-) -> GeminiAnswer:
+) -> Answer:
     with _translated_errors(timeout_s):
         response = client.models.generate_content(
             model=model, contents=types.Content(role="user", parts=parts), config=config
@@ -355,19 +213,19 @@ def _generate_once(
     return _answer_from(response, model)
 
 
-def _answer_from(response: types.GenerateContentResponse, model: str) -> GeminiAnswer:
+def _answer_from(response: types.GenerateContentResponse, model: str) -> Answer:
     if not response.candidates:
         feedback = response.prompt_feedback
         if feedback is not None and feedback.block_reason is not None:
             reason = str(feedback.block_reason.value)
-            raise GeminiBlocked(f"Prompt blocked: {reason}.", finish_reason=reason)
-        raise GeminiUpstreamError("Gemini answered without any candidate.", status_code=200)
+            raise LlmError(BLOCKED, f"Prompt blocked: {reason}.")
+        raise LlmError(MALFORMED, "Gemini answered without any candidate.", status_code=200)
 
     candidate = response.candidates[0]
     finish_reason = candidate.finish_reason
     reason_name = str(finish_reason.value) if finish_reason is not None else ""
     if finish_reason in BLOCKING_FINISH_REASONS:
-        raise GeminiBlocked(f"Answer stopped: {reason_name}.", finish_reason=reason_name)
+        raise LlmError(BLOCKED, f"Answer stopped: {reason_name}.")
 
     text = "".join(
         part.text
@@ -379,7 +237,7 @@ def _answer_from(response: types.GenerateContentResponse, model: str) -> GeminiA
     if usage is not None and usage.candidates_token_count is not None:
         # Thinking tokens are billed as output and count against max_output_tokens.
         output_tokens = usage.candidates_token_count + (usage.thoughts_token_count or 0)
-    return GeminiAnswer(
+    return Answer(
         text=text,
         finish_reason=reason_name,
         truncated=finish_reason == types.FinishReason.MAX_TOKENS,
@@ -396,36 +254,34 @@ def _translated_errors(timeout_s: float) -> Iterator[None]:
     with call_deadline(timeout_s) as watch:
         try:
             yield
-        except (GeminiError, _Retryable):
+        except (LlmError, Retryable):
             if watch.expired:
-                raise _Retryable(GeminiTimeout("Gemini did not answer in time.")) from None
+                raise Retryable(LlmError(TIMEOUT, "Gemini did not answer in time.")) from None
             raise
         except Exception as error:
             if watch.expired:
-                raise _Retryable(GeminiTimeout("Gemini did not answer in time.")) from error
+                raise Retryable(LlmError(TIMEOUT, "Gemini did not answer in time.")) from error
             translated = _translated(error)
             if translated is error:
                 raise
             raise translated from error
     if watch.expired:
         # Cut mid-body: whatever was parsed is not the whole answer.
-        raise _Retryable(GeminiTimeout("Gemini did not answer in time."))
+        raise Retryable(LlmError(TIMEOUT, "Gemini did not answer in time."))
 
 
 def _translated(error: Exception) -> Exception:
     if isinstance(error, errors.APIError):
         return _translated_api_error(error)
     if isinstance(error, httpx2.TimeoutException):
-        return _Retryable(GeminiTimeout("Gemini did not answer in time."))
+        return Retryable(LlmError(TIMEOUT, "Gemini did not answer in time."))
     if isinstance(error, httpx2.TransportError):
-        return _Retryable(
-            GeminiUpstreamError(f"Connection to Gemini failed: {error}", status_code=None)
-        )
+        return Retryable(LlmError(UNREACHABLE, f"Connection to Gemini failed: {error}"))
     if isinstance(error, ValueError):
         # json.JSONDecodeError and pydantic's ValidationError: a 200 whose body is not
         # Gemini's JSON (a proxy's HTML page, a body cut short).
-        return _Retryable(
-            GeminiUpstreamError(f"Gemini answered an unreadable body: {error}", status_code=200)
+        return Retryable(
+            LlmError(MALFORMED, f"Gemini answered an unreadable body: {error}", status_code=200)
         )
     return error
 
@@ -434,17 +290,14 @@ def _translated_api_error(error: errors.APIError) -> Exception:
     code = error.code
     description = f"Gemini answered {code} {error.status or ''}: {error.message or ''}".strip()
     if code == 429 and _is_daily_quota(error.details):
-        return GeminiQuotaExhausted(description, status_code=code)
+        return LlmError(QUOTA_EXHAUSTED, description, status_code=code)
     if code in RETRYABLE_STATUSES:
-        final: GeminiError = (
-            GeminiTimeout(description)
-            if code == 408
-            else GeminiUpstreamError(description, status_code=code)
-        )
-        return _Retryable(final, server_delay_s=_server_retry_delay(error.details))
+        kind = {408: TIMEOUT, 429: RATE_LIMITED}.get(code, UNREACHABLE)
+        final = LlmError(kind, description, status_code=code)
+        return Retryable(final, server_delay_s=_server_retry_delay(error.details))
     if 400 <= code < 500:
-        return GeminiRejected(description, status_code=code)
-    return GeminiUpstreamError(description, status_code=code)
+        return LlmError(REJECTED, description, status_code=code)
+    return LlmError(UNREACHABLE, description, status_code=code)
 
 
 def _error_details(body: Any) -> list[dict[str, Any]]:
@@ -473,25 +326,12 @@ def _server_retry_delay(body: Any) -> float | None:
     return None
 
 
-def _with_retries[Result](attempt: Callable[[], Result], *, attempts: int) -> Result:
-    """Run `attempt` up to `attempts` times, sleeping with exponential backoff and jitter."""
-    for number in range(1, max(1, attempts) + 1):
-        try:
-            return attempt()
-        except _Retryable as failure:
-            if number >= attempts:
-                raise failure.final from failure.__cause__
-            delay = _backoff_delay(number, failure.server_delay_s)
-            logger.info("gemini attempt %d failed (%s), retrying in %.2fs", number, failure, delay)
-            time.sleep(delay)
-    raise AssertionError("unreachable: the loop returns or raises")
-
-
-def _backoff_delay(failed_attempts: int, server_delay_s: float | None) -> float:
-    base = settings.GEMINI_RETRY_BASE_S * 2 ** (failed_attempts - 1)
-    # "Equal jitter": at least half the exponential step, so parallel callers spread out
-    # without any of them hammering the API at once.
-    delay = base / 2 + random.uniform(0, base / 2)  # noqa: S311 - jitter, not a secret
-    if server_delay_s is not None:
-        delay = max(delay, server_delay_s)
-    return min(delay, settings.GEMINI_RETRY_MAX_S)
+def _with_retries[Result](
+    attempt: Callable[[], Result], *, connection: Connection, attempts: int
+) -> Result:
+    policy = RetryPolicy(
+        attempts=attempts,
+        base_delay_s=connection.retry_base_s,
+        max_delay_s=connection.retry_max_s,
+    )
+    return with_retries(attempt, policy=policy, label="gemini")

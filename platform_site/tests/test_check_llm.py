@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.fakes.openai_compatible import FakeOpenAI, Reply
+from platform_site.llm.tests.fakes.openai_compatible import FakeOpenAI, Reply
 
 
 def run(**options: Any) -> str:
@@ -61,4 +61,4 @@ def test_a_server_that_refuses_the_key_fails_the_command(settings: Any) -> None:
             call_command("check_llm", stdout=out)
     finally:
         fake.stop()
-    assert "FAIL codegen: openai (fake-coder): ModelServerRejected" in out.getvalue()
+    assert "FAIL codegen: openai (fake-coder): LlmError('llm.rejected'" in out.getvalue()

@@ -14,9 +14,7 @@ from django.test import Client
 from django.utils import translation
 
 import latexocr.conversions.services
-import platform_site.llm.gemini
-import platform_site.llm.openai_client
-import platform_site.llm.webhook
+import platform_site.llm.errors
 from accounts.models import User
 from codegen.tests.factories import AnsweredQuestionFactory, QuestionFactory
 from latexocr.tests.factories import ConversionFactory
@@ -26,9 +24,7 @@ pytestmark = pytest.mark.django_db
 
 # The wrappers and services whose failure codes are declared at import.
 DECLARING_MODULES = (
-    platform_site.llm.webhook,
-    platform_site.llm.gemini,
-    platform_site.llm.openai_client,
+    platform_site.llm.errors,
     latexocr.conversions.services,
 )
 
@@ -107,7 +103,7 @@ def test_no_student_page_shows_operator_wording_in_either_language(
             for path in pages:
                 response = logged_in.get(path)
                 assert response.status_code == 200, path
-                # A JSON error_code ("webhook.busy") is an identifier for scripts, not wording.
+                # A JSON error_code ("llm.rate_limited") is an identifier for scripts, not wording.
                 text = re.sub(r'"error_code": "[^"]*"', "", response.content.decode())
                 for match in OPERATOR_WORDING.finditer(text):
                     found.append(f"{language} {path}: {match[0]}")

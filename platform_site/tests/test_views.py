@@ -109,3 +109,60 @@ def test_home_promises_nothing_the_local_engine_cannot_read(client: Client, sett
 
     assert "manuscrit" not in page
     assert "Déposez un PDF" in page
+
+
+def test_the_accessibility_statement_is_public_and_names_the_operator_and_contact(
+    client: Client, settings: Any
+) -> None:
+    settings.ACCESSIBILITY_ORGANISATION = "Université de Exemple"
+    settings.ACCESSIBILITY_CONTACT = "accessibilite@univ-exemple.fr"
+
+    response = client.get("/accessibilite/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Université de Exemple s’engage" in html
+    assert 'href="mailto:accessibilite@univ-exemple.fr"' in html
+    assert "<strong>non conforme</strong>" in html
+    assert "Défenseur des droits" in html
+    assert "formulaire.defenseurdesdroits.fr" in html
+
+
+def test_the_accessibility_statement_links_a_contact_form_given_as_a_url(
+    client: Client, settings: Any
+) -> None:
+    settings.ACCESSIBILITY_CONTACT = "https://univ-exemple.fr/contact"
+
+    html = client.get("/accessibilite/").content.decode()
+
+    assert '<a href="https://univ-exemple.fr/contact">' in html
+    assert "mailto:" not in html
+
+
+def test_the_accessibility_statement_without_settings_says_no_contact_is_set(
+    client: Client, settings: Any
+) -> None:
+    settings.ACCESSIBILITY_ORGANISATION = ""
+    settings.ACCESSIBILITY_CONTACT = ""
+
+    html = client.get("/accessibilite/").content.decode()
+
+    assert "L’établissement qui déploie cette plateforme s’engage" in html
+    assert "Aucun contact n’a encore été indiqué" in html
+
+
+def test_the_accessibility_statement_reads_in_english(client: Client) -> None:
+    client.cookies["django_language"] = "en"
+
+    html = client.get("/accessibilite/").content.decode()
+
+    assert '<html lang="en">' in html
+    assert "<h1>Accessibility statement</h1>" in html
+    assert "Défenseur des droits" in html
+
+
+def test_every_page_links_the_accessibility_statement_from_its_footer(client: Client) -> None:
+    html = client.get("/accounts/login/").content.decode()
+
+    footer = html[html.index('<footer class="site-footer">') :]
+    assert '<a href="/accessibilite/">Accessibilité : non conforme</a>' in footer

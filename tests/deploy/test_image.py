@@ -166,8 +166,10 @@ def start_fake(module: str, *arguments: str) -> Fake:
 @pytest.fixture(scope="module")
 def fakes() -> Iterator[dict[str, Fake]]:
     started = {
-        "gemini": start_fake("tests.fakes.gemini"),
-        "webhook": start_fake("tests.fakes.webhook", "--delay-s", str(WEBHOOK_DELAY_S)),
+        "gemini": start_fake("platform_site.llm.tests.fakes.gemini"),
+        "webhook": start_fake(
+            "platform_site.llm.tests.fakes.webhook", "--delay-s", str(WEBHOOK_DELAY_S)
+        ),
     }
     yield started
     for fake in started.values():

@@ -97,9 +97,9 @@ def live_site() -> Iterator[LiveSite]:
     }
     site = LiveSite(base_url=f"http://127.0.0.1:{port}", env=env, workdir=workdir)
     try:
-        gemini = [PYTHON, "-m", "tests.fakes.gemini", "--port", "0", *GEMINI_PACE]
+        gemini = [PYTHON, "-m", "platform_site.llm.tests.fakes.gemini", "--port", "0", *GEMINI_PACE]
         gemini_port = site.start("fake-gemini", gemini, ready_line="READY").split()[1]
-        webhook = [PYTHON, "-m", "tests.fakes.webhook", "--port", "0"]
+        webhook = [PYTHON, "-m", "platform_site.llm.tests.fakes.webhook", "--port", "0"]
         webhook_port = site.start("fake-webhook", webhook, ready_line="READY").split()[1]
         env.update(
             {

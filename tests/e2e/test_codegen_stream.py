@@ -23,7 +23,7 @@ SECONDS_PER_TOKEN = "0.03"
 @pytest.fixture(scope="module")
 def streaming_site(live_site: LiveSite) -> Iterator[str]:
     """A second gunicorn on the same database whose codegen backend is the fake model server."""
-    fake = [PYTHON, "-m", "tests.fakes.openai_compatible", "--port", "0"]
+    fake = [PYTHON, "-m", "platform_site.llm.tests.fakes.openai_compatible", "--port", "0"]
     fake_port = live_site.start(
         "fake-openai", [*fake, "--seconds-per-token", SECONDS_PER_TOKEN], ready_line="READY"
     ).split()[1]

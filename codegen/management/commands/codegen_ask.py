@@ -14,9 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from codegen import backends
 from codegen.parser import reply_parse
 from codegen.rendering import syntax_check
-from platform_site.llm.gemini import GeminiError
-from platform_site.llm.openai_client import ModelServerError
-from platform_site.llm.webhook import WebhookError
+from platform_site.llm.errors import LlmError
 
 
 class Command(BaseCommand):
@@ -35,7 +33,7 @@ class Command(BaseCommand):
         backend = settings.CODEGEN_BACKEND
         try:
             reply = backends.reply_fetch(backend=backend, message=message)
-        except (WebhookError, GeminiError, ModelServerError) as error:
+        except LlmError as error:
             # An operator's command: the failure's sentence and the upstream detail behind it.
             failure = error.failure
             raise CommandError(f"{backend}: {failure.message} ({failure.detail})") from error

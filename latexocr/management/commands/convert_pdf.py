@@ -43,22 +43,10 @@ class Command(BaseCommand):
             self.stderr.write(f"{done}/{page_count} pages")
 
         try:
-            if backend == "local":
-                result = backends.convert_locally(pdf=pdf, on_progress=progress)
-            elif backend == "openai":
-                result = backends.convert_with_openai(
-                    pdf=pdf,
-                    page_count=page_count,
-                    model=settings.LATEXOCR_OPENAI_MODEL,
-                    on_progress=progress,
-                )
-            else:
-                result = backends.convert_with_gemini(
-                    pdf=pdf,
-                    page_count=page_count,
-                    model=settings.LATEXOCR_GEMINI_MODEL,
-                    on_progress=progress,
-                )
+            model, _prompt = backends.model_and_prompt(backend=backend, page_count=page_count)
+            result = backends.convert(
+                backend=backend, pdf=pdf, page_count=page_count, model=model, on_progress=progress
+            )
         except ConversionFailed as failed:
             failure = failed.failure
             raise CommandError(f"{failure.message} ({failure.detail or failure.code})") from failed

@@ -14,6 +14,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import User
+from latexocr.conversions.selectors import conversion_can_be_retried
 from latexocr.conversions.services import (
     DuplicateConversion,
     QuotaExceeded,
@@ -33,7 +34,7 @@ from latexocr.tests.texlive import (
     tex_document,
 )
 from latexocr.tex.errors import errors_shown
-from tests.fakes.gemini import FakeGemini, Reply
+from platform_site.llm.tests.fakes.gemini import FakeGemini, Reply
 from tests.pdfs import blank_pdf, pdf_with_text
 
 pytestmark = pytest.mark.django_db
@@ -111,12 +112,12 @@ def test_a_gemini_failure_marks_the_conversion_failed_with_a_french_message(
 
     conversion.refresh_from_db()
     assert conversion.status == Conversion.Status.FAILED
-    assert conversion.error_code == "gemini.rejected"
-    assert "Gemini a refusé la demande" in conversion.error_message
+    assert conversion.error_code == "llm.rejected"
+    assert "a refusé la demande" in conversion.error_message
     assert "400" in conversion.error_detail
     # Gemini refused before doing any work: the conversion is not counted, nor offered again.
     assert not conversion.charged
-    assert not conversion.can_be_retried
+    assert not conversion_can_be_retried(conversion=conversion)
     assert conversion.attempts == 1
     assert conversion.finished_at is not None
 
@@ -127,7 +128,7 @@ def test_an_unexpected_crash_fails_with_a_plain_message(
     def explode(**kwargs: Any) -> None:
         raise RuntimeError("KeyError: 'candidates' at line 42")
 
-    monkeypatch.setattr("latexocr.engines.backends.convert_with_gemini", explode)
+    monkeypatch.setattr("latexocr.engines.backends.convert", explode)
     conversion = ConversionFactory.create()
 
     conversion_run(conversion_id=str(conversion.pk))
@@ -155,13 +156,13 @@ def test_a_conversion_deleted_while_it_runs_is_left_deleted(
     gemini_backend: FakeGemini, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     conversion = ConversionFactory.create()
-    real = backends.convert_with_gemini
+    real = backends.convert
 
     def delete_then_convert(**kwargs: Any) -> Any:
         Conversion.objects.filter(pk=conversion.pk).delete()
         return real(**kwargs)
 
-    monkeypatch.setattr("latexocr.engines.backends.convert_with_gemini", delete_then_convert)
+    monkeypatch.setattr("latexocr.engines.backends.convert", delete_then_convert)
 
     conversion_run(conversion_id=str(conversion.pk))
 
@@ -276,7 +277,7 @@ def test_a_conversion_runs_at_most_latexocr_max_runs_times(settings: Any) -> Non
 
     conversion.refresh_from_db()
     assert conversion.status == Conversion.Status.FAILED
-    assert conversion.can_be_retried is False
+    assert conversion_can_be_retried(conversion=conversion) is False
 
 
 def test_the_reap_command_requeues_stuck_conversions_in_few_queries(

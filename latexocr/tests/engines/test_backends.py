@@ -8,7 +8,7 @@ import pytest
 from latexocr.engines import backends, tesseract
 from latexocr.engines.backends import ConversionFailed
 from latexocr.tests.engines.test_tesseract import needs_tesseract
-from tests.fakes.gemini import FakeGemini, Reply
+from platform_site.llm.tests.fakes.gemini import FakeGemini, Reply
 from tests.pdfs import HANDWRITTEN_FIXTURE, blank_pdf, pdf_with_text
 
 DAILY_QUOTA = "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
@@ -118,7 +118,7 @@ def test_a_permanent_400_fails_at_once_with_a_french_message(fake_gemini: FakeGe
     with pytest.raises(ConversionFailed) as raised:
         convert(numbered_pdf(2), 2)
 
-    assert re.search("Gemini a refusé la demande", raised.value.failure.message)
+    assert re.search("a refusé la demande", raised.value.failure.message)
 
     assert len(fake_gemini.generate_requests()) == 1
 
@@ -141,7 +141,9 @@ def test_503_on_every_attempt_says_gemini_is_unavailable(
     with pytest.raises(ConversionFailed) as raised:
         convert(numbered_pdf(1), 1)
 
-    assert re.search("Pages 1 : Gemini est indisponible", raised.value.failure.message)
+    assert re.search(
+        "Pages 1 : Le service qui rédige les réponses est injoignable", raised.value.failure.message
+    )
     assert not raised.value.failure.charged
 
     assert len(fake_gemini.generate_requests()) == 3
@@ -153,7 +155,8 @@ def test_a_blocked_answer_names_the_filter(fake_gemini: FakeGemini) -> None:
     with pytest.raises(ConversionFailed) as raised:
         convert(numbered_pdf(1), 1)
 
-    assert re.search("RECITATION", raised.value.failure.message)
+    assert re.search("refusé de répondre", raised.value.failure.message)
+    assert "RECITATION" in raised.value.failure.detail
 
 
 def test_an_empty_answer_fails_instead_of_giving_an_empty_document(

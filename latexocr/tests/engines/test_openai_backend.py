@@ -18,7 +18,7 @@ from latexocr.models import Conversion
 from latexocr.tests.factories import ConversionFactory
 from latexocr.tests.texlive import BROKEN_DOCUMENT, REPAIRED_DOCUMENT, skip_without_tex
 from latexocr.tex.checking import latex_check
-from tests.fakes.openai_compatible import FakeOpenAI, Reply, image_size
+from platform_site.llm.tests.fakes.openai_compatible import FakeOpenAI, Reply, image_size
 
 
 def pdf_of_widths(widths: list[int]) -> bytes:
@@ -128,9 +128,10 @@ def test_503_on_every_attempt_says_the_server_is_unavailable(
         convert(pdf_of_widths([72]), 1)
 
     assert re.search(
-        r"Pages 1 : Le serveur de modèles a répondu par une erreur \(503\)",
+        r"Pages 1 : Le service qui rédige les réponses est injoignable",
         raised.value.failure.message,
     )
+    assert "503" in raised.value.failure.detail
     assert not raised.value.failure.charged
     assert len(fake_openai.chat_requests()) == settings.LATEXOCR_MAX_ATTEMPTS
 
@@ -221,7 +222,7 @@ def test_a_model_server_failure_during_the_repair_is_said_in_its_own_words(
     check = latex_check(latex=BROKEN_DOCUMENT, repair=True, backend="openai")
 
     assert check.repaired is None
-    assert check.repair_error_message == "le serveur de modèles est indisponible pour le moment"
+    assert check.repair_error_message == "le service d’IA est indisponible pour le moment"
 
 
 @pytest.mark.django_db

@@ -33,7 +33,7 @@ from latexocr.tests.texlive import (
 )
 from latexocr.tex.compiler import CompileResult, skipped_result
 from latexocr.tex.errors import errors_shown
-from tests.fakes.gemini import FakeGemini, Reply
+from platform_site.llm.tests.fakes.gemini import FakeGemini, Reply
 from tests.pdfs import pdf_with_text
 
 pytestmark = pytest.mark.django_db
@@ -398,10 +398,10 @@ def test_a_failed_repair_is_stored_as_a_code_and_worded_in_the_readers_language(
 
     request.refresh_from_db()
     assert request.status == RepairRequest.Status.FAILED
-    assert request.error_code == "latexocr.repair.gemini_unavailable"
+    assert request.error_code == "latexocr.repair.unavailable"
     assert request.error_detail  # the upstream error, for staff
     with translation.override("fr"):
-        assert request.error_message == "Gemini est indisponible pour le moment"
+        assert request.error_message == "le service d’IA est indisponible pour le moment"
     with translation.override("en"):
         assert "indisponible" not in request.error_message
 

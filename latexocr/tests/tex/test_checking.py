@@ -10,7 +10,7 @@ from django.utils import translation
 from latexocr.tests.texlive import BROKEN_DOCUMENT, REPAIRED_DOCUMENT, needs_tex, tex_document
 from latexocr.tex.checking import latex_check, repair_prompt
 from latexocr.tex.errors import CompileError
-from tests.fakes.gemini import FakeGemini, Reply
+from platform_site.llm.tests.fakes.gemini import FakeGemini, Reply
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ class TestTheCompileCheck:
     @pytest.mark.parametrize(
         ("reply", "message"),
         [
-            (Reply(status=400), "Gemini a refusé la demande"),
+            (Reply(status=400), "le modèle a refusé la demande"),
             (
                 Reply(status=429, quota_id="GenerateRequestsPerDayPerProjectPerModel-FreeTier"),
                 "quota quotidien",

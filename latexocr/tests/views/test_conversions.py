@@ -22,7 +22,7 @@ from latexocr.tests.views.builders import (
     pdf_file,
     post_upload,
 )
-from tests.fakes.gemini import FakeGemini
+from platform_site.llm.tests.fakes.gemini import FakeGemini
 from tests.pdfs import HANDWRITTEN_FIXTURE, blank_pdf, encrypted_pdf, pdf_with_text
 
 pytestmark = pytest.mark.django_db
@@ -289,7 +289,7 @@ def test_retry_queues_a_failed_conversion_again_without_a_new_upload(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     conversion = ConversionFactory.create(
-        owner=user, status="failed", error_code="gemini.unavailable", charged=False
+        owner=user, status="failed", error_code="llm.unreachable", charged=False
     )
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -308,7 +308,7 @@ def test_a_conversion_run_too_often_offers_no_retry_and_says_to_upload_anew(
 ) -> None:
     settings.LATEXOCR_MAX_RUNS = 3
     conversion = ConversionFactory.create(
-        owner=user, status="failed", error_code="gemini.unavailable", attempts=3
+        owner=user, status="failed", error_code="llm.unreachable", attempts=3
     )
 
     response = logged_in.post(f"/ocr/{conversion.pk}/retry/", follow=True)

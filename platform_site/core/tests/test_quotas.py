@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from codegen.models import Question
 from codegen.tests.factories import QuestionFactory
-from platform_site.core.quotas import daily_quota_remaining
+from platform_site.core.quotas import daily_quota_remaining, limit_reached
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +45,27 @@ def test_the_remainder_never_goes_below_zero() -> None:
     QuestionFactory.create_batch(3, user=user)
 
     assert daily_quota_remaining(Question.objects.filter(user=user), quota=2) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_limit_counted_outside_a_transaction_is_refused() -> None:
+    # In autocommit the lock would end with its own statement, before the insert.
+    user = UserFactory.create()
+
+    with pytest.raises(RuntimeError, match=r"transaction\.atomic"):
+        limit_reached(user_id=user.pk, remaining=lambda: 1)
+
+
+def test_a_limit_is_counted_after_the_lock_on_the_users_row(
+    django_assert_num_queries: Any,
+) -> None:
+    user = UserFactory.create()
+
+    with transaction.atomic(), django_assert_num_queries(1) as captured:
+        reached = limit_reached(user_id=user.pk, remaining=lambda: 0)
+
+    assert reached is True
+    lock = captured.captured_queries[0]["sql"]
+    assert lock.startswith('SELECT "accounts_user"')
+    if connection.vendor == "postgresql":  # SQLite has no row locks (its file lock serialises)
+        assert lock.endswith("FOR UPDATE")

@@ -10,8 +10,13 @@ from typing import Any
 import pytest
 
 from platform_site.llm import webhook
-from platform_site.llm.webhook import WebhookError, WebhookNotConfigured, WebhookTimeout
-from tests.fakes.webhook import FakeWebhook, Reply
+from platform_site.llm.errors import (
+    NOT_CONFIGURED,
+    TIMEOUT,
+)
+from platform_site.llm.registry import webhook_call
+from platform_site.llm.tests.fakes.webhook import FakeWebhook, Reply
+from platform_site.llm.tests.raising import raises_kind
 
 
 def test_the_question_is_posted_as_json_and_the_text_reply_returned(
@@ -19,7 +24,7 @@ def test_the_question_is_posted_as_json_and_the_text_reply_returned(
 ) -> None:
     fake_webhook.queue(Reply(body="```python\nprint('é')\n```"))
 
-    text = webhook.send(message="Affiche é")
+    text = webhook.send(call=webhook_call(), message="Affiche é")
 
     assert text == "```python\nprint('é')\n```"
     assert fake_webhook.requests[0].body == {"message": "Affiche é"}
@@ -29,14 +34,14 @@ def test_the_question_is_posted_as_json_and_the_text_reply_returned(
 def test_a_text_reply_without_charset_is_read_as_utf8(fake_webhook: FakeWebhook) -> None:
     fake_webhook.queue(Reply(body="déjà vu", content_type="text/plain"))
 
-    assert webhook.send(message="x") == "déjà vu"
+    assert webhook.send(call=webhook_call(), message="x") == "déjà vu"
 
 
 def test_the_api_key_travels_in_the_make_header(fake_webhook: FakeWebhook, settings: Any) -> None:
     settings.CODEGEN_WEBHOOK_API_KEY = "secret-key"
     fake_webhook.api_key = "secret-key"
 
-    webhook.send(message="x")
+    webhook.send(call=webhook_call(), message="x")
 
     assert fake_webhook.requests[0].headers["x-make-apikey"] == "secret-key"
 
@@ -45,8 +50,8 @@ def test_a_refused_api_key_names_the_setting(fake_webhook: FakeWebhook, settings
     settings.CODEGEN_WEBHOOK_API_KEY = "wrong"
     fake_webhook.api_key = "right"
 
-    with pytest.raises(WebhookError, match="CODEGEN_WEBHOOK_API_KEY") as raised:
-        webhook.send(message="x")
+    with raises_kind(match="CODEGEN_WEBHOOK_API_KEY") as raised:
+        webhook.send(call=webhook_call(), message="x")
 
     assert raised.value.status_code == 401
     assert fake_webhook.request_count == 1
@@ -73,31 +78,31 @@ def test_a_json_reply_gives_the_first_text_field(
 ) -> None:
     fake_webhook.queue(Reply.json(payload))
 
-    assert webhook.send(message="x") == expected
+    assert webhook.send(call=webhook_call(), message="x") == expected
 
 
 def test_a_json_body_sent_as_text_is_still_read_as_json(fake_webhook: FakeWebhook) -> None:
     fake_webhook.queue(Reply(body='{"answer": "ok"}', content_type="text/plain"))
 
-    assert webhook.send(message="x") == "ok"
+    assert webhook.send(call=webhook_call(), message="x") == "ok"
 
 
 def test_a_json_reply_without_text_is_an_error(fake_webhook: FakeWebhook) -> None:
     fake_webhook.queue(Reply.json({"status": "done", "choices": []}))
 
-    with pytest.raises(WebhookError, match="without any text") as raised:
-        webhook.send(message="x")
+    with raises_kind(match="without any text") as raised:
+        webhook.send(call=webhook_call(), message="x")
 
-    assert raised.value.failure.code == "webhook.reply_empty"
+    assert raised.value.failure.code == "llm.answer_unusable"
 
 
 def test_an_empty_body_is_an_error(fake_webhook: FakeWebhook) -> None:
     fake_webhook.queue(Reply(body="  \n"))
 
-    with pytest.raises(WebhookError, match="without any text") as raised:
-        webhook.send(message="x")
+    with raises_kind(match="without any text") as raised:
+        webhook.send(call=webhook_call(), message="x")
 
-    assert raised.value.failure.code == "webhook.reply_empty"
+    assert raised.value.failure.code == "llm.answer_unusable"
     assert raised.value.failure.charged
 
 
@@ -106,10 +111,10 @@ def test_a_bare_accepted_tells_the_admin_to_add_a_webhook_response_module(
 ) -> None:
     fake_webhook.queue(Reply.accepted())
 
-    with pytest.raises(WebhookError, match="Webhook response") as raised:
-        webhook.send(message="x")
+    with raises_kind(match="Webhook response") as raised:
+        webhook.send(call=webhook_call(), message="x")
 
-    assert type(raised.value) is WebhookError
+    assert raised.value.kind is not TIMEOUT
     assert fake_webhook.request_count == 1
 
 
@@ -118,8 +123,8 @@ def test_a_deactivated_webhook_410_tells_staff_and_not_the_student(
 ) -> None:
     fake_webhook.queue(Reply.deactivated())
 
-    with pytest.raises(WebhookError, match="disabled") as raised:
-        webhook.send(message="x")
+    with raises_kind(match="disabled") as raised:
+        webhook.send(call=webhook_call(), message="x")
 
     failure = raised.value.failure
     assert "CODEGEN_WEBHOOK_URL" in failure.detail
@@ -132,8 +137,8 @@ def test_a_deactivated_webhook_410_tells_staff_and_not_the_student(
 def test_a_failed_scenario_is_not_retried(fake_webhook: FakeWebhook) -> None:
     fake_webhook.queue(Reply.scenario_failed())
 
-    with pytest.raises(WebhookError, match=r"Make\.com scenario failed"):
-        webhook.send(message="x")
+    with raises_kind(match=r"Make\.com scenario failed"):
+        webhook.send(call=webhook_call(), message="x")
 
     assert fake_webhook.request_count == 1
 
@@ -142,7 +147,7 @@ def test_a_failed_scenario_is_not_retried(fake_webhook: FakeWebhook) -> None:
 def test_a_502_or_503_is_retried_once_then_answers(fake_webhook: FakeWebhook, status: int) -> None:
     fake_webhook.queue(Reply(status=status, body="busy"))
 
-    text = webhook.send(message="x")
+    text = webhook.send(call=webhook_call(), message="x")
 
     assert "```python" in text
     assert fake_webhook.request_count == 2
@@ -151,8 +156,8 @@ def test_a_502_or_503_is_retried_once_then_answers(fake_webhook: FakeWebhook, st
 def test_two_503_in_a_row_give_up_after_the_single_retry(fake_webhook: FakeWebhook) -> None:
     fake_webhook.queue(Reply(status=503, body="busy"), Reply(status=503, body="busy"))
 
-    with pytest.raises(WebhookError) as raised:
-        webhook.send(message="x")
+    with raises_kind() as raised:
+        webhook.send(call=webhook_call(), message="x")
 
     assert raised.value.status_code == 503
     assert fake_webhook.request_count == 2
@@ -162,7 +167,7 @@ def test_a_429_with_retry_after_is_retried_after_that_delay(fake_webhook: FakeWe
     fake_webhook.queue(Reply.rate_limited(retry_after="1"))
     started = time.monotonic()
 
-    webhook.send(message="x")
+    webhook.send(call=webhook_call(), message="x")
 
     assert fake_webhook.request_count == 2
     assert time.monotonic() - started >= 1.0
@@ -171,8 +176,8 @@ def test_a_429_with_retry_after_is_retried_after_that_delay(fake_webhook: FakeWe
 def test_a_429_without_retry_after_is_not_retried(fake_webhook: FakeWebhook) -> None:
     fake_webhook.queue(Reply.rate_limited(retry_after=None))
 
-    with pytest.raises(WebhookError) as raised:
-        webhook.send(message="x")
+    with raises_kind() as raised:
+        webhook.send(call=webhook_call(), message="x")
 
     assert raised.value.status_code == 429
     assert fake_webhook.request_count == 1
@@ -185,8 +190,8 @@ def test_a_retry_after_longer_than_the_time_left_is_not_waited(
     fake_webhook.queue(Reply.rate_limited(retry_after="60"))
     started = time.monotonic()
 
-    with pytest.raises(WebhookError):
-        webhook.send(message="x")
+    with raises_kind():
+        webhook.send(call=webhook_call(), message="x")
 
     assert time.monotonic() - started < 1.0
     assert fake_webhook.request_count == 1
@@ -195,8 +200,8 @@ def test_a_retry_after_longer_than_the_time_left_is_not_waited(
 def test_other_error_statuses_are_not_retried(fake_webhook: FakeWebhook) -> None:
     fake_webhook.queue(Reply(status=500, body="Internal error"))
 
-    with pytest.raises(WebhookError, match="500"):
-        webhook.send(message="x")
+    with raises_kind(match="500"):
+        webhook.send(call=webhook_call(), message="x")
 
     assert fake_webhook.request_count == 1
 
@@ -208,8 +213,8 @@ def test_a_slow_webhook_times_out_within_the_limit_and_is_not_asked_twice(
     fake_webhook.delay_s = 3.0
     started = time.monotonic()
 
-    with pytest.raises(WebhookTimeout):
-        webhook.send(message="x")
+    with raises_kind(TIMEOUT):
+        webhook.send(call=webhook_call(), message="x")
 
     assert time.monotonic() - started < 1.5
     assert fake_webhook.request_count == 1
@@ -222,8 +227,8 @@ def test_a_retry_that_would_outlast_the_limit_is_not_attempted(
     settings.CODEGEN_RETRY_BACKOFF_S = 5.0
     fake_webhook.queue(Reply(status=503, body="busy"))
 
-    with pytest.raises(WebhookError):
-        webhook.send(message="x")
+    with raises_kind():
+        webhook.send(call=webhook_call(), message="x")
 
     assert fake_webhook.request_count == 1
 
@@ -244,7 +249,7 @@ def test_a_refused_connection_is_retried_and_reaches_a_webhook_started_meanwhile
     # Started while the wrapper waits before its retry: the first attempt found nobody.
     threading.Timer(0.1, late.start).start()
     try:
-        text = webhook.send(message="x")
+        text = webhook.send(call=webhook_call(), message="x")
     finally:
         late.stop()
 
@@ -255,19 +260,19 @@ def test_a_refused_connection_is_retried_and_reaches_a_webhook_started_meanwhile
 def test_a_refused_connection_twice_is_an_upstream_error(settings: Any) -> None:
     settings.CODEGEN_WEBHOOK_URL = f"http://127.0.0.1:{unused_port()}/webhook"
 
-    with pytest.raises(WebhookError, match="unreachable") as raised:
-        webhook.send(message="x")
+    with raises_kind(match="unreachable") as raised:
+        webhook.send(call=webhook_call(), message="x")
 
-    assert type(raised.value) is WebhookError
-    assert raised.value.failure.code == "webhook.unreachable"
+    assert raised.value.kind is not TIMEOUT
+    assert raised.value.failure.code == "llm.unreachable"
     assert not raised.value.failure.charged
 
 
 def test_no_url_means_not_configured(settings: Any) -> None:
     settings.CODEGEN_WEBHOOK_URL = ""
 
-    with pytest.raises(WebhookNotConfigured, match="CODEGEN_WEBHOOK_URL"):
-        webhook.send(message="x")
+    with raises_kind(NOT_CONFIGURED, match="CODEGEN_WEBHOOK_URL"):
+        webhook.send(call=webhook_call(), message="x")
 
 
 @pytest.mark.parametrize(
@@ -278,10 +283,10 @@ def test_a_200_that_is_not_an_answer_is_an_upstream_error_retried_once(
 ) -> None:
     fake_webhook.queue(fault, fault)
 
-    with pytest.raises(webhook.WebhookError) as raised:
-        webhook.send(message="x")
+    with raises_kind() as raised:
+        webhook.send(call=webhook_call(), message="x")
 
-    assert not isinstance(raised.value, webhook.WebhookTimeout)
+    assert raised.value.kind is not TIMEOUT
     assert raised.value.status_code == 200
     assert fake_webhook.request_count == 2
 
@@ -289,8 +294,8 @@ def test_a_200_that_is_not_an_answer_is_an_upstream_error_retried_once(
 def test_a_body_shorter_than_its_length_is_an_upstream_error(fake_webhook: FakeWebhook) -> None:
     fake_webhook.queue(Reply(body="abc", headers={"Content-Length": "10"}))
 
-    with pytest.raises(webhook.WebhookError):
-        webhook.send(message="x")
+    with raises_kind():
+        webhook.send(call=webhook_call(), message="x")
 
 
 def test_a_trickling_answer_is_cut_at_codegen_timeout_s(
@@ -301,7 +306,7 @@ def test_a_trickling_answer_is_cut_at_codegen_timeout_s(
     fake_webhook.queue(Reply(body="x" * 200, trickle_s=0.1))
     started = time.monotonic()
 
-    with pytest.raises(webhook.WebhookTimeout):
-        webhook.send(message="x")
+    with raises_kind(TIMEOUT):
+        webhook.send(call=webhook_call(), message="x")
 
     assert time.monotonic() - started < 2.5

@@ -16,7 +16,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from platform_site.llm import gemini, openai_client, webhook
+from platform_site.llm.errors import LlmError
+from platform_site.llm.providers import Provider
+from platform_site.llm.registry import backend_name, provider_for
 
 PROMPT = "Réponds en une seule ligne : quelle est la capitale de la France ?"
 
@@ -25,7 +27,8 @@ PROMPT = "Réponds en une seule ligne : quelle est la capitale de la France ?"
 class Check:
     tool: str
     backend: str
-    model: str
+    # None: the backend is not a model (latexocr's local engine).
+    provider: Provider | None
 
 
 class Command(BaseCommand):
@@ -39,21 +42,16 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         timeout_s: float = options["timeout"]
         checks = [
-            Check("codegen", settings.CODEGEN_BACKEND, _codegen_model()),
-            Check("latexocr", settings.LATEXOCR_BACKEND, _latexocr_model()),
+            Check(tool, backend_name(tool), provider_for(tool)) for tool in ("codegen", "latexocr")
         ]
         failures = 0
         listed: set[str] = set()
         for check in checks:
-            label = f"{check.tool}: {check.backend}" + (f" ({check.model})" if check.model else "")
+            model = check.provider.model if check.provider else ""
+            label = f"{check.tool}: {check.backend}" + (f" ({model})" if model else "")
             try:
                 detail = self._run(check, timeout_s, listed)
-            except (
-                openai_client.ModelServerError,
-                gemini.GeminiError,
-                webhook.WebhookError,
-                _Missing,
-            ) as error:
+            except (LlmError, _Missing) as error:
                 failures += 1
                 self.stdout.write(self.style.ERROR(f"FAIL {label}: {error!r}"))
                 continue
@@ -63,39 +61,22 @@ class Command(BaseCommand):
 
     def _run(self, check: Check, timeout_s: float, listed: set[str]) -> str:
         started = time.monotonic()
-        if check.backend == "local":
+        provider = check.provider
+        if provider is None:
             return "the PDF's text layer, no model to ask"
-        if check.backend == "openai":
-            if not openai_client.configured(model=check.model):
-                raise _Missing("OPENAI_BASE_URL or the tool's *_OPENAI_MODEL is not set")
-            models = openai_client.models_list(timeout_s=timeout_s)
+        if not provider.configured():
+            raise _Missing(f"{provider.missing_setting()} not set")
+        models = provider.models_offered(timeout_s=timeout_s)
+        if models is not None:
             if settings.OPENAI_BASE_URL not in listed:
                 listed.add(settings.OPENAI_BASE_URL)
                 self.stdout.write(f"     {settings.OPENAI_BASE_URL} offers: {', '.join(models)}")
-            if check.model not in models:
-                raise _Missing(f"the server does not offer {check.model!r}")
-            text = openai_client.chat(model=check.model, prompt=PROMPT, timeout_s=timeout_s).text
-        elif check.backend == "gemini":
-            text = gemini.generate(model=check.model, prompt=PROMPT, timeout_s=timeout_s).text
-        else:
-            text = webhook.send(message=PROMPT)
+            if provider.model not in models:
+                raise _Missing(f"the server does not offer {provider.model!r}")
+        text = provider.with_time_limit(timeout_s).complete(prompt=PROMPT).text
         line = " ".join(text.split())[:120]
         return f"{line!r} in {time.monotonic() - started:.1f} s"
 
 
 class _Missing(Exception):
     """A set-up fault found before (or instead of) a call."""
-
-
-def _codegen_model() -> str:
-    return {
-        "openai": settings.CODEGEN_OPENAI_MODEL,
-        "gemini": settings.CODEGEN_GEMINI_MODEL,
-    }.get(settings.CODEGEN_BACKEND, "")
-
-
-def _latexocr_model() -> str:
-    return {
-        "openai": settings.LATEXOCR_OPENAI_MODEL,
-        "gemini": settings.LATEXOCR_GEMINI_MODEL,
-    }.get(settings.LATEXOCR_BACKEND, "")

@@ -16,7 +16,8 @@ OpenAI error JSON and headers (`Reply.rate_limited()` sends Retry-After), a raw 
 body, a body trickled a few bytes at a time, a finish reason — and read `.requests`.
 
 Used two ways: the `fake_openai` pytest fixture (a thread in the test process, settings
-pointed at it) and `python -m tests.fakes.openai_compatible --port P` (prints `READY <port>`).
+pointed at it) and `python -m platform_site.llm.tests.fakes.openai_compatible --port P`
+(prints `READY <port>`).
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.fakes.server import FakeServer, QuietHandler
-from tests.fakes.webhook import default_answer as python_answer
+from platform_site.llm.tests.fakes.server import FakeServer, QuietHandler
+from platform_site.llm.tests.fakes.webhook import default_answer as python_answer
 
 DEFAULT_MODELS = ("fake-coder", "fake-vision")
 TOKEN = re.compile(r"\s*\S+|\s+")

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def post(port: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
@@ -28,7 +28,15 @@ def post(port: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
 
 def test_the_fake_runs_as_a_process_and_answers_like_an_llm_after_its_delay() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.webhook", "--port", "0", "--delay-s", "0.3"],
+        [
+            sys.executable,
+            "-m",
+            "platform_site.llm.tests.fakes.webhook",
+            "--port",
+            "0",
+            "--delay-s",
+            "0.3",
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -53,7 +61,15 @@ def test_the_fake_runs_as_a_process_and_answers_like_an_llm_after_its_delay() ->
 
 def test_the_fake_process_checks_the_api_key_when_given_one() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.webhook", "--port", "0", "--api-key", "k"],
+        [
+            sys.executable,
+            "-m",
+            "platform_site.llm.tests.fakes.webhook",
+            "--port",
+            "0",
+            "--api-key",
+            "k",
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

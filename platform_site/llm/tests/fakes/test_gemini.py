@@ -8,12 +8,12 @@ import sys
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 
 
 def test_the_fake_runs_as_a_process_and_prints_its_port_when_ready() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.gemini", "--port", "0"],
+        [sys.executable, "-m", "platform_site.llm.tests.fakes.gemini", "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

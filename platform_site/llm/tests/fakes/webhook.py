@@ -12,7 +12,7 @@ With `api_key` set it refuses (401) a request without the right `x-make-apikey` 
 Make does.
 
 Used two ways: the `fake_webhook` pytest fixture (a thread in the test process, settings
-pointed at it) and `python -m tests.fakes.webhook --port P [--delay-s S]` (prints
+pointed at it) and `python -m platform_site.llm.tests.fakes.webhook --port P [--delay-s S]` (prints
 `READY <port>` once listening).
 """
 
@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.server import FakeServer, QuietHandler
+from platform_site.llm.tests.fakes.server import FakeServer, QuietHandler
 
 TEXT_PLAIN = "text/plain; charset=utf-8"
 

@@ -13,7 +13,8 @@ ranges come back merged in order. Its answer time grows with the answer's length
 and `trickle_s`, the body one byte at a time) and read what it received in `.requests`.
 
 Used two ways: the `fake_gemini` pytest fixture (a thread in the test process, settings
-pointed at it) and `python -m tests.fakes.gemini --port P` (prints `READY <port>`).
+pointed at it) and `python -m platform_site.llm.tests.fakes.gemini --port P`
+(prints `READY <port>`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import pytest
 from pypdf import PdfReader
 
 from latexocr.tex.latex import latex_escape
-from tests.fakes.server import FakeServer, QuietHandler
+from platform_site.llm.tests.fakes.server import FakeServer, QuietHandler
 
 GENERATE_PATH = re.compile(r"^/(?P<version>[^/]+)/models/(?P<model>[^/:]+):generateContent$")
 UPLOAD_PATH = re.compile(r"^/upload/(?P<version>[^/]+)/files$")
