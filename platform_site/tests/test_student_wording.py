@@ -13,7 +13,11 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
+import latexocr.conversions.runs
 import latexocr.conversions.services
+import latexocr.review.runs
+import latexocr.review.services
+import latexocr.tex.checking
 import platform_site.llm.errors
 from accounts.models import User
 from codegen.tests.factories import AnsweredQuestionFactory, QuestionFactory
@@ -25,7 +29,12 @@ pytestmark = pytest.mark.django_db
 # The wrappers and services whose failure codes are declared at import.
 DECLARING_MODULES = (
     platform_site.llm.errors,
+    latexocr.conversions.runs,
     latexocr.conversions.services,
+    # The repair rounds' failures, shown to the student on the result page.
+    latexocr.review.runs,
+    latexocr.review.services,
+    latexocr.tex.checking,
 )
 
 OPERATOR_WORDING = re.compile(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pypdf import PdfWriter
 
-from latexocr.conversions.services import conversion_run
+from latexocr.conversions.runs import conversion_run
 from latexocr.engines import backends
 from latexocr.engines.backends import ConversionFailed
 from latexocr.models import Conversion
