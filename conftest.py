@@ -20,8 +20,17 @@ pytest_plugins = [
 ]
 
 
+# Argon2id costs ~20 ms and 19 MiB a hash, paid by every test user who logs in or changes a
+# password; MD5 costs microseconds. Only the tests marked `argon2` (the hashing itself, hash
+# upgrades, what a login hashes) run with the production hashers.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
-def _test_client_friendly_settings(settings: Any) -> None:
+def _test_client_friendly_settings(settings: Any, request: pytest.FixtureRequest) -> None:
+    if request.node.get_closest_marker("argon2") is None:
+        # The production hashers stay listed: a stored Argon2id hash still verifies.
+        settings.PASSWORD_HASHERS = [*FAST_PASSWORD_HASHERS, *settings.PASSWORD_HASHERS]
     # The suite runs with DEBUG off (production-like) but the test client speaks plain
     # HTTP and nobody ran collectstatic: serve static names unhashed.
     settings.SECURE_SSL_REDIRECT = False

@@ -25,8 +25,9 @@ from django.utils.translation import gettext_lazy
 
 from accounts.forms import RosterConfirmForm, RosterUploadForm
 from accounts.models import Student, User
-from accounts.roster import COLUMN_LABELS, COLUMNS, roster_sign
-from accounts.roster_files import ROSTER_MAX_ROWS
+from accounts.roster.columns import COLUMN_LABELS, COLUMNS
+from accounts.roster.importing import roster_sign
+from accounts.roster.tables import ROSTER_MAX_ROWS
 from accounts.selectors import student_roster_csv, student_roster_xlsx
 from accounts.services import (
     StudentImportInvalid,

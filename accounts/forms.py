@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.backends import first_login_password_matches
 from accounts.models import Student, User
-from accounts.roster import RosterRow, roster_unsign
-from accounts.roster_files import ROSTER_MAX_BYTES
+from accounts.roster.importing import roster_unsign
+from accounts.roster.tables import ROSTER_MAX_BYTES
+from accounts.roster.validation import RosterRow
 
 
 class RegisterForm(UserCreationForm[User]):
@@ -109,7 +110,7 @@ class RosterUploadForm(forms.Form):
 
 
 class RosterConfirmForm(forms.Form):
-    """Carries the previewed rows back, signed (accounts.roster.roster_sign): the confirm
+    """Carries the previewed rows back, signed (accounts.roster.importing.roster_sign): the confirm
     step needs no server state and imports exactly what the teacher saw."""
 
     roster_rows = forms.CharField(widget=forms.HiddenInput)

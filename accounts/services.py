@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import RegistrationAttempt, Student, User
-from accounts.roster import COLUMN_LABELS, FILE_LINE, RosterError, RosterRow, roster_parse
+from accounts.roster.columns import COLUMN_LABELS
+from accounts.roster.importing import roster_parse
+from accounts.roster.validation import FILE_LINE, RosterError, RosterRow
 
 logger = logging.getLogger(__name__)
 

@@ -250,7 +250,7 @@ import json, resource, sys, time
 import django
 import psutil
 django.setup()
-from accounts.roster import roster_parse
+from accounts.roster.importing import roster_parse
 data = open(sys.argv[1], "rb").read()
 before = psutil.Process().memory_info().rss // 1024
 started = time.perf_counter()
@@ -281,7 +281,7 @@ def _parse_peak(data: bytes, workdir: Path) -> tuple[float, float, float]:
 
 
 def roster(stack: Stack, quick: bool) -> list[Row]:
-    from accounts.roster_files import ROSTER_MAX_ROWS
+    from accounts.roster.tables import ROSTER_MAX_ROWS
 
     repetitions = 1 if quick else 3
     rows = []
@@ -322,9 +322,10 @@ def roster(stack: Stack, quick: bool) -> list[Row]:
             unit="MiB",
             verdict=INFO,
             note=(
-                f"accounts.roster.roster_parse alone on a {len(largest) // 1024} KiB workbook "
-                "(openpyxl read-only, defusedxml), in a fresh Python process with Django set "
-                "up: the memory and time a preview needs at the row limit."
+                "accounts.roster.importing.roster_parse alone on a "
+                f"{len(largest) // 1024} KiB workbook (openpyxl read-only, defusedxml), in a "
+                "fresh Python process with Django set up: the memory and time a preview "
+                "needs at the row limit."
             ),
         )
     )

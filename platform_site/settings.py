@@ -106,7 +106,8 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # /readyz must answer within 3 s when the database is gone.
+    # A connection to a database that does not answer gives up after 3 s (/readyz has its
+    # own connection and a shorter deadline: platform_site/health.py).
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 3
     # Parameters travel apart from the query, bytea as binary: a 20 MB PDF is not first
     # rendered into the SQL text as a ~40 MB escaped literal (docs/performance.md).
@@ -246,6 +247,10 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_DISABLE_ACCESS_LOG = True
 # Axes' handler, without its per-login clean-up of expired attempts (accounts/lockout.py).
 AXES_HANDLER = "accounts.lockout.LockoutHandler"
+# No "AXES: BEGIN version …" banner on every start and every manage.py command. Axes' own
+# warnings then name the lockout parameters (username, address) and the path, not the
+# browser; accounts.signals logs every login attempt anyway.
+AXES_VERBOSE = False
 
 # --- Internationalisation --------------------------------------------------------------
 LANGUAGE_CODE = "fr"

@@ -49,9 +49,11 @@ ensure_venv() {
     stamp="$VENV/.installed"
     want="$extras $(cat "$ROOT/pyproject.toml" "$ROOT/requirements/constraints.txt" | sha256sum | cut -d' ' -f1)"
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-        say "installing Python packages ($extras)"
+        say "installing Python packages${extras:+ ($extras)}"
         "$VENV/bin/python" -m pip install --quiet --upgrade pip
-        "$VENV/bin/python" -m pip install --quiet -c "$ROOT/requirements/constraints.txt" -e "$spec"
+        # Not editable (-e): the project installs no package of its own (packages = []), only
+        # its dependencies, and setuptools warns about every editable install.
+        "$VENV/bin/python" -m pip install --quiet -c "$ROOT/requirements/constraints.txt" "$spec"
         echo "$want" > "$stamp"
     fi
     export PATH="$VENV/bin:$PATH"

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from accounts.models import Student, User
 from accounts.services import student_import_preview, user_password_change
 from accounts.tests.factories import StudentFactory, UserFactory
-from accounts.tests.roster_builders import FRENCH_HEADER, xlsx_file
+from accounts.tests.roster.builders import FRENCH_HEADER, xlsx_file
 
 pytestmark = pytest.mark.django_db
 
@@ -190,6 +190,7 @@ def test_student_change_page_renders(admin_client: Client) -> None:
     assert admin_client.get(f"/admin/accounts/user/{student.user_id}/change/").status_code == 200
 
 
+@pytest.mark.argon2
 def test_the_admin_shows_only_a_masked_summary_of_a_students_chosen_password(
     admin_client: Client,
 ) -> None:

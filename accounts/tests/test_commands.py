@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from accounts.models import Student, User
-from accounts.roster_files import ROSTER_MAX_BYTES
-from accounts.tests.roster_builders import FRENCH_HEADER, ods_file, xlsx_file
+from accounts.roster.tables import ROSTER_MAX_BYTES
+from accounts.tests.roster.builders import FRENCH_HEADER, ods_file, xlsx_file
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,7 @@ def test_import_students_imports_in_a_bounded_number_of_queries(
     with django_assert_max_num_queries(12):  # type: ignore[operator]
         call_command("import_students", str(roster_file), stdout=out)
 
-    assert "Imported: 2 created, 0 updated, 0 unchanged." in out.getvalue()
+    assert "Importé : 2 créé(s), 0 mis à jour, 0 inchangé(s)." in out.getvalue()
     assert Student.objects.count() == 2
 
 
@@ -46,7 +47,7 @@ def test_import_students_dry_run_writes_nothing(roster_file: Path) -> None:
 
     call_command("import_students", str(roster_file), "--dry-run", stdout=out)
 
-    assert "would create 2" in out.getvalue()
+    assert "2 à créer" in out.getvalue()
     assert not Student.objects.exists()
     assert not User.objects.exists()
 
@@ -57,7 +58,7 @@ def test_import_students_twice_changes_nothing_the_second_time(roster_file: Path
 
     call_command("import_students", str(roster_file), stdout=out)
 
-    assert "0 created, 0 updated, 2 unchanged" in out.getvalue()
+    assert "0 créé(s), 0 mis à jour, 2 inchangé(s)" in out.getvalue()
 
 
 def test_import_students_with_errors_names_them_and_imports_nothing(tmp_path: Path) -> None:
@@ -65,7 +66,7 @@ def test_import_students_with_errors_names_them_and_imports_nothing(tmp_path: Pa
     path.write_text(ROSTER + "20260003;;Zoé;2005-13-01;\n", encoding="utf-8")
     err = StringIO()
 
-    with pytest.raises(CommandError, match="nothing imported"):
+    with pytest.raises(CommandError, match="rien n’a été importé"):
         call_command("import_students", str(path), stdout=StringIO(), stderr=err)
 
     assert "Ligne 4, colonne B « last_name »" in err.getvalue()
@@ -74,7 +75,7 @@ def test_import_students_with_errors_names_them_and_imports_nothing(tmp_path: Pa
 
 
 def test_import_students_reports_an_unreadable_file(tmp_path: Path) -> None:
-    with pytest.raises(CommandError, match="Cannot read"):
+    with pytest.raises(CommandError, match="Impossible de lire"):
         call_command("import_students", str(tmp_path / "absent.csv"))
 
 
@@ -92,9 +93,9 @@ def test_import_students_reads_an_xlsx_and_an_ods_and_lists_the_ignored_columns(
     call_command("import_students", str(xlsx), stdout=out)
     call_command("import_students", str(ods), stdout=out)
 
-    assert "Read: Classeur Excel (.xlsx), première feuille « Feuil1 »" in out.getvalue()
-    assert "Ignored columns: F « Code étape »" in out.getvalue()
-    assert "would create 1" in out.getvalue()
+    assert "Lu : Classeur Excel (.xlsx), première feuille « Feuil1 »" in out.getvalue()
+    assert "Colonnes ignorées : F « Code étape »" in out.getvalue()
+    assert "1 à créer" in out.getvalue()
     assert sorted(Student.objects.values_list("student_number", "last_name")) == [
         ("21900401", "Cœurdacier"),
         ("21900402", "O'Connor"),
@@ -106,7 +107,7 @@ def test_import_students_encoding_can_be_forced(tmp_path: Path) -> None:
     path.write_bytes("N° étudiant;Nom;Prénom;Né(e) le\n1;Lefèvre;Zoé;14/03/2005\n".encode("cp1252"))
     err = StringIO()
 
-    with pytest.raises(CommandError, match="nothing imported"):
+    with pytest.raises(CommandError, match="rien n’a été importé"):
         call_command("import_students", str(path), "--encoding", "utf-8", stderr=err)
     call_command("import_students", str(path), "--encoding", "cp1252", stdout=StringIO())
 
@@ -119,5 +120,33 @@ def test_import_students_refuses_a_file_over_the_limit_before_reading_it(tmp_pat
     with path.open("wb") as handle:
         handle.truncate(ROSTER_MAX_BYTES + 1)
 
-    with pytest.raises(CommandError, match="larger than 5 MB"):
+    with pytest.raises(CommandError, match="dépasse 5 Mo"):
         call_command("import_students", str(path))
+
+
+def test_import_students_speaks_english_throughout_when_the_site_does(tmp_path: Path) -> None:
+    path = tmp_path / "export.xlsx"
+    path.write_bytes(
+        xlsx_file([[*FRENCH_HEADER, "Code étape"], [20260001, "Durand", "Léa", LEA, "", "X"]])
+    )
+    out = StringIO()
+
+    with translation.override("en"):
+        call_command("import_students", str(path), "--dry-run", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        "Read: Excel workbook (.xlsx), first sheet “Feuil1”",
+        "Ignored columns: F “Code étape”",
+        "Dry run, nothing written: would create 1, update 0, leave 0 unchanged.",
+    ]
+
+
+def test_import_students_errors_are_in_the_sites_language(tmp_path: Path) -> None:
+    path = tmp_path / "roster.csv"
+    path.write_text(ROSTER.replace("2005-02-01", "31/02/2005"), encoding="utf-8")
+    err = StringIO()
+
+    with pytest.raises(CommandError, match=r"^1 erreur\(s\) : rien n’a été importé\.$"):
+        call_command("import_students", str(path), stdout=StringIO(), stderr=err)
+
+    assert err.getvalue().startswith("Ligne 2, colonne D « birth_date » : date impossible")

@@ -14,6 +14,8 @@ from django.contrib.auth.hashers import Argon2PasswordHasher, get_hasher, identi
 
 from accounts.hashers import Argon2idHasher
 
+pytestmark = pytest.mark.argon2
+
 
 def test_argon2id_at_owasp_floor_is_the_default_hasher() -> None:
     encoded = get_hasher("default").encode("mot-de-passe", "saltsaltsaltsalt")

@@ -104,6 +104,7 @@ def test_an_admin_unlock_lets_the_user_in_again(admin_client: Client) -> None:
     assert post_login("alice", PASSWORD).status_code == 302
 
 
+@pytest.mark.argon2
 def test_a_locked_out_attempt_computes_no_password_hash() -> None:
     UserFactory.create(username="alice")
     fail(5)

@@ -181,6 +181,7 @@ def test_login_with_wrong_password_or_unknown_user_returns_401_with_the_same_mes
     assert message in unknown_user.content.decode()
 
 
+@pytest.mark.argon2
 @pytest.mark.parametrize(
     "username",
     ["alice", "personne", "202600001"],
@@ -264,6 +265,7 @@ def test_every_login_success_and_failure_is_logged_without_the_password(
     assert not any("mauvais-secret-123" in m or PASSWORD in m for m in records)
 
 
+@pytest.mark.argon2
 def test_an_old_pbkdf2_hash_is_upgraded_to_argon2id_on_next_login(client: Client) -> None:
     user = UserFactory.create(username="alice")
     user.password = make_pbkdf2(PASSWORD)
@@ -275,6 +277,7 @@ def test_an_old_pbkdf2_hash_is_upgraded_to_argon2id_on_next_login(client: Client
     assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
 
 
+@pytest.mark.argon2
 def test_an_argon2_hash_with_django_defaults_is_upgraded_on_next_login(client: Client) -> None:
     user = UserFactory.create(username="alice")
     user.password = Argon2PasswordHasher().encode(PASSWORD, "saltsaltsaltsalt")

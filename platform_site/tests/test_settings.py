@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,6 +49,8 @@ def test_quickstart_settings_start_without_any_variable() -> None:
     result = django_setup_with({"DJANGO_DEBUG": "true"})
 
     assert result.returncode == 0, result.stderr
+    # No banner on every start and every manage.py command (django-axes prints its version).
+    assert "AXES" not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("variable", ["DJANGO_LOG_FORMAT", "DJANGO_TASKS_BACKEND"])
@@ -204,3 +207,15 @@ def test_with_a_pool_requests_in_new_threads_reuse_one_postgresql_connection() -
     # serves them all; without it each request opens its own.
     assert backends_used("3") <= 3
     assert backends_used("0") == 6
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "sqlite").startswith("sqlite"),
+    reason="the SQLite pass only",
+)
+@pytest.mark.django_db
+def test_each_sqlite_test_process_has_its_test_database_in_memory() -> None:
+    # scripts/test runs the SQLite pass with pytest-xdist: a test database in a file would be
+    # the same file for every worker, one in memory is each worker's own.
+    name = str(connection.settings_dict["NAME"])
+    assert name == ":memory:" or "mode=memory" in name, name

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from accounts.tests.roster_builders import FRENCH_HEADER, xlsx_file
+from accounts.tests.roster.builders import FRENCH_HEADER, xlsx_file
 from tests.e2e.conftest import LiveSite, screenshot
 from tests.e2e.helpers import (
     PASSWORD,

@@ -7,38 +7,48 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from accounts.roster import RosterError
-from accounts.roster_files import ENCODINGS, ROSTER_MAX_BYTES
+from accounts.roster.files import ENCODINGS
+from accounts.roster.tables import ROSTER_MAX_BYTES
+from accounts.roster.validation import RosterError
 from accounts.services import (
     StudentImportInvalid,
     student_import_apply_rows,
     student_import_preview,
 )
 
+# In the site's language (LANGUAGE_CODE), like the roster's own messages the command prints.
+HELP = gettext_lazy(
+    "Importe une liste d’étudiants : CSV ou TSV (UTF-8 avec ou sans BOM, Windows-1252 ou "
+    "Latin-1, détecté ; séparateur « ; », « , » ou tabulation, détecté), classeur Excel "
+    ".xlsx ou LibreOffice .ods (première feuille). En-têtes en français ou en anglais "
+    "(N° étudiant/student_number, Nom/last_name, Prénom/first_name, Date de "
+    "naissance/birth_date, E-mail/email) ; les autres colonnes sont ignorées. Tout ou "
+    "rien ; réimporter le même fichier ne change rien ; un mot de passe déjà choisi par "
+    "un étudiant n’est jamais réinitialisé."
+)
+
 
 class Command(BaseCommand):
-    help = (
-        "Import a student roster: CSV or TSV (UTF-8 with or without BOM, Windows-1252 or "
-        "Latin-1, detected; ';', ',' or tab, sniffed), Excel .xlsx or LibreOffice .ods (first "
-        "sheet). Headers in French or English (N° étudiant/student_number, Nom/last_name, "
-        "Prénom/first_name, Date de naissance/birth_date, E-mail/email); other columns are "
-        "ignored. All or nothing; re-importing the same file changes nothing; passwords "
-        "students already chose are never reset."
-    )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse needs a str, not a lazy translation.
+        self.help = str(HELP)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file", type=Path, help="Path of the roster file.")
+        parser.add_argument("file", type=Path, help=_("Chemin du fichier de la liste."))
         parser.add_argument(
             "--dry-run",
             action="store_true",
-            help="Show what would be created and updated, write nothing.",
+            help=_("Affiche ce qui serait créé et mis à jour, sans rien écrire."),
         )
         parser.add_argument(
             "--encoding",
             choices=sorted(ENCODINGS),
             default=None,
-            help="Encoding of a CSV/TSV file (default: detected).",
+            help=_("Encodage d’un fichier CSV/TSV (par défaut : détecté)."),
         )
 
     def handle(
@@ -47,24 +57,37 @@ class Command(BaseCommand):
         try:
             if file.stat().st_size > ROSTER_MAX_BYTES:
                 raise CommandError(
-                    f"{file} is larger than {ROSTER_MAX_BYTES // (1024 * 1024)} MB: refused."
+                    _("%(file)s dépasse %(max)s Mo : refusé.")
+                    % {"file": file, "max": ROSTER_MAX_BYTES // (1024 * 1024)}
                 )
             data = file.read_bytes()
         except OSError as error:
-            raise CommandError(f"Cannot read {file}: {error.strerror}") from error
+            raise CommandError(
+                _("Impossible de lire %(file)s : %(reason)s")
+                % {"file": file, "reason": error.strerror}
+            ) from error
 
         preview = student_import_preview(data=data, encoding=encoding)
         if preview.description:
-            self.stdout.write(f"Read: {preview.description}")
+            self.stdout.write(_("Lu : %(description)s") % {"description": preview.description})
         if preview.ignored:
-            self.stdout.write(f"Ignored columns: {', '.join(preview.ignored)}")
+            self.stdout.write(
+                _("Colonnes ignorées : %(columns)s") % {"columns": ", ".join(preview.ignored)}
+            )
         if not preview.is_valid:
             self._fail(preview.errors)
         if dry_run:
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Dry run, nothing written: would create {len(preview.to_create)}, "
-                    f"update {len(preview.to_update)}, leave {len(preview.unchanged)} unchanged."
+                    _(
+                        "Essai, rien n’est écrit : %(created)s à créer, %(updated)s à mettre à "
+                        "jour, %(unchanged)s inchangé(s)."
+                    )
+                    % {
+                        "created": len(preview.to_create),
+                        "updated": len(preview.to_update),
+                        "unchanged": len(preview.unchanged),
+                    }
                 )
             )
             return
@@ -76,12 +99,21 @@ class Command(BaseCommand):
             self._fail(invalid.errors)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Imported: {result.created} created, {result.updated} updated, "
-                f"{result.unchanged} unchanged."
+                _(
+                    "Importé : %(created)s créé(s), %(updated)s mis à jour, %(unchanged)s "
+                    "inchangé(s)."
+                )
+                % {
+                    "created": result.created,
+                    "updated": result.updated,
+                    "unchanged": result.unchanged,
+                }
             )
         )
 
     def _fail(self, errors: list[RosterError]) -> None:
         for error in errors:
             self.stderr.write(self.style.ERROR(str(error)))
-        raise CommandError(f"{len(errors)} error(s): nothing imported.")
+        raise CommandError(
+            _("%(count)s erreur(s) : rien n’a été importé.") % {"count": len(errors)}
+        )

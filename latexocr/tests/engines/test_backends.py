@@ -72,7 +72,8 @@ def test_ranges_run_in_parallel_up_to_the_limit(fake_gemini: FakeGemini, setting
     settings.LATEXOCR_PAGES_PER_CALL = 1
     settings.LATEXOCR_MAX_PAGES_PER_CALL = 1
     settings.LATEXOCR_PARALLEL_CALLS = 4
-    fake_gemini.queue(*[Reply(delay_s=1.0)] * 6)
+    # Long enough for the four calls to overlap, short enough not to wait for nothing.
+    fake_gemini.queue(*[Reply(delay_s=0.3)] * 6)
 
     result = convert(numbered_pdf(6), 6)
 

@@ -1,231 +1,46 @@
-"""Reading a roster file into rows of cells: CSV/TSV text, Excel .xlsx, LibreOffice .ods.
+"""Reading a workbook (Excel .xlsx, LibreOffice .ods) into a Table, bounded against hostile files.
 
-The kind of file is recognised from its bytes, not its name (a teacher's "liste.csv" may well
-be a workbook). Every reader is bounded: at most ROSTER_MAX_BYTES read, at most
-ROSTER_MAX_ROWS data rows kept, a workbook's members checked against their declared sizes
-before anything is decompressed (a zip bomb is refused at once; Python's zipfile never
-inflates a member past its declared size), XML parsed by defusedxml (no DTD entities, so no
-"billion laughs"), .xlsx sheets streamed by openpyxl's read-only mode and .ods content
-streamed element by element. Whatever goes wrong, the caller gets a RosterFileError with a
-sentence a teacher can act on, never a traceback.
-
-Cells keep the type the spreadsheet gave them (int, float, date, datetime, str, bool);
-accounts.roster turns them into the roster's values.
+A workbook's members are checked against their declared sizes before anything is
+decompressed (a zip bomb is refused at once; Python's zipfile never inflates a member past its
+declared size), XML is parsed by defusedxml (no DTD entities, so no "billion laughs"), .xlsx
+sheets are streamed by openpyxl's read-only mode and .ods content element by element.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime
 import io
 import logging
 import warnings
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from defusedxml.ElementTree import iterparse
 from django.utils.translation import gettext as _
 
+from accounts.roster.tables import (
+    EMPTY_ROWS_END,
+    MAX_COLUMNS,
+    ROSTER_MAX_ROWS,
+    Cell,
+    RosterFileError,
+    Table,
+    limited_rows,
+)
+
 logger = logging.getLogger(__name__)
 
-ROSTER_MAX_BYTES = 5 * 1024 * 1024
-# A year group of a large university; the confirm step carries the rows (signed, compressed).
-ROSTER_MAX_ROWS = 20_000
-# How many opening rows may come before the header (a title, a date, a blank line).
-HEADER_SEARCH_ROWS = 10
-# Columns beyond this are never read (a row with a cell in column XFD must not make 16,384).
-MAX_COLUMNS = 100
 # A workbook's parts, as declared in the zip directory (zipfile enforces the declared sizes).
 ZIP_MAX_MEMBERS = 500
 ZIP_MAX_MEMBER_BYTES = 32 * 1024 * 1024
 ZIP_MAX_TOTAL_BYTES = 64 * 1024 * 1024
-# This many empty rows in a row end the data: spreadsheets often carry formatted empty rows
-# down to row 1,048,576, and reading them all would be work for nothing.
-EMPTY_ROWS_END = 1000
-# Share of control characters above which a "text" file is really a binary one.
-BINARY_CONTROL_SHARE = 0.01
-
-Cell = str | int | float | bool | datetime.date | datetime.datetime | datetime.time | None
-
-# The encodings a teacher can force; None = detect (UTF-8, else Windows-1252, else Latin-1).
-ENCODINGS: dict[str, str] = {
-    "utf-8": "UTF-8",
-    "cp1252": "Windows-1252",
-    "latin-1": "ISO-8859-1 (Latin-1)",
-}
-DELIMITERS = (";", "\t", ",")
 
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 TABLE_NS = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 OFFICE_NS = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 TEXT_NS = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
-
-
-class RosterFileError(Exception):
-    """The file as a whole cannot be read; the message is for the teacher."""
-
-    def __init__(self, message: str, line: int = 0) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-
-
-@dataclass(frozen=True)
-class Table:
-    """The first sheet (or the text file) as rows of cells, each with its spreadsheet line."""
-
-    description: str
-    rows: list[tuple[int, list[Cell]]]
-
-
-def read_table(*, data: bytes, encoding: str | None = None) -> Table:
-    """The rows of a roster file, whatever its kind; raises RosterFileError."""
-    if len(data) > ROSTER_MAX_BYTES:
-        raise RosterFileError(
-            _("Fichier trop volumineux : %(max)s Mo au plus.") % {"max": _megabytes()}
-        )
-    if not data.strip():
-        raise RosterFileError(_("Le fichier est vide."))
-    if data.startswith(ZIP_MAGIC):
-        return _read_workbook(data)
-    if data.startswith(OLE2_MAGIC):
-        raise RosterFileError(
-            _(
-                "Ce classeur est au format Excel 97-2003 (.xls), qui n’est pas pris en charge : "
-                "enregistrez-le au format .xlsx (ou CSV) et recommencez."
-            )
-        )
-    return _read_text(data, encoding)
-
-
-def _megabytes() -> str:
-    return f"{ROSTER_MAX_BYTES // (1024 * 1024)}"
-
-
-def _limited(rows: Iterator[tuple[int, list[Cell]]]) -> list[tuple[int, list[Cell]]]:
-    """Non-empty rows up to the header plus ROSTER_MAX_ROWS; a long run of empty ones ends."""
-    kept: list[tuple[int, list[Cell]]] = []
-    empty_run = 0
-    for line, cells in rows:
-        if all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells):
-            empty_run += 1
-            if empty_run >= EMPTY_ROWS_END:
-                break
-            continue
-        empty_run = 0
-        # Workbook rows come padded to MAX_COLUMNS: drop the empty tail once, here.
-        while cells and (cells[-1] is None or cells[-1] == ""):
-            cells.pop()
-        kept.append((line, cells))
-        if len(kept) > ROSTER_MAX_ROWS + HEADER_SEARCH_ROWS:
-            raise too_many_rows()
-    return kept
-
-
-def too_many_rows() -> RosterFileError:
-    return RosterFileError(
-        _("Le fichier a plus de %(max)s lignes d’étudiants : découpez-le en plusieurs fichiers.")
-        % {"max": f"{ROSTER_MAX_ROWS:,}".replace(",", "\u202f")}
-    )
-
-
-# --- text files -------------------------------------------------------------------------
-
-
-def _decode(data: bytes, encoding: str | None) -> tuple[str, str]:
-    if encoding is not None:
-        codec = "utf-8-sig" if encoding == "utf-8" else encoding
-        try:
-            return data.decode(codec), ENCODINGS.get(encoding, encoding)
-        except UnicodeDecodeError as error:
-            line = data[: error.start].count(b"\n") + 1
-            raise RosterFileError(
-                _(
-                    "ce fichier n’est pas encodé en %(encoding)s. Choisissez "
-                    "« Détection automatique » ou un autre encodage."
-                )
-                % {"encoding": ENCODINGS.get(encoding, encoding)},
-                line,
-            ) from error
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        # Excel's "Texte Unicode" export: UTF-16 with a BOM, tab separated.
-        return data.decode("utf-16"), "UTF-16"
-    try:
-        return data.decode("utf-8-sig"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        # What French Excel writes for "CSV (séparateur : point-virgule)".
-        return data.decode("cp1252"), "Windows-1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "ISO-8859-1 (Latin-1)"
-
-
-def _looks_binary(text: str) -> bool:
-    sample = text[:65536]
-    if "\x00" in sample:
-        return True
-    controls = sum(
-        1
-        for char in sample
-        if (ord(char) < 32 and char not in "\t\r\n") or 0x7F <= ord(char) <= 0x9F
-    )
-    return controls > BINARY_CONTROL_SHARE * len(sample)
-
-
-def _sniff_delimiter(lines: list[str]) -> str:
-    """The delimiter that splits one of the opening lines (the header, below a possible title)
-    into the most fields; ties: ";" then tab then ","."""
-    best, best_count = ",", 1
-    for delimiter in DELIMITERS:
-        count = max((len(fields) for fields in csv.reader(lines, delimiter=delimiter)), default=1)
-        if count > best_count:
-            best, best_count = delimiter, count
-    return best
-
-
-def _read_text(data: bytes, encoding: str | None) -> Table:
-    if data.startswith(b"%PDF"):
-        raise RosterFileError(_("Ce fichier est un PDF, pas un tableau (CSV, .xlsx ou .ods)."))
-    text, encoding_name = _decode(data, encoding)
-    if _looks_binary(text):
-        raise RosterFileError(
-            _(
-                "Ce fichier n’est ni un texte CSV ni un classeur .xlsx ou .ods (contenu binaire) : "
-                "exportez la liste depuis votre tableur et recommencez."
-            )
-        )
-    opening = [line for line in text[:65536].splitlines() if line.strip()][:HEADER_SEARCH_ROWS]
-    delimiter = _sniff_delimiter(opening)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-
-    def rows() -> Iterator[tuple[int, list[Cell]]]:
-        line = 1
-        try:
-            for fields in reader:
-                yield line, list(fields[:MAX_COLUMNS])
-                # A quoted field may span lines: the next record starts after this one.
-                line = reader.line_num + 1
-        except csv.Error as error:
-            raise RosterFileError(_("ligne illisible (guillemets mal fermés ?)."), line) from error
-
-    kind = _("TSV") if delimiter == "\t" else _("CSV")
-    description = _("%(kind)s, encodage %(encoding)s, séparateur %(delimiter)s") % {
-        "kind": kind,
-        "encoding": encoding_name,
-        "delimiter": _("tabulation")
-        if delimiter == "\t"
-        else _("« %(char)s »") % {"char": delimiter},
-    }
-    return Table(description=description, rows=_limited(rows()))
-
-
-# --- workbooks --------------------------------------------------------------------------
 
 
 def _open_zip(data: bytes) -> zipfile.ZipFile:
@@ -253,7 +68,7 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
     return archive
 
 
-def _read_workbook(data: bytes) -> Table:
+def read_workbook(data: bytes) -> Table:
     archive = _open_zip(data)
     names = set(archive.namelist())
     try:
@@ -320,7 +135,7 @@ def _read_xlsx(data: bytes) -> Table:
                     sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1
                 )
             )
-            kept = _limited(rows)
+            kept = limited_rows(rows)
             title = str(sheet.title)
         finally:
             workbook.close()
@@ -401,5 +216,5 @@ def _ods_rows(archive: zipfile.ZipFile) -> Iterator[tuple[int, list[Cell]]]:
 def _read_ods(archive: zipfile.ZipFile) -> Table:
     if "content.xml" not in archive.namelist():
         raise RosterFileError(_("Ce classeur .ods est abîmé (contenu absent)."))
-    kept = _limited(_ods_rows(archive))
+    kept = limited_rows(_ods_rows(archive))
     return Table(description=_("Classeur OpenDocument (.ods), première feuille"), rows=kept)

@@ -1,6 +1,6 @@
-"""Reading real roster files: encodings, delimiters, .xlsx, .ods, headers, values, hostile files.
+"""Reading real roster files: the kinds exported, encodings, delimiters, hostile files.
 
-Every file is built here as the teacher's program writes it (accounts/tests/roster_builders).
+Every file is built here as the teacher's program writes it (accounts/tests/roster/builders).
 """
 
 from __future__ import annotations
@@ -9,32 +9,25 @@ import codecs
 import datetime
 import time
 import tracemalloc
-import unicodedata
 
 import pytest
-from django.core import signing
 
-from accounts.roster import (
-    ACCEPTED_DATE_FORMATS,
-    RosterParse,
-    normalize_header,
-    roster_parse,
-    roster_sign,
-    roster_unsign,
-)
-from accounts.roster_files import ROSTER_MAX_BYTES, ROSTER_MAX_ROWS
-from accounts.tests.roster_builders import (
+from accounts.roster.importing import RosterParse, roster_parse
+from accounts.roster.tables import ROSTER_MAX_BYTES, ROSTER_MAX_ROWS
+from accounts.tests.roster.builders import (
     FRENCH_HEADER,
+    LEA,
+    SEAN,
     csv_text,
+    messages,
     ods_content,
     ods_file,
     raw_xlsx,
     sheet_xml,
+    values,
     xlsx_file,
 )
 
-LEA = datetime.date(2005, 3, 14)
-SEAN = datetime.date(2004, 12, 1)
 ENTITY_BOMB = (
     '<!DOCTYPE lolz [<!ENTITY lol "lollollollollollollollollollol">'
     + "".join(
@@ -42,17 +35,6 @@ ENTITY_BOMB = (
     )
     + "]>"
 )
-
-
-def messages(result: RosterParse) -> list[str]:
-    return [str(error) for error in result.errors]
-
-
-def values(result: RosterParse) -> list[tuple[object, ...]]:
-    return [
-        (row.line, row.student_number, row.last_name, row.first_name, row.birth_date, row.email)
-        for row in result.rows
-    ]
 
 
 # --- the four kinds of file of the issue, exactly as exported ------------------------------
@@ -206,192 +188,6 @@ def test_the_encoding_can_be_forced_and_a_wrong_choice_names_the_line() -> None:
     assert "ISO-8859-1" in forced_latin1.description
 
 
-# --- headers --------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        ("student_number", "studentnumber"),
-        ("N° étudiant", "numeroetudiant"),
-        ("n°  Étudiant", "numeroetudiant"),
-        ("Nº ÉTUDIANT", "numeroetudiant"),
-        ("NUMERO ETUDIANT", "numeroetudiant"),
-        ("Numéro d'étudiant", "numerodetudiant"),
-        ("Né(e) le", "neele"),
-        ("E-mail", "email"),
-        ("Adresse électronique", "adresseelectronique"),
-    ],
-)
-def test_headers_are_compared_without_case_accents_spaces_punctuation_or_n_degree(
-    header: str, expected: str
-) -> None:
-    assert normalize_header(header) == expected
-
-
-@pytest.mark.parametrize(
-    "header",
-    [
-        ["student_number", "last_name", "first_name", "birth_date", "email"],
-        ["Numéro étudiant", "Nom", "Prénom", "Date de naissance", "E-mail"],
-        ["N° étudiant", "Nom de famille", "PRÉNOM", "Né(e) le", "Courriel"],
-        ["Numéro", "nom", "prenom", "Date naissance", "Mail"],
-        ["Identifiant", "NOM", "Prénom", "date_de_naissance", "Adresse électronique"],
-    ],
-)
-def test_french_and_english_header_spellings_all_find_the_columns(header: list[str]) -> None:
-    data = csv_text([header, ["21900401", "Durand", "Léa", "14/03/2005", "lea@etu.example.org"]])
-
-    result = roster_parse(data=data.encode())
-
-    assert values(result) == [(2, "21900401", "Durand", "Léa", LEA, "lea@etu.example.org")]
-
-
-def test_a_missing_column_names_the_columns_that_were_read() -> None:
-    data = csv_text(
-        [["N° INE", "Nom", "Prénom", "Date de naissance"], ["1", "D", "L", "14/03/2005"]]
-    )
-
-    result = roster_parse(data=data.encode())
-
-    assert messages(result) == [
-        "Ligne 1 : colonne(s) introuvable(s) : N° étudiant. La première ligne doit nommer les "
-        "colonnes, par exemple : N° étudiant, Nom, Prénom, Date de naissance, E-mail (ou "
-        "student_number, last_name, first_name, birth_date, email). Colonnes lues : « N° INE », "
-        "« Nom », « Prénom », « Date de naissance »."
-    ]
-
-
-def test_two_columns_for_one_field_are_an_error() -> None:
-    data = csv_text(
-        [
-            ["N° étudiant", "Nom", "Nom de famille", "Prénom", "Date de naissance"],
-            ["1", "D", "D", "L", "14/03/2005"],
-        ]
-    )
-
-    assert messages(roster_parse(data=data.encode())) == [
-        "Ligne 1, colonne C « Nom de famille » : deux colonnes pour « Nom » (B « Nom » et "
-        "C « Nom de famille ») : gardez-en une."
-    ]
-
-
-# --- values ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["14/03/2005", "14/3/2005", "14.03.2005", "14-03-2005", "2005-03-14", "14/03/2005 00:00:00"],
-)
-def test_every_accepted_text_date_format_is_read(text: str) -> None:
-    data = csv_text([FRENCH_HEADER[:4], ["1", "Durand", "Léa", text]]).encode()
-
-    assert values(roster_parse(data=data))[0][4] == LEA
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("14/03/05", "« 14/03/05 » : l’année doit avoir quatre chiffres."),
-        ("31/02/2005", "date impossible « 31/02/2005 »."),
-        ("2005-13-01", "date impossible « 2005-13-01 »."),
-        ("mars 2005", "« mars 2005 » n’est pas une date."),
-    ],
-)
-def test_a_two_digit_year_or_an_impossible_date_is_a_row_error_listing_the_formats(
-    text: str, expected: str
-) -> None:
-    data = csv_text([FRENCH_HEADER[:4], ["1", "Durand", "Léa", text]]).encode()
-
-    assert messages(roster_parse(data=data)) == [
-        f"Ligne 2, colonne D « Date de naissance » : {expected} Formats acceptés : "
-        f"{ACCEPTED_DATE_FORMATS}."
-    ]
-
-
-def test_names_keep_accents_and_apostrophes_and_spaces_are_trimmed() -> None:
-    decomposed = unicodedata.normalize("NFD", "Nguyễn")
-    data = csv_text(
-        [
-            FRENCH_HEADER[:4],
-            ["  21900401 ", " Cœurdacier ", "Léa-Marie", " 14/03/2005 "],
-            ["21900402", "O'Connor", "Séan", "01/12/2004"],
-            ["21900403", "N’Diaye", "Awa", "01/12/2004"],
-            ["21900404", decomposed, "Thị Mai", "01/12/2004"],
-        ]
-    ).encode()
-
-    rows = values(roster_parse(data=data))
-
-    assert [(row[1], row[2], row[3]) for row in rows] == [
-        ("21900401", "Cœurdacier", "Léa-Marie"),
-        ("21900402", "O'Connor", "Séan"),
-        ("21900403", "N’Diaye", "Awa"),
-        ("21900404", "Nguyễn", "Thị Mai"),
-    ]
-    assert rows[3][2] == unicodedata.normalize("NFC", "Nguyễn")
-
-
-def test_a_number_the_spreadsheet_wrote_in_scientific_notation_is_an_error() -> None:
-    data = csv_text([FRENCH_HEADER[:4], ["2,19E+07", "Durand", "Léa", "14/03/2005"]]).encode(
-        "cp1252"
-    )
-
-    assert messages(roster_parse(data=data)) == [
-        "Ligne 2, colonne A « Numéro étudiant » : « 2,19E+07 » : le tableur a abrégé ce numéro "
-        "en notation scientifique. Mettez la colonne au format Texte, ou importez le classeur "
-        ".xlsx lui-même."
-    ]
-
-
-# --- errors a teacher can act on -------------------------------------------------------------
-
-
-def test_errors_in_a_workbook_name_the_spreadsheet_line_and_column() -> None:
-    data = xlsx_file(
-        [
-            ["Promotion 2026"],
-            FRENCH_HEADER,
-            [21900401, "Durand", "Léa", LEA, "lea@etu.example.org"],
-            [21900402, None, "Paul", "30/02/2005", "pas-une-adresse"],
-        ]
-    )
-
-    assert messages(roster_parse(data=data)) == [
-        "Ligne 4, colonne B « Nom » : case vide : elle est obligatoire.",
-        "Ligne 4, colonne D « Date de naissance » : date impossible « 30/02/2005 ». Formats "
-        f"acceptés : {ACCEPTED_DATE_FORMATS}.",
-        "Ligne 4, colonne E « Adresse électronique » : « pas-une-adresse » n’est pas une adresse "
-        "e-mail valide.",
-    ]
-
-
-def test_duplicates_inside_the_file_are_flagged_numbers_and_shared_emails() -> None:
-    data = ods_file(
-        [
-            FRENCH_HEADER,
-            [21900401, "Durand", "Léa", LEA, "lea@etu.example.org"],
-            [21900402, "Martin", "Paul", LEA, "LEA@etu.example.org"],
-            [21900401, "Durand", "Léa", LEA, None],
-        ]
-    )
-
-    assert messages(roster_parse(data=data)) == [
-        "Ligne 3, colonne E « Adresse électronique » : l’adresse LEA@etu.example.org est déjà "
-        "celle d’un autre étudiant, ligne 2.",
-        "Ligne 4, colonne A « Numéro étudiant » : le numéro 21900401 apparaît déjà ligne 2.",
-    ]
-
-
-def test_a_value_outside_the_named_columns_is_flagged_as_a_shifted_row() -> None:
-    data = csv_text([FRENCH_HEADER[:4], ["1", "Durand; Léa", "Léa", "14/03/2005"]]).encode()
-
-    assert messages(roster_parse(data=data)) == [
-        "Ligne 2 : une valeur hors des colonnes nommées (colonne E) : un séparateur dans un nom, "
-        "ou une case à vider ?"
-    ]
-
-
 # --- files refused with a clear message, memory and time bounded ----------------------------
 
 
@@ -508,32 +304,6 @@ def test_a_hundred_thousand_rows_are_refused_without_reading_them_all(kind: str)
         f"Le fichier a plus de {ROSTER_MAX_ROWS:,} lignes d’étudiants : découpez-le en "
         "plusieurs fichiers.".replace(",", "\u202f")
     ]
-
-
-# --- the confirm step -----------------------------------------------------------------------
-
-
-def test_signed_rows_come_back_identical_and_a_tampered_token_is_refused() -> None:
-    data = xlsx_file([FRENCH_HEADER, [21900401, "Cœurdacier", "Léa", LEA, "lea@etu.example.org"]])
-    rows = roster_parse(data=data).rows
-
-    token = roster_sign(rows=rows)
-
-    assert roster_unsign(token=token) == rows
-    with pytest.raises(signing.BadSignature):
-        roster_unsign(token=token[:-2] + "xx")
-
-
-@pytest.mark.parametrize(
-    ("count", "accepted"), [(ROSTER_MAX_ROWS, True), (ROSTER_MAX_ROWS + 1, False)]
-)
-def test_the_row_limit_counts_students_not_the_title_or_header(count: int, accepted: bool) -> None:
-    lines = ["Liste des inscrits", "", "n°;nom;prénom;né le"]
-    lines += [f"{n};D;L;01/01/2005" for n in range(count)]
-
-    result = roster_parse(data="\n".join(lines).encode())
-
-    assert (len(result.rows), not result.errors) == ((count, True) if accepted else (0, False))
 
 
 def test_an_ods_cell_repeated_across_columns_fills_each_of_them() -> None:

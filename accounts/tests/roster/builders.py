@@ -4,6 +4,7 @@
 - ods_file(): an OpenDocument spreadsheet laid out like LibreOffice Calc writes it (mimetype
   first and stored, repeated empty cells and rows as single elements, typed cells).
 - raw_xlsx(): a minimal workbook from hand-written sheet XML, for hostile files (entity bombs).
+- messages(), values(): what a parse gave, as the tests compare it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,16 @@ import datetime
 import io
 import zipfile
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
+if TYPE_CHECKING:
+    from accounts.roster.importing import RosterParse
+
 Value = str | int | float | datetime.date | datetime.datetime | None
+
+LEA = datetime.date(2005, 3, 14)
+SEAN = datetime.date(2004, 12, 1)
 
 FRENCH_HEADER = ["Numéro étudiant", "Nom", "Prénom", "Date de naissance", "Adresse électronique"]
 
@@ -185,3 +193,16 @@ def raw_xlsx(sheet: str | bytes, *, padding_member_bytes: int = 0) -> bytes:
 
 def csv_text(rows: Iterable[Sequence[str]], *, delimiter: str = ";", newline: str = "\r\n") -> str:
     return "".join(delimiter.join(row) + newline for row in rows)
+
+
+def messages(result: RosterParse) -> list[str]:
+    """The errors of a parse as a teacher reads them."""
+    return [str(error) for error in result.errors]
+
+
+def values(result: RosterParse) -> list[tuple[object, ...]]:
+    """The rows of a parse as plain tuples, line first."""
+    return [
+        (row.line, row.student_number, row.last_name, row.first_name, row.birth_date, row.email)
+        for row in result.rows
+    ]
