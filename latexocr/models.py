@@ -1,8 +1,8 @@
 """A PDF-to-LaTeX conversion: the uploaded PDF, its state and its result, all in the database.
 
 The PDF is kept in PostgreSQL (not on a volume) so any web or worker replica can read it; the
-user's file name is kept for display only and never used as a path. So is the PDF compiled
-from the result, while the conversion exists.
+user's file name is kept for display only and never used as a path. What the compilation of
+the result gave lives on its versions (`Version`), the one record of each compile.
 
 The uploaded PDF is stored in 1 MiB chunks (`PdfChunk`, written and read by
 latexocr.conversions.storage), so neither the web process storing it nor a process reading it
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from platform_site.core.failures import RecordedFailure
+from platform_site.core.failures import RecordedFailure, failure_message
 
 
 class InvalidTransition(Exception):
@@ -80,16 +80,6 @@ class Conversion(RecordedFailure):
         LOCAL = "local", _("texte du PDF (sans Gemini)")
         OPENAI = "openai", _("serveur de modèles (compatible OpenAI)")
 
-    class CompileStatus(models.TextChoices):
-        NOT_CHECKED = "not_checked", _("non vérifiée")
-        SKIPPED = "skipped", _("vérification non effectuée")
-        COMPILES = "compiles", _("se compile")
-        FAILS = "fails", _("ne se compile pas")
-
-    class LatexVersion(models.TextChoices):
-        ORIGINAL = "original", _("version d’origine")
-        REPAIRED = "repaired", _("version corrigée")
-
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -118,37 +108,6 @@ class Conversion(RecordedFailure):
     gemini_calls = models.PositiveIntegerField(_("appels Gemini"), default=0)
     input_tokens = models.PositiveIntegerField(_("jetons en entrée"), null=True, blank=True)
     output_tokens = models.PositiveIntegerField(_("jetons en sortie"), null=True, blank=True)
-
-    # The compile check (latexocr.tex.checking): the original `latex` is always kept; a repair
-    # round, when the original does not compile, stores its answer beside it.
-    compile_status = models.CharField(
-        _("compilation"),
-        max_length=16,
-        choices=CompileStatus.choices,
-        default=CompileStatus.NOT_CHECKED,
-    )
-    compile_skipped_reason = models.CharField(
-        _("raison de l’absence de vérification"), max_length=255, blank=True
-    )
-    # First errors of each version, as [{"line": int | None, "message": str}].
-    compile_errors = models.JSONField(
-        _("erreurs de compilation (version d’origine)"), default=list, blank=True
-    )
-    repaired_compile_errors = models.JSONField(
-        _("erreurs de compilation (version corrigée)"), default=list, blank=True
-    )
-    compile_log_excerpt = models.TextField(_("extrait du journal de compilation"), blank=True)
-    compile_duration_s = models.FloatField(_("durée de compilation (s)"), null=True, blank=True)
-    latex_repaired = models.TextField(_("LaTeX corrigé"), blank=True)
-    # Why the repair round gave no document (Gemini failed, cut or empty answer).
-    repair_error = models.TextField(_("échec de la correction"), blank=True)
-    compiled_version = models.CharField(
-        _("version compilée"), max_length=16, choices=LatexVersion.choices, blank=True
-    )
-    compiled_pdf = models.BinaryField(_("PDF compilé"), null=True, blank=True)
-    compiled_page_count = models.PositiveIntegerField(
-        _("pages du PDF compilé"), null=True, blank=True
-    )
 
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     started_at = models.DateTimeField(_("démarrée le"), null=True, blank=True)
@@ -219,9 +178,10 @@ class Conversion(RecordedFailure):
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
     @property
-    def latex_preferred(self) -> str:
-        """The version to show and copy: the repaired one when it exists, else the original."""
-        return self.latex_repaired or self.latex
+    def current_compile_status_display(self) -> str:
+        """The current version's compile status, as annotated by conversion_list ("" if none)."""
+        value = getattr(self, "current_compile_status", None)
+        return str(Version.CompileStatus(value).label) if value else ""
 
 
 class Version(models.Model):
@@ -262,7 +222,7 @@ class Version(models.Model):
     compile_skipped_reason = models.CharField(
         _("raison de l’absence de vérification"), max_length=255, blank=True
     )
-    # As on Conversion: [{"line": int | None, "message": str}].
+    # The first errors, as [{"line": int | None, "message": str}].
     compile_errors = models.JSONField(_("erreurs de compilation"), default=list, blank=True)
     compile_log_excerpt = models.TextField(_("extrait du journal de compilation"), blank=True)
     compile_duration_s = models.FloatField(_("durée de compilation (s)"), null=True, blank=True)
@@ -324,10 +284,16 @@ class RepairRequest(models.Model):
     status = models.CharField(
         _("statut"), max_length=16, choices=Status.choices, default=Status.QUEUED
     )
-    # Why the round gave no version, for the student.
-    error = models.TextField(_("échec"), blank=True)
+    # Why the round gave no version: a failure code (platform_site.core.failures) and its
+    # parameters, worded in the reader's language when shown; the raw detail is for staff.
+    error_code = models.CharField(_("code d’erreur"), max_length=64, blank=True)
+    error_params = models.JSONField(_("paramètres de l’erreur"), default=dict, blank=True)
+    error_detail = models.TextField(_("détail technique (équipe)"), blank=True)
     result_number = models.PositiveIntegerField(_("version obtenue"), null=True, blank=True)
     created_at = models.DateTimeField(_("demandée le"), auto_now_add=True)
+    # When a worker claimed the round: one running far longer than a round can lost its
+    # worker (repair_reap_stuck).
+    started_at = models.DateTimeField(_("démarrée le"), null=True, blank=True)
     finished_at = models.DateTimeField(_("terminée le"), null=True, blank=True)
 
     class Meta:
@@ -342,6 +308,11 @@ class RepairRequest(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def error_message(self) -> str:
+        """Why the round gave no version, in the reader's language ("" when it gave one)."""
+        return failure_message(self.error_code, self.error_params)
 
 
 class PdfChunk(models.Model):

@@ -1,15 +1,17 @@
 """Background work for conversions, through Django's tasks API.
 
 The backend (immediate in the quickstart, django-tasks-db in production) comes from
-DJANGO_TASKS_BACKEND; a task only carries an id, and the service does the rest.
+DJANGO_TASKS_BACKEND; a task only carries an id, and the worker's service does the rest.
+Task paths (`latexocr.tasks.conversion_run_task`, ...) may be stored in queued rows: keep them.
+Enqueued through latexocr.enqueue.
 """
 
 from __future__ import annotations
 
 from django.tasks import task
 
-from latexocr.conversions.services import conversion_run
-from latexocr.review.services import repair_run, version_compile
+from latexocr.conversions.runs import conversion_run
+from latexocr.review.runs import repair_run, version_compile
 
 
 @task

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from latexocr.engines.backends import backend_configured
-from latexocr.models import Conversion, RepairRequest
+from latexocr.models import Conversion, RepairRequest, Version
 from platform_site.core.quotas import daily_quota_remaining
 
-HEAVY_FIELDS = ("latex", "latex_repaired", "compiled_pdf")
+HEAVY_FIELDS = ("latex",)
 
 
 def conversion_list_recent(*, user: User, limit: int = 5) -> list[Conversion]:
@@ -20,27 +20,29 @@ def conversion_list_recent(*, user: User, limit: int = 5) -> list[Conversion]:
 
 
 def conversion_list(*, user: User) -> QuerySet[Conversion]:
-    return Conversion.objects.filter(owner=user).defer(*HEAVY_FIELDS).order_by("-created_at")
+    return conversion_with_current_compile(
+        Conversion.objects.filter(owner=user).defer(*HEAVY_FIELDS).order_by("-created_at")
+    )
+
+
+def conversion_with_current_compile(conversions: QuerySet[Conversion]) -> QuerySet[Conversion]:
+    """Each conversion with its current version's compile status (`current_compile_status`,
+    None before the conversion is done): the column of the history and of the admin."""
+    current = Version.objects.filter(conversion=OuterRef("pk")).order_by("-number")
+    return conversions.annotate(
+        current_compile_status=Subquery(current.values("compile_status")[:1])
+    )
 
 
 def conversion_get_owned(
-    *,
-    user: User,
-    conversion_id: object,
-    with_latex: bool = False,
-    with_compiled_pdf: bool = False,
+    *, user: User, conversion_id: object, with_latex: bool = False
 ) -> Conversion:
     """The user's conversion, or Http404 — also when it exists but belongs to someone else.
 
-    The uploaded PDF (latexocr.conversions.storage) is never loaded; the LaTeX versions and
-    the compiled PDF only on request.
+    Neither the uploaded PDF (latexocr.conversions.storage) nor the LaTeX is loaded: the
+    versions hold what the pages show.
     """
-    deferred: set[str] = set()
-    if not with_latex:
-        deferred |= {"latex", "latex_repaired"}
-    if not with_compiled_pdf:
-        deferred.add("compiled_pdf")
-    return get_object_or_404(Conversion.objects.defer(*deferred), pk=conversion_id, owner=user)
+    return get_object_or_404(Conversion.objects.defer("latex"), pk=conversion_id, owner=user)
 
 
 def conversion_find_duplicate(

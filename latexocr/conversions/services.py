@@ -1,53 +1,36 @@
-"""Writes on conversions: create, run, finish, retry, reap, delete.
+"""Writes on conversions from requests and commands: create, retry, reap, delete.
 
-Every status change goes through a guarded transition, and starting a conversion is an atomic
-claim (an UPDATE conditioned on the status), so a task delivered twice runs once.
+Every status change goes through a guarded transition; the work itself runs in the worker
+(latexocr.conversions.runs), enqueued through latexocr.enqueue once the transaction commits.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import timedelta
 from typing import IO
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from latexocr.conversions.runs import conversion_fail
 from latexocr.conversions.selectors import conversion_find_duplicate, conversion_quota_remaining
-from latexocr.conversions.storage import pdf_read, pdf_sha256, pdf_store
+from latexocr.conversions.storage import pdf_sha256, pdf_store
 from latexocr.engines import backends
-from latexocr.engines.backends import ConversionFailed, ConversionResult
-from latexocr.models import Conversion, InvalidTransition
-from latexocr.review.services import versions_from_check
-from latexocr.tex.checking import LatexCheck, latex_check
-from latexocr.tex.compiler import CompileResult
-from platform_site.core.failures import Failure, failure_kind
+from latexocr.enqueue import conversion_run_enqueue
+from latexocr.models import Conversion
+from platform_site.core.failures import failure_kind
 from platform_site.core.quotas import limit_reached
 
 logger = logging.getLogger(__name__)
 
 
-INTERNAL_ERROR = failure_kind(
-    "latexocr.internal_error",
-    gettext_lazy(
-        "Erreur interne pendant la conversion. Relancez-la ; si cela se reproduit, "
-        "signalez-le à l’équipe."
-    ),
-    retry=True,
-    # Our fault: the student is not charged for it (runs stay capped by LATEXOCR_MAX_RUNS).
-    charged=False,
-)
 INTERRUPTED = failure_kind(
     "latexocr.interrupted",
     gettext_lazy(
@@ -138,248 +121,8 @@ def conversion_create(
         # The file changed between its hash and its storage: never record a wrong hash.
         raise ValueError("the PDF changed while it was stored")
     conversion.save(update_fields=["size_bytes"])
-    _enqueue_on_commit(conversion)
+    conversion_run_enqueue(conversion_id=str(conversion.pk))
     return conversion
-
-
-def _enqueue_on_commit(conversion: Conversion) -> None:
-    # Imported here: tasks imports this module for the work itself.
-    from latexocr.tasks import conversion_run_task
-
-    conversion_id = str(conversion.pk)
-    transaction.on_commit(lambda: conversion_run_task.enqueue(conversion_id))
-
-
-def conversion_run(*, conversion_id: str) -> None:
-    """Claim a queued conversion, convert it and record the outcome. A no-op if not queued."""
-    claimed = Conversion.objects.filter(pk=conversion_id, status=Conversion.Status.QUEUED).update(
-        status=Conversion.Status.RUNNING,
-        started_at=timezone.now(),
-        heartbeat_at=timezone.now(),
-        finished_at=None,
-        pages_done=0,
-        error_code="",
-        error_params={},
-        error_detail="",
-        page_issues={},
-        attempts=F("attempts") + 1,
-    )
-    if not claimed:
-        logger.info("conversion %s not queued any more: nothing to do", conversion_id)
-        return
-    conversion = Conversion.objects.defer("latex", "latex_repaired", "compiled_pdf").get(
-        pk=conversion_id
-    )
-
-    def record_progress(pages_done: int) -> None:
-        Conversion.objects.filter(pk=conversion_id, status=Conversion.Status.RUNNING).update(
-            pages_done=pages_done, heartbeat_at=timezone.now()
-        )
-
-    with _heartbeat(conversion_id):
-        _conversion_convert(conversion, record_progress)
-
-
-@contextmanager
-def _heartbeat(conversion_id: str) -> Iterator[None]:
-    """Write a sign of life every LATEXOCR_HEARTBEAT_S while the block runs.
-
-    Progress alone is not enough: one range may spend minutes in Gemini's retries, and the
-    compile check is silent. With a beat every 20 s the reaper can requeue a conversion
-    silent for 90 s (its worker died) without ever taking a slow one that is alive.
-    """
-    stop = threading.Event()
-
-    def beat() -> None:
-        try:
-            while not stop.wait(settings.LATEXOCR_HEARTBEAT_S):
-                try:
-                    Conversion.objects.filter(
-                        pk=conversion_id, status=Conversion.Status.RUNNING
-                    ).update(heartbeat_at=timezone.now())
-                except Exception:
-                    # A missed beat is no reason to stop the conversion; the next may pass.
-                    logger.warning("heartbeat of conversion %s not written", conversion_id)
-        finally:
-            connection.close()  # this thread's own connection
-
-    thread = threading.Thread(target=beat, name=f"heartbeat-{conversion_id}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-
-
-def _conversion_convert(conversion: Conversion, record_progress: Callable[[int], None]) -> None:
-    conversion_id = str(conversion.pk)
-    try:
-        # One copy of the PDF in the worker, assembled from its chunks.
-        pdf = pdf_read(conversion_id=conversion.pk)
-        result = backends.convert(
-            backend=conversion.backend,
-            pdf=pdf,
-            page_count=conversion.page_count,
-            model=conversion.model,
-            on_progress=record_progress,
-        )
-    except ConversionFailed as failed:
-        _record_outcome(conversion, failure=failed.failure)
-        return
-    except Exception as error:
-        logger.exception("conversion %s crashed", conversion_id)
-        _record_outcome(conversion, failure=INTERNAL_ERROR.failure(detail=repr(error)))
-        return
-    _record_outcome(conversion, result=result)
-
-
-def _record_outcome(
-    conversion: Conversion,
-    *,
-    result: ConversionResult | None = None,
-    failure: Failure | None = None,
-) -> None:
-    try:
-        if result is not None:
-            conversion_complete(conversion=conversion, result=result)
-        else:
-            conversion_fail(conversion=conversion, failure=failure or INTERNAL_ERROR.failure())
-    except Conversion.DoesNotExist:
-        logger.info("conversion %s was deleted while it ran", conversion.pk)
-    except InvalidTransition:
-        # Requeued by the reaper (or failed) while this worker still ran: the newer run owns
-        # the conversion now, and this late result must not overwrite it.
-        logger.warning("conversion %s changed status while it ran; result dropped", conversion.pk)
-
-
-def conversion_complete(*, conversion: Conversion, result: ConversionResult) -> None:
-    """Record a successful conversion: the one place a merged document becomes the result.
-
-    The document is compile-checked (and repaired once through Gemini if it came from Gemini)
-    before the save; whatever the check finds, the conversion is done.
-    """
-    # The check (two compiles and a Gemini call at most) is a sign of life of its own.
-    Conversion.objects.filter(pk=conversion.pk, status=Conversion.Status.RUNNING).update(
-        heartbeat_at=timezone.now()
-    )
-    try:
-        # The repair round goes to the model that made the document.
-        check = latex_check(
-            latex=result.latex,
-            repair=backends.model_provider(conversion.backend) is not None,
-            backend=conversion.backend,
-        )
-    except Exception:
-        # The conversion itself succeeded (and was paid for): never lose it to the check.
-        logger.exception("compile check of conversion %s crashed", conversion.pk)
-        check = None
-    conversion.refresh_from_db(fields=["status"])
-    conversion.check_transition(Conversion.Status.DONE)
-    conversion.status = Conversion.Status.DONE
-    conversion.latex = result.latex
-    conversion.page_issues = result.page_issues
-    # Nothing usable read (handwriting through the local engine): not counted in the quota.
-    conversion.charged = result.charged
-    conversion.model = result.model or conversion.model
-    conversion.input_tokens = _sum_tokens(
-        result.input_tokens, check.input_tokens if check else None
-    )
-    conversion.output_tokens = _sum_tokens(
-        result.output_tokens, check.output_tokens if check else None
-    )
-    conversion.gemini_calls += result.gemini_calls + (check.gemini_calls if check else 0)
-    conversion.pages_done = conversion.page_count
-    conversion.finished_at = timezone.now()
-    _record_check(conversion, check)
-    conversion.save(
-        update_fields=[
-            "status",
-            "latex",
-            "page_issues",
-            "charged",
-            "model",
-            "input_tokens",
-            "output_tokens",
-            "gemini_calls",
-            "pages_done",
-            "finished_at",
-            *COMPILE_CHECK_FIELDS,
-        ]
-    )
-    versions_from_check(conversion=conversion, check=check)
-
-
-COMPILE_CHECK_FIELDS = (
-    "compile_status",
-    "compile_skipped_reason",
-    "compile_errors",
-    "repaired_compile_errors",
-    "compile_log_excerpt",
-    "compile_duration_s",
-    "latex_repaired",
-    "repair_error",
-    "compiled_version",
-    "compiled_pdf",
-    "compiled_page_count",
-)
-
-
-def _sum_tokens(first: int | None, second: int | None) -> int | None:
-    if first is None and second is None:
-        return None
-    return (first or 0) + (second or 0)
-
-
-def _record_check(conversion: Conversion, check: LatexCheck | None) -> None:
-    """Copy the compile check's findings onto the conversion (not saved here)."""
-    if check is None:
-        conversion.compile_status = Conversion.CompileStatus.SKIPPED
-        conversion.compile_skipped_reason = _(
-            "Erreur interne pendant la vérification de compilation."
-        )
-        return
-    original, repaired = check.original, check.repaired
-    conversion.compile_skipped_reason = original.skipped_reason or ""
-    conversion.compile_errors = _errors_json(original)
-    conversion.repaired_compile_errors = _errors_json(repaired) if repaired else []
-    conversion.compile_duration_s = None if original.skipped_reason else check.duration_s
-    conversion.latex_repaired = check.repaired_latex
-    conversion.repair_error = check.repair_error
-    last = repaired or original
-    conversion.compile_log_excerpt = last.log_excerpt
-    compiled = (
-        original if original.compiled else repaired if repaired and repaired.compiled else None
-    )
-    conversion.compiled_pdf = compiled.pdf if compiled else None
-    conversion.compiled_page_count = compiled.page_count if compiled else None
-    if original.skipped_reason is not None:
-        conversion.compile_status = Conversion.CompileStatus.SKIPPED
-        conversion.compiled_version = ""
-    elif compiled is None:
-        conversion.compile_status = Conversion.CompileStatus.FAILS
-        conversion.compiled_version = ""
-    else:
-        conversion.compile_status = Conversion.CompileStatus.COMPILES
-        conversion.compiled_version = (
-            Conversion.LatexVersion.ORIGINAL
-            if compiled is original
-            else Conversion.LatexVersion.REPAIRED
-        )
-
-
-def _errors_json(result: CompileResult) -> list[dict[str, object]]:
-    return [asdict(error) for error in result.errors]
-
-
-def conversion_fail(*, conversion: Conversion, failure: Failure) -> None:
-    """Record the failure; one that cost nothing upstream leaves the daily quota untouched."""
-    conversion.refresh_from_db(fields=["status"])
-    conversion.check_transition(Conversion.Status.FAILED)
-    conversion.status = Conversion.Status.FAILED
-    conversion.failure_set(failure)
-    conversion.finished_at = timezone.now()
-    conversion.save(update_fields=["status", "finished_at", *Conversion.FAILURE_FIELDS])
 
 
 @transaction.atomic
@@ -417,7 +160,7 @@ def conversion_retry(*, conversion: Conversion) -> Conversion:
             "status", "pages_done", "started_at", "finished_at", *Conversion.FAILURE_FIELDS,
         ]
     )  # fmt: skip
-    _enqueue_on_commit(conversion)
+    conversion_run_enqueue(conversion_id=str(conversion.pk))
     return conversion
 
 
@@ -435,7 +178,7 @@ def conversion_reap_stuck(*, stuck_after_s: int, dry_run: bool = False) -> list[
             Conversion.objects.select_for_update(skip_locked=True)
             .alias(last_sign_of_life=Coalesce("heartbeat_at", "started_at"))
             .filter(status=Conversion.Status.RUNNING, last_sign_of_life__lt=cutoff)
-            .defer("latex", "latex_repaired", "compiled_pdf")
+            .defer("latex")
         )
         for conversion in stuck:
             reaped.append(conversion)
@@ -451,7 +194,7 @@ def conversion_reap_stuck(*, stuck_after_s: int, dry_run: bool = False) -> list[
             conversion.status = Conversion.Status.QUEUED
             conversion.pages_done = 0
             conversion.save(update_fields=["status", "pages_done"])
-            _enqueue_on_commit(conversion)
+            conversion_run_enqueue(conversion_id=str(conversion.pk))
     return reaped
 
 

@@ -23,9 +23,11 @@ def version_list(*, conversion: Conversion) -> list[Version]:
     return list(conversion.versions.defer(*HEAVY_FIELDS).order_by("-number"))
 
 
-def version_current(*, conversion: Conversion) -> Version | None:
-    """The newest version with its LaTeX (not its PDF); None before the conversion is done."""
-    return conversion.versions.defer("compiled_pdf").order_by("-number").first()
+def version_current(*, conversion: Conversion, with_latex: bool = True) -> Version | None:
+    """The newest version, with its LaTeX unless told otherwise, never its PDF; None before
+    the conversion is done."""
+    deferred = ("compiled_pdf",) if with_latex else ("compiled_pdf", "latex")
+    return conversion.versions.defer(*deferred).order_by("-number").first()
 
 
 def version_get_owned(
@@ -34,8 +36,6 @@ def version_get_owned(
     """Version `number` of the user's conversion, or Http404 (also for someone else's)."""
     versions = Version.objects.select_related("conversion").defer(
         "conversion__latex",
-        "conversion__latex_repaired",
-        "conversion__compiled_pdf",
         *(() if with_pdf else ("compiled_pdf",)),
     )
     return get_object_or_404(

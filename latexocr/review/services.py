@@ -1,4 +1,5 @@
-"""Writes on a conversion's versions: record the check, edit, restore, compile, repair on demand.
+"""Writes on a conversion's versions from requests and commands: edit, restore, ask for a
+repair, reap what a dead worker left.
 
 Every new version takes the next number under a row lock on its conversion, so two edits at
 once get two numbers. Compiling never happens in a request: the version is saved as queued
@@ -8,24 +9,33 @@ and a task compiles it (in the compile check's sandbox, with the same limits).
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from latexocr.conversions.selectors import conversion_quota_remaining
+from latexocr.enqueue import repair_run_enqueue, version_compile_enqueue
 from latexocr.models import Conversion, RepairRequest, Version
+from latexocr.review.runs import version_add_next
 from latexocr.review.selectors import version_recompiles_left
-from latexocr.tex.checking import LatexCheck, compile_with_limits, latex_check, repair_backend
-from latexocr.tex.compiler import CompileResult, skipped_result
+from platform_site.core.failures import failure_kind
 from platform_site.core.quotas import limit_reached
 
 logger = logging.getLogger(__name__)
+
+
+REPAIR_INTERRUPTED = failure_kind(
+    "latexocr.repair.interrupted",
+    gettext_lazy("la correction a été interrompue ; vous pouvez la demander à nouveau"),
+    retry=True,
+    charged=False,
+)
 
 
 class RecompileLimitReached(Exception):
@@ -48,60 +58,6 @@ def latex_max_bytes() -> int:
     return settings.LATEXOCR_MAX_LATEX_KB * 1024
 
 
-def versions_from_check(*, conversion: Conversion, check: LatexCheck | None) -> None:
-    """Versions 1 (the transcription) and 2 (the repair round's answer), from the check."""
-    with transaction.atomic():
-        locked = Conversion.objects.select_for_update().only("pk").get(pk=conversion.pk)
-        if locked.versions.exists():
-            # A conversion completes once; a late duplicate must not add versions.
-            return
-        original = (
-            _compile_fields(skipped_result(conversion.compile_skipped_reason))
-            if check is None
-            else _compile_fields(check.original)
-        )
-        Version.objects.create(
-            conversion=conversion,
-            number=1,
-            origin=Version.Origin.ORIGINAL,
-            latex=conversion.latex,
-            **original,
-        )
-        if check is not None and check.repaired is not None:
-            Version.objects.create(
-                conversion=conversion,
-                number=2,
-                origin=Version.Origin.REPAIRED,
-                latex=check.repaired_latex,
-                **_compile_fields(check.repaired),
-            )
-
-
-def _compile_fields(result: CompileResult) -> dict[str, object]:
-    """A compile result as the Version fields that record it."""
-    fields: dict[str, object] = {"compiled_at": timezone.now()}
-    if result.skipped_reason is not None:
-        fields["compile_status"] = Version.CompileStatus.SKIPPED
-        fields["compile_skipped_reason"] = result.skipped_reason[:255]
-        return fields
-    fields["compile_duration_s"] = result.duration_s
-    fields["compile_errors"] = [asdict(error) for error in result.errors]
-    fields["compile_log_excerpt"] = result.log_excerpt
-    if result.compiled:
-        fields["compile_status"] = Version.CompileStatus.COMPILES
-        fields["compiled_pdf"] = result.pdf
-        fields["compiled_page_count"] = result.page_count
-    else:
-        fields["compile_status"] = Version.CompileStatus.FAILS
-    return fields
-
-
-def _next_version(conversion: Conversion, **fields: object) -> Version:
-    """A new version with the next number; call inside a transaction holding the row lock."""
-    newest = conversion.versions.aggregate(newest=Max("number"))["newest"] or 0
-    return Version.objects.create(conversion=conversion, number=newest + 1, **fields)
-
-
 def _lock_done(conversion: Conversion) -> Conversion:
     locked = (
         Conversion.objects.select_for_update().only("pk", "status", "owner").get(pk=conversion.pk)
@@ -119,8 +75,8 @@ def version_edit(*, conversion: Conversion, user: User, latex: str) -> Version:
         locked = _lock_done(conversion)
         if limit_reached(user_id=user.pk, remaining=lambda: version_recompiles_left(user=user)):
             raise RecompileLimitReached
-        version = _next_version(locked, origin=Version.Origin.EDITED, latex=latex)
-        _enqueue_compile_on_commit(version)
+        version = version_add_next(locked, origin=Version.Origin.EDITED, latex=latex)
+        version_compile_enqueue(version_id=version.pk)
     return version
 
 
@@ -132,7 +88,7 @@ def version_restore(*, conversion: Conversion, user: User, number: int) -> Versi
         if limit_reached(user_id=user.pk, remaining=lambda: version_recompiles_left(user=user)):
             raise RecompileLimitReached
         copied_result = not source.is_compiling
-        version = _next_version(
+        version = version_add_next(
             locked,
             origin=Version.Origin.RESTORED,
             restored_from=source.number,
@@ -156,34 +112,8 @@ def version_restore(*, conversion: Conversion, user: User, number: int) -> Versi
             ),
         )
         if not copied_result:
-            _enqueue_compile_on_commit(version)
+            version_compile_enqueue(version_id=version.pk)
     return version
-
-
-def _enqueue_compile_on_commit(version: Version) -> None:
-    # Imported here: tasks imports this module for the work itself.
-    from latexocr.tasks import version_compile_task
-
-    version_id = version.pk
-    transaction.on_commit(lambda: version_compile_task.enqueue(version_id))
-
-
-def version_compile(*, version_id: int) -> None:
-    """Claim a queued version and compile it. A no-op if it is not queued any more."""
-    claimed = Version.objects.filter(pk=version_id, compile_status=Version.CompileStatus.QUEUED)
-    if not claimed.update(
-        compile_status=Version.CompileStatus.RUNNING, compile_started_at=timezone.now()
-    ):
-        logger.info("version %s not queued any more: nothing to do", version_id)
-        return
-    version = Version.objects.defer("compiled_pdf").get(pk=version_id)
-    try:
-        result = compile_with_limits(version.latex)
-    except Exception:
-        logger.exception("compilation of version %s crashed", version_id)
-        result = skipped_result(_("Erreur interne pendant la compilation."))
-    # update(), not save(): the version may have been deleted with its conversion meanwhile.
-    Version.objects.filter(pk=version_id).update(**_compile_fields(result))
 
 
 def version_reap_stuck(*, stuck_after_s: int) -> int:
@@ -223,58 +153,24 @@ def repair_request(*, conversion: Conversion, user: User) -> RepairRequest:
         request = RepairRequest.objects.create(
             conversion=locked, owner=user, source_number=current.number
         )
-        request_id = request.pk
-
-        from latexocr.tasks import repair_run_task
-
-        transaction.on_commit(lambda: repair_run_task.enqueue(request_id))
+        repair_run_enqueue(request_id=request.pk)
     return request
 
 
-def repair_run(*, request_id: int) -> None:
-    """One repair round (compile, then Gemini once, then compile its answer): a new version."""
-    claimed = RepairRequest.objects.filter(pk=request_id, status=RepairRequest.Status.QUEUED)
-    if not claimed.update(status=RepairRequest.Status.RUNNING):
-        return
-    request = RepairRequest.objects.select_related("conversion").get(pk=request_id)
-    conversion = request.conversion
-    source = Version.objects.only("latex").get(conversion=conversion, number=request.source_number)
-    error = ""
-    try:
-        check = latex_check(
-            latex=source.latex,
-            repair=True,
-            backend=repair_backend(conversion_backend=conversion.backend),
-        )
-    except Exception:
-        logger.exception("repair request %s crashed", request_id)
-        check = None
-        error = _("erreur interne pendant la correction")
-    result_number = None
-    if check is not None:
-        if check.original.skipped_reason is not None:
-            error = check.original.skipped_reason
-        elif check.original.compiled:
-            error = _("cette version se compile déjà")
-        elif check.repaired is None:
-            error = check.repair_error or _("la correction n’a rien donné")
-        else:
-            with transaction.atomic():
-                locked = Conversion.objects.select_for_update().only("pk").get(pk=conversion.pk)
-                created = _next_version(
-                    locked,
-                    origin=Version.Origin.REPAIRED,
-                    latex=check.repaired_latex,
-                    **_compile_fields(check.repaired),
-                )
-                result_number = created.number
-        if check.gemini_calls:
-            Conversion.objects.filter(pk=conversion.pk).update(
-                gemini_calls=F("gemini_calls") + check.gemini_calls
-            )
-    RepairRequest.objects.filter(pk=request_id).update(
-        status=RepairRequest.Status.FAILED if result_number is None else RepairRequest.Status.DONE,
-        error=error,
-        result_number=result_number,
+def repair_reap_stuck(*, stuck_after_s: int) -> int:
+    """Repair requests left running by a dead worker end as failed, so the page stops waiting
+    and a new repair may be asked for. A live round (the model's calls and retries, then a
+    compile) ends well within `stuck_after_s` of its claim. Not run again: the student asks.
+    """
+    cutoff = timezone.now() - timedelta(seconds=stuck_after_s)
+    stuck = RepairRequest.objects.filter(status=RepairRequest.Status.RUNNING).filter(
+        # Claimed before started_at existed: the request's own time stands in.
+        Q(started_at__lt=cutoff) | Q(started_at__isnull=True, created_at__lt=cutoff)
+    )
+    return stuck.update(
+        status=RepairRequest.Status.FAILED,
+        error_code=REPAIR_INTERRUPTED.code,
+        error_params={},
+        error_detail="worker lost",
         finished_at=timezone.now(),
     )

@@ -37,3 +37,14 @@ def gemini_backend(settings: Any, fake_gemini: Any) -> Any:
     """Conversions go to the fake Gemini."""
     settings.LATEXOCR_BACKEND = "gemini"
     return fake_gemini
+
+
+@pytest.fixture
+def pdflatex(settings: Any) -> None:
+    settings.LATEXOCR_COMPILER = "pdflatex"
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks: Any) -> Any:
+    """Run the tasks enqueued at commit (the immediate backend then runs them at once)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

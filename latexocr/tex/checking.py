@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from latexocr.engines.backends import model_provider
 from latexocr.tex.compiler import CompileResult, latex_compile
 from latexocr.tex.errors import CompileError
 from latexocr.tex.latex import latex_strip_fences
+from platform_site.core.failures import Failure, FailureKind, failure_kind
 from platform_site.llm.errors import (
     BLOCKED,
     NOT_CONFIGURED,
@@ -45,8 +47,9 @@ class LatexCheck:
     # The repair round's document ("" when there was no round or it gave no document).
     repaired_latex: str
     repaired: CompileResult | None
-    # Why the repair round gave no document, for the user ("" when it gave one).
-    repair_error: str
+    # Why the repair round gave no document (None when it gave one or did not run): a code,
+    # worded in the reader's language when shown.
+    repair_error: Failure | None
     gemini_calls: int
     input_tokens: int | None
     output_tokens: int | None
@@ -54,6 +57,10 @@ class LatexCheck:
     @property
     def compiled(self) -> bool:
         return self.original.compiled or (self.repaired is not None and self.repaired.compiled)
+
+    @property
+    def repair_error_message(self) -> str:
+        return self.repair_error.message if self.repair_error else ""
 
     @property
     def duration_s(self) -> float:
@@ -80,19 +87,24 @@ def _repair_provider(backend: str) -> Provider:
     return provider
 
 
-def latex_check(*, latex: str, repair: bool, backend: str = "gemini") -> LatexCheck:
+def latex_check(
+    *, latex: str, repair: bool, backend: str = "gemini", failed: CompileResult | None = None
+) -> LatexCheck:
     """Compile `latex`; if it fails and `repair` is set, ask the model once for a fix (Gemini,
-    or the self-hosted model when `backend` is "openai"), compile that."""
-    original = compile_with_limits(latex)
+    or the self-hosted model when `backend` is "openai"), compile that.
+
+    `failed`: the failing result of `latex` already stored, which the round starts from
+    instead of compiling the same document again."""
+    original = failed if failed is not None else compile_with_limits(latex)
     if original.compiled or original.skipped_reason is not None or not repair:
         return _without_repair(original)
 
     answer = _ask_for_repair(repair_prompt(source=latex, errors=original.errors), backend)
-    if isinstance(answer, str):
+    if isinstance(answer, Failure):
         return _without_repair(original, repair_error=answer)
     repaired_latex = latex_strip_fences(answer.text)
     repair_error = _unusable_answer_reason(answer, repaired_latex=repaired_latex, latex=latex)
-    if repair_error:
+    if repair_error is not None:
         return LatexCheck(
             original=original,
             repaired_latex="",
@@ -107,15 +119,15 @@ def latex_check(*, latex: str, repair: bool, backend: str = "gemini") -> LatexCh
         original=original,
         repaired_latex=repaired_latex,
         repaired=compile_with_limits(repaired_latex),
-        repair_error="",
+        repair_error=None,
         gemini_calls=1,
         input_tokens=answer.input_tokens,
         output_tokens=answer.output_tokens,
     )
 
 
-def _ask_for_repair(prompt: str, backend: str) -> Answer | str:
-    """The model's answer, or why there is none (for the user)."""
+def _ask_for_repair(prompt: str, backend: str) -> Answer | Failure:
+    """The model's answer, or why there is none."""
     provider = _repair_provider(backend)
     try:
         if not provider.configured():
@@ -123,19 +135,19 @@ def _ask_for_repair(prompt: str, backend: str) -> Answer | str:
         return provider.complete(prompt=prompt)
     except LlmError as error:
         logger.warning("repair round: the model failed: %r", error)
-        return _repair_failure_message(error)
+        return _repair_failure(error).failure(detail=repr(error))
 
 
-def _unusable_answer_reason(answer: Answer, *, repaired_latex: str, latex: str) -> str:
-    """Why the answer cannot be compiled as the repaired document ("" when it can)."""
+def _unusable_answer_reason(answer: Answer, *, repaired_latex: str, latex: str) -> Failure | None:
+    """Why the answer cannot be compiled as the repaired document (None when it can)."""
     if answer.truncated:
-        return _("la réponse du modèle a été coupée avant la fin du document")
+        return REPAIR_TRUNCATED.failure()
     if r"\begin{document}" not in repaired_latex or r"\end{document}" not in repaired_latex:
-        return _("le modèle n’a pas renvoyé de document complet")
+        return REPAIR_INCOMPLETE.failure()
     if repaired_latex.strip() == latex.strip():
         # Compiling it again would only repeat the same errors.
-        return _("le modèle a renvoyé le document sans le modifier")
-    return ""
+        return REPAIR_UNCHANGED.failure()
+    return None
 
 
 def repair_prompt(*, source: str, errors: list[CompileError]) -> str:
@@ -166,7 +178,7 @@ def compile_with_limits(source: str) -> CompileResult:
     )
 
 
-def _without_repair(original: CompileResult, *, repair_error: str = "") -> LatexCheck:
+def _without_repair(original: CompileResult, *, repair_error: Failure | None = None) -> LatexCheck:
     return LatexCheck(
         original=original,
         repaired_latex="",
@@ -178,13 +190,34 @@ def _without_repair(original: CompileResult, *, repair_error: str = "") -> Latex
     )
 
 
-def _repair_failure_message(error: LlmError) -> str:
+def _repair_kind(code: str, message: str | Promise) -> FailureKind:
+    # A repair round that failed may succeed when asked again; the request counted.
+    return failure_kind(f"latexocr.repair.{code}", message, retry=True, charged=True)
+
+
+REPAIR_NOT_CONFIGURED = _repair_kind(
+    "not_configured", _("le service d’IA n’est pas configuré sur ce site")
+)
+REPAIR_QUOTA = _repair_kind("quota", _("le quota quotidien du service d’IA est épuisé"))
+REPAIR_TIMEOUT = _repair_kind("timeout", _("le modèle n’a pas répondu à temps"))
+REPAIR_REFUSED = _repair_kind("refused", _("le modèle a refusé la demande"))
+REPAIR_UNAVAILABLE = _repair_kind(
+    "unavailable", _("le service d’IA est indisponible pour le moment")
+)
+REPAIR_TRUNCATED = _repair_kind(
+    "truncated", _("la réponse du modèle a été coupée avant la fin du document")
+)
+REPAIR_INCOMPLETE = _repair_kind("incomplete", _("le modèle n’a pas renvoyé de document complet"))
+REPAIR_UNCHANGED = _repair_kind("unchanged", _("le modèle a renvoyé le document sans le modifier"))
+
+
+def _repair_failure(error: LlmError) -> FailureKind:
     if error.kind is NOT_CONFIGURED:
-        return _("le service d’IA n’est pas configuré sur ce site")
+        return REPAIR_NOT_CONFIGURED
     if error.kind is QUOTA_EXHAUSTED:
-        return _("le quota quotidien du service d’IA est épuisé")
+        return REPAIR_QUOTA
     if error.kind is TIMEOUT:
-        return _("le modèle n’a pas répondu à temps")
+        return REPAIR_TIMEOUT
     if error.kind in (BLOCKED, REJECTED):
-        return _("le modèle a refusé la demande")
-    return _("le service d’IA est indisponible pour le moment")
+        return REPAIR_REFUSED
+    return REPAIR_UNAVAILABLE

@@ -3,7 +3,8 @@
 Gemini promises LaTeX "that compiles"; we check. The document comes from an untrusted PDF
 through a language model, so the engine runs contained:
 
-- in a throwaway directory, removed afterwards;
+- in a throwaway directory, removed afterwards, also when the engine was killed (once its
+  whole process group is gone) and, at the next compile, when the worker itself was;
 - shell escape off (`-no-shell-escape` and kpathsea's `shell_escape=f`);
 - reads and writes confined to that directory and TeX Live's own trees (kpathsea's paranoid
   `openin_any=p` / `openout_any=p`, read from the environment before texmf.cnf): no absolute
@@ -44,6 +45,8 @@ from pypdf.errors import PyPdfError
 from latexocr.tex.errors import MAX_ERRORS, CompileError, log_errors, log_excerpt
 
 JOB_NAME = "document"
+# Each compile's throwaway directory, in the system's temporary directory.
+COMPILE_DIR_PREFIX = "latex-compile-"
 # How often the running engine is checked against the time limit and the output cap.
 POLL_INTERVAL_S = 0.05
 # CPU seconds granted beyond the wall-clock limit: the wall clock normally stops the engine
@@ -187,7 +190,8 @@ def _run_in_sandbox(
 ) -> _Run:
     """Write `source` in a throwaway directory, run `arguments` there contained, read the rest."""
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="latex-compile-") as root:
+    compile_dirs_sweep(older_than_s=2 * timeout_s + CPU_LIMIT_MARGIN_S)
+    with tempfile.TemporaryDirectory(prefix=COMPILE_DIR_PREFIX) as root:
         # The engine's terminal output lands beside its directory, out of reach of the
         # document (paranoid mode refuses "..").
         workdir = Path(root) / "work"
@@ -280,7 +284,44 @@ def _run_contained(
             # The group leader is not reaped yet, so its group id cannot have been reused.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
-            return process.wait(), stop
+            returncode = process.wait()
+            # The rest of the group may still be writing in the directory for a moment; removing
+            # it before they are gone fails ("Directory not empty") and leaves it behind.
+            _wait_until_group_gone(process.pid)
+            return returncode, stop
+
+
+def _wait_until_group_gone(group: int, *, timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while _group_running(group) and time.monotonic() < deadline:
+        time.sleep(POLL_INTERVAL_S)
+
+
+def _group_running(group: int) -> bool:
+    """Whether a process of `group` still runs (zombies do not: they write nothing, and a
+    worker running as PID 1 may never reap them)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # "pid (comm) state ppid pgrp ...": comm may hold spaces, so split after ")".
+            state, _parent, process_group = stat.read_text().rpartition(")")[2].split()[:3]
+            if int(process_group) == group and state != "Z":
+                return True
+    return False
+
+
+def compile_dirs_sweep(*, older_than_s: float) -> int:
+    """Remove the compile directories a killed worker left (its own cleanup never ran).
+
+    No live compile's directory is that old: each ends within its wall-clock limit.
+    """
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for path in Path(tempfile.gettempdir()).glob(f"{COMPILE_DIR_PREFIX}*"):
+        with contextlib.suppress(OSError):  # removed meanwhile, or not ours
+            if path.is_dir() and path.stat().st_mtime < cutoff:
+                shutil.rmtree(path)
+                removed += 1
+    return removed
 
 
 def _written_sizes(directory: Path) -> list[int]:

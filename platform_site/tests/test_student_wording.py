@@ -13,12 +13,15 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
+import latexocr.conversions.runs
 import latexocr.conversions.services
+import latexocr.review.runs
+import latexocr.review.services
+import latexocr.tex.checking
 import platform_site.llm.errors
 from accounts.models import User
 from codegen.tests.factories import AnsweredQuestionFactory, QuestionFactory
-from latexocr.models import Conversion
-from latexocr.tests.factories import ConversionFactory, with_versions
+from latexocr.tests.factories import ConversionFactory
 from platform_site.core.failures import failure_kinds
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +29,12 @@ pytestmark = pytest.mark.django_db
 # The wrappers and services whose failure codes are declared at import.
 DECLARING_MODULES = (
     platform_site.llm.errors,
+    latexocr.conversions.runs,
     latexocr.conversions.services,
+    # The repair rounds' failures, shown to the student on the result page.
+    latexocr.review.runs,
+    latexocr.review.services,
+    latexocr.tex.checking,
 )
 
 OPERATOR_WORDING = re.compile(
@@ -72,11 +80,10 @@ def student_pages(user: User) -> list[str]:
         owner=user,
         status="done",
         latex="\\documentclass{article}",
-        compile_status=Conversion.CompileStatus.SKIPPED,
+        compile_status="skipped",
         compile_skipped_reason="Vérification désactivée : aucun compilateur LaTeX configuré.",
         repair_error="Gemini n’est pas configuré sur ce serveur",
     )
-    with_versions(skipped)
     queued = ConversionFactory.create(owner=user)
     return [*pages, f"/ocr/{skipped.pk}/", f"/ocr/{skipped.pk}/status/", f"/ocr/{queued.pk}/"]
 

@@ -119,7 +119,6 @@ def every_kind_of_record(settings: Any) -> dict[str, Any]:
         pdf=source_pdf,
         status=Conversion.Status.DONE,
         latex="\\section{Suites}\n$u_{n+1} = \\frac12 u_n + 3$, x \\neq 0\n",
-        compiled_pdf=blank_pdf(1) + EVERY_BYTE,
         page_issues={"1": "low_confidence"},
         finished_at=timezone.now(),
     )

@@ -59,8 +59,6 @@ def seed(password: str) -> dict[str, object]:
         status=Conversion.Status.DONE,
         pages_done=2,
         latex=LATEX,
-        compile_status=Conversion.CompileStatus.FAILS,
-        compile_errors=COMPILE_ERRORS,
         started_at=now,
         finished_at=now,
     )

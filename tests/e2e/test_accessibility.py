@@ -235,6 +235,8 @@ def student_pages(seeded: dict[str, str]) -> list[tuple[str, str]]:
         ("conversion failed", f"/ocr/{seeded['conversion_failed']}/"),
         ("conversion history", "/ocr/history/"),
         ("accessibility statement", "/accessibilite/"),
+        ("privacy notice", "/privacy/"),
+        ("my data", "/privacy/my-data/"),
         ("not found (404)", "/no-such-page/"),
     ]
 

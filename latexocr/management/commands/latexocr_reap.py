@@ -5,7 +5,9 @@ worker has written no heartbeat for LATEXOCR_STUCK_AFTER_S (90 s; a live worker 
 LATEXOCR_HEARTBEAT_S, 20 s, however slow the conversion): a dead worker's conversion is
 requeued within 90 + 60 s of the death. One that has run LATEXOCR_MAX_RUNS times fails
 instead. A version left compiling by a dead worker (LATEXOCR_COMPILE_TIMEOUT_S past its own
-limit plus LATEXOCR_STUCK_AFTER_S) ends as not checked, so its page stops waiting.
+limit plus LATEXOCR_STUCK_AFTER_S) ends as not checked, and a repair request left running
+(past every call to the model, its retries and a compile) ends as failed, so its page stops
+waiting and a new repair may be asked for.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from latexocr.conversions.services import conversion_reap_stuck
-from latexocr.review.services import version_reap_stuck
+from latexocr.review.services import repair_reap_stuck, version_reap_stuck
 
 
 class Command(BaseCommand):
@@ -49,3 +51,11 @@ class Command(BaseCommand):
                 stuck_after_s=settings.LATEXOCR_COMPILE_TIMEOUT_S + stuck_after_s
             )
             self.stdout.write(self.style.SUCCESS(f"{versions} interrupted compile(s) ended."))
+            # A round: every call to the model with its retries, then one compile.
+            round_s = settings.LATEXOCR_MAX_ATTEMPTS * (
+                settings.LATEXOCR_CALL_TIMEOUT_S + settings.GEMINI_RETRY_MAX_S
+            )
+            repairs = repair_reap_stuck(
+                stuck_after_s=int(round_s) + settings.LATEXOCR_COMPILE_TIMEOUT_S + stuck_after_s
+            )
+            self.stdout.write(self.style.SUCCESS(f"{repairs} interrupted repair(s) ended."))

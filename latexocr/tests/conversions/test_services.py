@@ -11,9 +11,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from pypdf import PdfReader
 
 from accounts.models import User
+from latexocr.conversions.runs import conversion_run
 from latexocr.conversions.selectors import conversion_can_be_retried
 from latexocr.conversions.services import (
     DuplicateConversion,
@@ -22,18 +22,10 @@ from latexocr.conversions.services import (
     conversion_create,
     conversion_reap_stuck,
     conversion_retry,
-    conversion_run,
 )
 from latexocr.engines import backends
 from latexocr.models import Conversion, InvalidTransition
 from latexocr.tests.factories import ConversionFactory
-from latexocr.tests.texlive import (
-    BROKEN_DOCUMENT,
-    REPAIRED_DOCUMENT,
-    skip_without_tex,
-    tex_document,
-)
-from latexocr.tex.errors import errors_shown
 from platform_site.llm.tests.fakes.gemini import FakeGemini, Reply
 from tests.pdfs import blank_pdf, pdf_with_text
 
@@ -102,73 +94,6 @@ def test_creating_beyond_the_daily_quota_raises(user: User, settings: Any) -> No
         conversion_create(owner=user, pdf=blank_pdf(1), original_filename="a.pdf", page_count=1)
 
 
-def test_a_gemini_failure_marks_the_conversion_failed_with_a_french_message(
-    gemini_backend: FakeGemini,
-) -> None:
-    gemini_backend.queue(Reply(status=400))
-    conversion = ConversionFactory.create()
-
-    conversion_run(conversion_id=str(conversion.pk))
-
-    conversion.refresh_from_db()
-    assert conversion.status == Conversion.Status.FAILED
-    assert conversion.error_code == "llm.rejected"
-    assert "a refusé la demande" in conversion.error_message
-    assert "400" in conversion.error_detail
-    # Gemini refused before doing any work: the conversion is not counted, nor offered again.
-    assert not conversion.charged
-    assert not conversion_can_be_retried(conversion=conversion)
-    assert conversion.attempts == 1
-    assert conversion.finished_at is not None
-
-
-def test_an_unexpected_crash_fails_with_a_plain_message(
-    gemini_backend: FakeGemini, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def explode(**kwargs: Any) -> None:
-        raise RuntimeError("KeyError: 'candidates' at line 42")
-
-    monkeypatch.setattr("latexocr.engines.backends.convert", explode)
-    conversion = ConversionFactory.create()
-
-    conversion_run(conversion_id=str(conversion.pk))
-
-    conversion.refresh_from_db()
-    assert conversion.status == Conversion.Status.FAILED
-    assert "Erreur interne" in conversion.error_message
-    assert "KeyError" not in conversion.error_message
-    assert "KeyError" in conversion.error_detail
-
-
-def test_running_a_conversion_that_is_not_queued_does_nothing(
-    gemini_backend: FakeGemini,
-) -> None:
-    conversion = ConversionFactory.create(status=Conversion.Status.DONE, latex="kept")
-
-    conversion_run(conversion_id=str(conversion.pk))
-
-    conversion.refresh_from_db()
-    assert conversion.latex == "kept"
-    assert gemini_backend.generate_requests() == []
-
-
-def test_a_conversion_deleted_while_it_runs_is_left_deleted(
-    gemini_backend: FakeGemini, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    conversion = ConversionFactory.create()
-    real = backends.convert
-
-    def delete_then_convert(**kwargs: Any) -> Any:
-        Conversion.objects.filter(pk=conversion.pk).delete()
-        return real(**kwargs)
-
-    monkeypatch.setattr("latexocr.engines.backends.convert", delete_then_convert)
-
-    conversion_run(conversion_id=str(conversion.pk))
-
-    assert not Conversion.objects.filter(pk=conversion.pk).exists()
-
-
 def test_a_done_conversion_cannot_be_retried() -> None:
     conversion = ConversionFactory.create(status=Conversion.Status.DONE)
 
@@ -227,20 +152,6 @@ def test_the_reaper_leaves_a_long_conversion_that_still_shows_signs_of_life() ->
     slow_but_alive.refresh_from_db()
     assert reaped == []
     assert slow_but_alive.status == Conversion.Status.RUNNING
-
-
-def test_progress_is_a_sign_of_life(gemini_backend: FakeGemini) -> None:
-    conversion = ConversionFactory.create(
-        page_count=2, heartbeat_at=None, pdf=pdf_with_text(["page un", "page deux"])
-    )
-
-    conversion_run(conversion_id=str(conversion.pk))
-
-    conversion.refresh_from_db()
-    assert conversion.status == Conversion.Status.DONE
-    assert conversion.heartbeat_at is not None
-    assert conversion.started_at is not None
-    assert conversion.heartbeat_at >= conversion.started_at
 
 
 def test_a_late_result_after_a_requeue_is_dropped_without_error(
@@ -316,161 +227,6 @@ def test_the_reap_command_dry_run_changes_nothing() -> None:
 
 
 # --- the compile check after a conversion ------------------------------------------------
-
-
-@pytest.fixture
-def pdflatex(settings: Any) -> None:
-    settings.LATEXOCR_COMPILER = "pdflatex"
-
-
-@pytest.mark.usefixtures("pdflatex")
-@pytest.mark.tex
-@skip_without_tex
-def test_a_conversion_that_compiles_stores_its_pdf_and_page_count() -> None:
-    conversion = ConversionFactory.create(
-        backend=Conversion.Backend.LOCAL, pdf=pdf_with_text(["Exercice 1", "Exercice 2"])
-    )
-
-    conversion_run(conversion_id=str(conversion.pk))
-
-    conversion.refresh_from_db()
-    assert conversion.status == Conversion.Status.DONE
-    assert conversion.compile_status == Conversion.CompileStatus.COMPILES
-    assert conversion.compiled_version == Conversion.LatexVersion.ORIGINAL
-    assert conversion.compiled_pdf is not None
-    pdf = bytes(conversion.compiled_pdf)
-    assert pdf.startswith(b"%PDF")
-    assert len(PdfReader(io.BytesIO(pdf)).pages) == 2
-    assert conversion.compiled_page_count == 2
-    assert conversion.compile_errors == []
-    assert conversion.compile_duration_s is not None and conversion.compile_duration_s > 0
-    assert conversion.latex_repaired == ""
-
-
-@pytest.mark.usefixtures("pdflatex")
-@pytest.mark.tex
-@skip_without_tex
-def test_a_broken_gemini_document_is_repaired_once_and_both_versions_are_kept(
-    gemini_backend: FakeGemini,
-) -> None:
-    gemini_backend.queue(
-        Reply(text=BROKEN_DOCUMENT, input_tokens=100, output_tokens=50),
-        Reply(text=REPAIRED_DOCUMENT, input_tokens=30, output_tokens=20),
-    )
-    conversion = ConversionFactory.create()
-
-    conversion_run(conversion_id=str(conversion.pk))
-
-    conversion.refresh_from_db()
-    assert conversion.status == Conversion.Status.DONE
-    assert conversion.latex == BROKEN_DOCUMENT
-    assert conversion.latex_repaired == REPAIRED_DOCUMENT
-    assert conversion.compile_status == Conversion.CompileStatus.COMPILES
-    assert conversion.compiled_version == Conversion.LatexVersion.REPAIRED
-    assert conversion.compile_errors[0]["line"] == 5
-    assert "\\mathbb" in errors_shown(conversion.compile_errors)[0]["message"]
-    assert conversion.repaired_compile_errors == []
-    assert bytes(conversion.compiled_pdf or b"").startswith(b"%PDF")
-    assert conversion.compiled_page_count == 1
-    assert conversion.gemini_calls == 2
-    assert (conversion.input_tokens, conversion.output_tokens) == (130, 70)
-
-
-@pytest.mark.usefixtures("pdflatex")
-@pytest.mark.tex
-@skip_without_tex
-def test_a_gemini_failure_during_the_repair_keeps_the_conversion_done_with_its_errors(
-    gemini_backend: FakeGemini, settings: Any
-) -> None:
-    gemini_backend.queue(
-        Reply(text=BROKEN_DOCUMENT), *[Reply(status=503)] * settings.LATEXOCR_MAX_ATTEMPTS
-    )
-    conversion = ConversionFactory.create()
-
-    conversion_run(conversion_id=str(conversion.pk))
-
-    conversion.refresh_from_db()
-    assert conversion.status == Conversion.Status.DONE
-    assert conversion.error_code == ""
-    assert conversion.latex == BROKEN_DOCUMENT
-    assert conversion.latex_repaired == ""
-    assert conversion.compile_status == Conversion.CompileStatus.FAILS
-    assert conversion.compile_errors[0]["line"] == 5
-    assert "indisponible" in conversion.repair_error
-    assert conversion.compiled_pdf is None
-    assert conversion.compiled_version == ""
-    assert "Undefined control sequence" in conversion.compile_log_excerpt
-    assert conversion.gemini_calls == 1
-
-
-@pytest.mark.usefixtures("pdflatex")
-@pytest.mark.tex
-@skip_without_tex
-def test_a_repair_that_does_not_compile_either_keeps_both_versions_and_their_errors(
-    gemini_backend: FakeGemini,
-) -> None:
-    gemini_backend.queue(Reply(text=BROKEN_DOCUMENT), Reply(text=tex_document("Soit $x^2^3$.")))
-    conversion = ConversionFactory.create()
-
-    conversion_run(conversion_id=str(conversion.pk))
-
-    conversion.refresh_from_db()
-    assert conversion.status == Conversion.Status.DONE
-    assert conversion.compile_status == Conversion.CompileStatus.FAILS
-    assert conversion.latex == BROKEN_DOCUMENT
-    assert "x^2^3" in conversion.latex_repaired
-    assert conversion.compile_errors
-    assert "Double exposant" in errors_shown(conversion.repaired_compile_errors)[0]["message"]
-    assert conversion.compiled_pdf is None
-
-
-def test_without_a_compiler_the_check_is_skipped_and_says_why(
-    gemini_backend: FakeGemini,
-) -> None:
-    conversion = ConversionFactory.create()
-
-    conversion_run(conversion_id=str(conversion.pk))
-
-    conversion.refresh_from_db()
-    assert conversion.status == Conversion.Status.DONE
-    assert conversion.compile_status == Conversion.CompileStatus.SKIPPED
-    assert "aucun compilateur" in conversion.compile_skipped_reason
-    assert conversion.compiled_pdf is None
-    assert conversion.compile_duration_s is None
-    assert len(gemini_backend.generate_requests()) == 1
-
-
-def test_a_compiler_missing_from_the_server_skips_the_check(
-    gemini_backend: FakeGemini, settings: Any
-) -> None:
-    settings.LATEXOCR_COMPILER = "no-such-latex-engine -pdf"
-    conversion = ConversionFactory.create()
-
-    conversion_run(conversion_id=str(conversion.pk))
-
-    conversion.refresh_from_db()
-    assert conversion.status == Conversion.Status.DONE
-    assert conversion.compile_status == Conversion.CompileStatus.SKIPPED
-    assert "no-such-latex-engine" in conversion.compile_skipped_reason
-
-
-def test_a_crash_of_the_compile_check_does_not_lose_the_conversion(
-    gemini_backend: FakeGemini, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def explode(**kwargs: Any) -> None:
-        raise OSError("No space left on device")
-
-    monkeypatch.setattr("latexocr.conversions.services.latex_check", explode)
-    conversion = ConversionFactory.create()
-
-    conversion_run(conversion_id=str(conversion.pk))
-
-    conversion.refresh_from_db()
-    assert conversion.status == Conversion.Status.DONE
-    assert "\\documentclass" in conversion.latex
-    assert conversion.compile_status == Conversion.CompileStatus.SKIPPED
-    assert "Erreur interne" in conversion.compile_skipped_reason
-    assert "space" not in conversion.compile_skipped_reason
 
 
 def test_a_dead_workers_conversion_is_requeued_within_3_minutes_with_the_defaults(

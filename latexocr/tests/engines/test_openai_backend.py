@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pypdf import PdfWriter
 
-from latexocr.conversions.services import conversion_run
+from latexocr.conversions.runs import conversion_run
 from latexocr.engines import backends
 from latexocr.engines.backends import ConversionFailed
 from latexocr.models import Conversion
@@ -199,8 +199,9 @@ def test_a_broken_document_is_repaired_once_through_the_same_self_hosted_model(
     conversion.refresh_from_db()
     assert conversion.status == Conversion.Status.DONE
     assert conversion.latex == BROKEN_DOCUMENT
-    assert conversion.latex_repaired == REPAIRED_DOCUMENT
-    assert conversion.compile_status == Conversion.CompileStatus.COMPILES
+    repaired = conversion.versions.get(number=2)
+    assert repaired.latex == REPAIRED_DOCUMENT
+    assert repaired.compile_status == "compiles"
     assert conversion.gemini_calls == 2
     assert (conversion.input_tokens, conversion.output_tokens) == (130, 70)
     repair = fake_openai.chat_requests()[1]
@@ -221,14 +222,14 @@ def test_a_model_server_failure_during_the_repair_is_said_in_its_own_words(
     check = latex_check(latex=BROKEN_DOCUMENT, repair=True, backend="openai")
 
     assert check.repaired is None
-    assert check.repair_error == "le service d’IA est indisponible pour le moment"
+    assert check.repair_error_message == "le service d’IA est indisponible pour le moment"
 
 
 @pytest.mark.django_db
 def test_on_a_self_hosted_site_the_repair_on_demand_needs_no_gemini_key(
     settings: Any, fake_openai: FakeOpenAI, client: Any, user: Any
 ) -> None:
-    from latexocr.tests.test_version_views import reviewed
+    from latexocr.tests.views.builders import reviewed
     from latexocr.tex.checking import repair_backend, repair_configured
 
     settings.GEMINI_API_KEY = ""

@@ -48,7 +48,7 @@ class TestTheCompileCheck:
         assert check.repaired is not None and check.repaired.compiled
         assert check.repaired_latex == REPAIRED_DOCUMENT
         assert check.compiled
-        assert check.repair_error == ""
+        assert check.repair_error_message == ""
         assert check.gemini_calls == 1
         assert check.input_tokens == 7
         [request] = fake_gemini.generate_requests()
@@ -78,7 +78,7 @@ class TestTheCompileCheck:
 
         assert not check.compiled
         assert check.original.errors
-        assert check.repair_error == ""
+        assert check.repair_error_message == ""
         assert fake_gemini.generate_requests() == []
 
     @pytest.mark.parametrize(
@@ -105,7 +105,7 @@ class TestTheCompileCheck:
         assert check.original.errors
         assert check.repaired is None
         assert check.repaired_latex == ""
-        assert message in check.repair_error
+        assert message in check.repair_error_message
 
     def test_gemini_unavailable_during_the_repair_round_is_reported_not_raised(
         self, fake_gemini: FakeGemini, settings: Any
@@ -115,7 +115,7 @@ class TestTheCompileCheck:
         check = latex_check(latex=BROKEN_DOCUMENT, repair=True)
 
         assert check.repaired is None
-        assert "indisponible" in check.repair_error
+        assert "indisponible" in check.repair_error_message
         assert len(fake_gemini.generate_requests()) == settings.LATEXOCR_MAX_ATTEMPTS
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from latexocr.tests.texlive import compile_source, needs_tex, skip_without_tex, tex_document
+from latexocr.tex import compiler
 
 
 def tex_processes_left() -> list[str]:
@@ -215,3 +219,45 @@ def test_an_endless_compile_dies_with_a_worker_killed_by_sigkill(
     for process in alive:
         process.kill()
     assert alive == []
+
+
+def test_a_killed_engines_whole_group_is_gone_before_its_directory_is_removed(
+    tmp_path: Path,
+) -> None:
+    # A child that keeps writing after its parent is killed, as pdflatex under latexmk.
+    script = "(while true; do echo x >> out.txt; sleep 0.01; done) & wait"
+    with (tmp_path / "terminal.txt").open("wb") as terminal:
+        _, stop = compiler._run_contained(
+            ["sh", "-c", script],
+            cwd=tmp_path,
+            environment={"PATH": os.environ["PATH"]},
+            output=terminal,
+            timeout_s=1,
+            max_output_bytes=10_000_000,
+        )
+
+    assert stop == "timeout"
+    size = (tmp_path / "out.txt").stat().st_size
+    time.sleep(0.2)
+    assert (tmp_path / "out.txt").stat().st_size == size  # nobody writes any more
+    shutil.rmtree(tmp_path)
+
+
+def test_the_directories_a_killed_worker_left_are_swept_and_live_ones_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    left = tmp_path / f"{compiler.COMPILE_DIR_PREFIX}dead"
+    (left / "work").mkdir(parents=True)
+    (left / "work" / "document.tex").write_text("x")
+    os.utime(left, (time.time() - 3600, time.time() - 3600))
+    live = tmp_path / f"{compiler.COMPILE_DIR_PREFIX}live"
+    live.mkdir()
+    unrelated = tmp_path / "other"
+    unrelated.mkdir()
+    os.utime(unrelated, (time.time() - 3600, time.time() - 3600))
+
+    assert compiler.compile_dirs_sweep(older_than_s=125) == 1
+
+    assert not left.exists()
+    assert live.exists() and unrelated.exists()

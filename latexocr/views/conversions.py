@@ -1,28 +1,21 @@
-"""Pages of the PDF-to-LaTeX tool. Every conversion page is the owner's alone (else 404)."""
+"""Upload a PDF, list the conversions, retry or delete one (the owner's alone, else 404)."""
 
 from __future__ import annotations
 
 import uuid
-from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.csp import CSP
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.csp import csp_override
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from latexocr.conversions.selectors import (
-    conversion_can_be_retried,
     conversion_get_owned,
     conversion_list,
     conversion_quota_remaining,
@@ -40,24 +33,8 @@ from latexocr.conversions.services import (
 from latexocr.conversions.uploads import SizeLimitedUploadHandler, upload_slots
 from latexocr.engines import backends
 from latexocr.forms import UploadForm
-from latexocr.models import Conversion, InvalidTransition
-from latexocr.tex.errors import errors_shown
-
-OVERLEAF_DOCS_URL = "https://www.overleaf.com/docs"
-# The compiled PDF is shown in an <iframe> of its own page. Browsers' PDF viewers are plugin
-# documents, which the site-wide `object-src 'none'` would block; nothing else may load.
-PDF_CSP = {
-    "default-src": [CSP.NONE],
-    "object-src": [CSP.SELF],
-    "frame-ancestors": [CSP.SELF],
-}
-
-
-def _unavailable_message() -> str:
-    # The student's sentence; staff also see the setting to change (never students).
-    return _(
-        "La conversion de PDF n’est pas encore disponible sur ce site ; prévenez votre enseignant."
-    )
+from latexocr.models import InvalidTransition
+from latexocr.views.common import unavailable_message
 
 
 def _render_upload(
@@ -68,7 +45,7 @@ def _render_upload(
         "quota_remaining": conversion_quota_remaining(user=request.user),
         "backend": settings.LATEXOCR_BACKEND,
         "backend_configured": backends.backend_configured(),
-        "unavailable_message": _unavailable_message(),
+        "unavailable_message": unavailable_message(),
         "missing_setting": backends.missing_setting(),
         "readable_documents": backends.readable_documents(),
         **context,
@@ -143,104 +120,6 @@ def _upload_checked(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-@never_cache
-def status(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> JsonResponse:
-    conversion = conversion_get_owned(user=request.user, conversion_id=conversion_id)
-    staff = request.user.is_staff
-    return JsonResponse(
-        {
-            "status": conversion.status,
-            "status_label": conversion.get_status_display(),
-            "progress": conversion.progress_percent,
-            "pages_done": conversion.pages_done,
-            "page_count": conversion.page_count,
-            "error": conversion.error_message,
-            "error_code": conversion.error_code,
-            "can_be_retried": conversion_can_be_retried(conversion=conversion),
-            "compile_status": conversion.compile_status,
-            "compile_status_label": conversion.get_compile_status_display(),
-            # Operator wording (why the check was skipped, why the repair failed): staff only.
-            "compile_skipped_reason": conversion.compile_skipped_reason if staff else "",
-            "compile_errors": errors_shown(conversion.compile_errors),
-            "repaired_compile_errors": errors_shown(conversion.repaired_compile_errors),
-            "repair_error": conversion.repair_error if staff else "",
-            "compiled_version": conversion.compiled_version,
-            "compiled_page_count": conversion.compiled_page_count,
-        }
-    )
-
-
-def _filename(conversion: Conversion, suffix: str) -> str:
-    # Built by us: the user's file name only contributes a slug, never a path or a quote.
-    stem = slugify(PurePath(conversion.original_filename).stem)[:60] or "conversion"
-    return f"{stem}-{str(conversion.pk)[:8]}{suffix}"
-
-
-@login_required
-@require_GET
-def download(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
-    """The LaTeX as Gemini (or the text layer) gave it."""
-    conversion = conversion_get_owned(
-        user=request.user, conversion_id=conversion_id, with_latex=True
-    )
-    if conversion.status != Conversion.Status.DONE:
-        raise Http404
-    return _tex_attachment(conversion.latex, filename=_filename(conversion, ".tex"))
-
-
-@login_required
-@require_GET
-def download_repaired(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
-    """The LaTeX corrected by the repair round, when there was one."""
-    conversion = conversion_get_owned(
-        user=request.user, conversion_id=conversion_id, with_latex=True
-    )
-    if conversion.status != Conversion.Status.DONE or not conversion.latex_repaired:
-        raise Http404
-    return _tex_attachment(
-        conversion.latex_repaired, filename=_filename(conversion, "-corrige.tex")
-    )
-
-
-def _tex_attachment(latex: str, *, filename: str) -> HttpResponse:
-    response = HttpResponse(latex, content_type="application/x-tex; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-@login_required
-@require_GET
-@xframe_options_sameorigin
-@csp_override(PDF_CSP)
-@cache_control(private=True)
-def pdf(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
-    """The compiled PDF, shown inline (the result page embeds it)."""
-    return _pdf_response(request, conversion_id, disposition="inline")
-
-
-@login_required
-@require_GET
-@cache_control(private=True)
-def pdf_download(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
-    return _pdf_response(request, conversion_id, disposition="attachment")
-
-
-def _pdf_response(
-    request: AuthenticatedHttpRequest, conversion_id: uuid.UUID, *, disposition: str
-) -> HttpResponse:
-    conversion = conversion_get_owned(
-        user=request.user, conversion_id=conversion_id, with_compiled_pdf=True
-    )
-    if conversion.status != Conversion.Status.DONE or conversion.compiled_pdf is None:
-        raise Http404
-    # SECURE_CONTENT_TYPE_NOSNIFF adds X-Content-Type-Options: nosniff to every response.
-    response = HttpResponse(bytes(conversion.compiled_pdf), content_type="application/pdf")
-    response["Content-Disposition"] = f'{disposition}; filename="{_filename(conversion, ".pdf")}"'
-    return response
-
-
-@login_required
-@require_GET
 def history(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(conversion_list(user=request.user), 20).get_page(request.GET.get("page"))
     return render(request, "latexocr/history.html", {"page": page})
@@ -257,7 +136,7 @@ def retry(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpRe
     except RunLimitReached as error:
         messages.warning(request, str(error))
     except BackendNotConfigured:
-        messages.warning(request, _unavailable_message())
+        messages.warning(request, unavailable_message())
     except RetryCannotSucceed:
         messages.warning(request, _("Relancer cette conversion échouerait de la même façon."))
     except QuotaExceeded:

@@ -1,74 +1,21 @@
+"""Edit, restore, repair on demand and a version's status (latexocr/views/review.py)."""
+
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import reverse
 
 from accounts.models import User
-from latexocr.conversions.storage import pdf_read
-from latexocr.models import Conversion, RepairRequest, Version
-from latexocr.tests.factories import ConversionFactory
-from tests.pdfs import blank_pdf
+from latexocr.models import RepairRequest, Version
+from latexocr.tests.views.builders import (
+    LATEX,
+    edit,
+    reviewed,
+)
 
 pytestmark = pytest.mark.django_db
-
-LATEX = "\\documentclass{article}\n\\begin{document}\nBonjour\n\\end{document}\n"
-FAKE_PDF = b"%PDF-1.4\n% compiled\n%%EOF\n"
-
-
-def reviewed(owner: User, **version_fields: Any) -> Conversion:
-    """A done conversion whose version 1 compiles (unless told otherwise)."""
-    conversion = ConversionFactory.create(owner=owner, status="done", latex=LATEX)
-    fields: dict[str, Any] = {
-        "compile_status": Version.CompileStatus.COMPILES,
-        "compiled_pdf": FAKE_PDF,
-        "compiled_page_count": 1,
-        **version_fields,
-    }
-    Version.objects.create(
-        conversion=conversion, number=1, origin="original", latex=LATEX, **fields
-    )
-    return conversion
-
-
-def edit(client: Client, conversion: Conversion, latex: str) -> Any:
-    # Multipart, as the page's form sends it (enctype="multipart/form-data").
-    return client.post(reverse("latexocr:edit", args=[conversion.pk]), {"latex": latex})
-
-
-def test_the_review_shows_the_uploaded_pdf_next_to_the_compiled_one(
-    logged_in: Client, user: User
-) -> None:
-    conversion = reviewed(user)
-
-    page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
-
-    assert f'src="/ocr/{conversion.pk}/source.pdf"' in page
-    assert f'src="/ocr/{conversion.pk}/versions/1/pdf/"' in page
-    assert 'role="tablist"' in page
-    assert '<textarea name="latex" id="latex-editor"' in page
-    assert 'enctype="multipart/form-data"' in page
-    assert "latexocr/editor.js" in page
-    # The CSP stays the site's: no inline script or style.
-    assert "<script>" not in page
-    assert " style=" not in page
-
-
-def test_the_uploaded_pdf_is_served_inline_framed_by_the_site_only(
-    logged_in: Client, user: User
-) -> None:
-    conversion = reviewed(user)
-
-    response = logged_in.get(f"/ocr/{conversion.pk}/source.pdf")
-
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"].startswith("inline;")
-    assert response.getvalue() == pdf_read(conversion_id=conversion.pk)
-    assert response["X-Frame-Options"] == "SAMEORIGIN"
-    assert "default-src 'none'" in response["Content-Security-Policy"]
 
 
 def test_an_edit_saves_a_new_version_that_the_worker_compiles(
@@ -198,34 +145,6 @@ def test_a_restored_version_becomes_the_newest(logged_in: Client, user: User) ->
     assert f'src="/ocr/{conversion.pk}/versions/3/pdf/"' in page
 
 
-def test_every_version_opens_and_downloads_as_tex_and_pdf(logged_in: Client, user: User) -> None:
-    conversion = reviewed(user)
-    base = f"/ocr/{conversion.pk}/versions/1"
-
-    opened = logged_in.get(f"{base}/tex/")
-    downloaded = logged_in.get(f"{base}/tex/download/")
-    pdf = logged_in.get(f"{base}/pdf/")
-    pdf_downloaded = logged_in.get(f"{base}/pdf/download/")
-
-    assert opened["Content-Type"] == "text/plain; charset=utf-8"
-    assert opened.content.decode() == LATEX
-    assert (
-        downloaded["Content-Disposition"]
-        == f'attachment; filename="td1-{str(conversion.pk)[:8]}-v1.tex"'
-    )
-    assert pdf["Content-Type"] == "application/pdf"
-    assert pdf.content == FAKE_PDF
-    assert pdf["Content-Disposition"].startswith("inline;")
-    assert pdf_downloaded["Content-Disposition"].startswith("attachment;")
-
-
-def test_a_version_without_a_pdf_has_none_to_serve(logged_in: Client, user: User) -> None:
-    conversion = reviewed(user, compile_status="fails", compiled_pdf=None)
-
-    assert logged_in.get(f"/ocr/{conversion.pk}/versions/1/pdf/").status_code == 404
-    assert logged_in.get(f"/ocr/{conversion.pk}/versions/9/tex/").status_code == 404
-
-
 @pytest.mark.parametrize(
     ("method", "suffix"),
     [
@@ -299,22 +218,3 @@ def test_a_repair_is_queued_and_counted_in_the_quota(
     assert "Gemini corrige cette version…" in page
     # Quota: 1 conversion + 1 repair = 2 used; the upload page says so.
     assert logged_in.get("/ocr/").context["quota_remaining"] == 0
-
-
-def test_overleaf_gets_the_current_version(logged_in: Client, user: User) -> None:
-    conversion = reviewed(user)
-    edit(logged_in, conversion, LATEX + "% actuelle")
-
-    page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
-
-    overleaf_form = page.split('action="https://www.overleaf.com/docs"')[1].split("</form>")[0]
-    assert "% actuelle" in overleaf_form
-
-
-def test_a_conversion_still_running_has_no_editor(logged_in: Client, user: User) -> None:
-    conversion = ConversionFactory.create(owner=user, status="running", pdf=blank_pdf(1))
-
-    page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
-
-    assert "latex-editor" not in page
-    assert logged_in.post(f"/ocr/{conversion.pk}/edit/", {"latex": "x"}).status_code == 404
