@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from latexocr.models import Conversion, RepairRequest, Version
-from latexocr.tex.checking import LatexCheck, compile_with_limits, latex_check, repair_backend
+from latexocr.tex.checking import LatexCheck, compile_with_limits, latex_check
 from latexocr.tex.compiler import CompileResult, skipped_result
 from latexocr.tex.errors import CompileError
 from platform_site.core.failures import Failure, failure_kind
+from platform_site.llm.registry import repair_backend_name
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ def repair_run(*, request_id: int) -> None:
         check = latex_check(
             latex=source.latex,
             repair=True,
-            backend=repair_backend(conversion_backend=conversion.backend),
+            backend=repair_backend_name(conversion_backend=conversion.backend),
             failed=_stored_failure(source),
         )
     except Exception as error:

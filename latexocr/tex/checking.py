@@ -33,6 +33,7 @@ from platform_site.llm.errors import (
     LlmError,
 )
 from platform_site.llm.providers import Provider, not_configured
+from platform_site.llm.registry import repair_backend_name
 
 logger = logging.getLogger(__name__)
 
@@ -67,22 +68,15 @@ class LatexCheck:
         return self.original.duration_s + (self.repaired.duration_s if self.repaired else 0.0)
 
 
-def repair_backend(*, conversion_backend: str) -> str:
-    """The model a repair of a conversion's document goes to: the self-hosted one for its own
-    documents and for every document on a site that runs on it (no Gemini there); else Gemini."""
-    if "openai" in (conversion_backend, settings.LATEXOCR_BACKEND):
-        return "openai"
-    return "gemini"
-
-
 def repair_configured(*, conversion_backend: str) -> bool:
     """Whether that model can be asked (the result page offers the repair only then)."""
-    return _repair_provider(repair_backend(conversion_backend=conversion_backend)).configured()
+    backend = repair_backend_name(conversion_backend=conversion_backend)
+    return _repair_provider(backend).configured()
 
 
 def _repair_provider(backend: str) -> Provider:
     provider = model_provider(backend)
-    if provider is None:  # repair_backend() only names models
+    if provider is None:  # repair_backend_name() only names models
         raise LookupError(f"latexocr: {backend!r} is not a model backend")
     return provider
 

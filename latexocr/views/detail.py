@@ -29,7 +29,7 @@ from latexocr.review.selectors import (
     version_list,
     version_recompiles_left,
 )
-from latexocr.tex.checking import repair_backend, repair_configured
+from latexocr.tex.checking import repair_configured
 from latexocr.tex.errors import errors_shown
 from latexocr.views.common import OVERLEAF_DOCS_URL, download_filename
 
@@ -43,7 +43,7 @@ def editor_context(
     current = version_current(conversion=conversion)
     latest_repair = repair_request_latest(conversion=conversion)
     repair_pending = latest_repair is not None and latest_repair.is_pending
-    gemini_configured = repair_configured(conversion_backend=conversion.backend)
+    repair_available = repair_configured(conversion_backend=conversion.backend)
     return {
         "current": current,
         "versions": version_list(conversion=conversion),
@@ -51,13 +51,11 @@ def editor_context(
         "recompiles_left": version_recompiles_left(user=user),
         "recompiles_per_hour": settings.LATEXOCR_RECOMPILES_PER_HOUR,
         "max_latex_kb": settings.LATEXOCR_MAX_LATEX_KB,
-        "gemini_configured": gemini_configured,
-        # The repair goes to the self-hosted model: the page names "the model", not Gemini.
-        "repair_by_model": repair_backend(conversion_backend=conversion.backend) == "openai",
+        "repair_available": repair_available,
         "latest_repair": latest_repair,
         "repair_pending": repair_pending,
         "can_repair": (
-            gemini_configured
+            repair_available
             and current is not None
             and current.compile_status == Version.CompileStatus.FAILS
             and not repair_pending

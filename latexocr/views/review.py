@@ -127,14 +127,14 @@ def restore(
 @login_required
 @require_POST
 def repair(request: AuthenticatedHttpRequest, conversion_id: uuid.UUID) -> HttpResponse:
-    """One Gemini repair round of the current version and its errors, in the background."""
+    """One repair round by the model of the current version and its errors, in the background."""
     conversion = done_conversion_get_owned(request, conversion_id)
     if not repair_configured(conversion_backend=conversion.backend):
         return render_detail(
             request,
             conversion,
             status=409,
-            edit_error=_("La correction par Gemini n’est pas disponible sur ce serveur."),
+            edit_error=_("La correction automatique n’est pas disponible sur ce serveur."),
         )
     try:
         repair_request(conversion=conversion, user=request.user)

@@ -44,6 +44,15 @@ def provider_for(tool: Tool, name: str | None = None) -> Provider | None:
     return _latexocr(name or settings.LATEXOCR_BACKEND)
 
 
+def repair_backend_name(*, conversion_backend: str) -> str:
+    """The model a repair of a conversion's LaTeX goes to: the self-hosted one for its own
+    documents and for every document on a site that runs on it (no Gemini there); else Gemini
+    (the local engine's documents too: it is no model)."""
+    if "openai" in (conversion_backend, settings.LATEXOCR_BACKEND):
+        return "openai"
+    return "gemini"
+
+
 def backend_name(tool: Tool) -> str:
     """The backend `tool` is set to, as stored on its records."""
     return str(settings.CODEGEN_BACKEND if tool == "codegen" else settings.LATEXOCR_BACKEND)

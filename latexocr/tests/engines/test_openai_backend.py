@@ -230,7 +230,8 @@ def test_on_a_self_hosted_site_the_repair_on_demand_needs_no_gemini_key(
     settings: Any, fake_openai: FakeOpenAI, client: Any, user: Any
 ) -> None:
     from latexocr.tests.views.builders import reviewed
-    from latexocr.tex.checking import repair_backend, repair_configured
+    from latexocr.tex.checking import repair_configured
+    from platform_site.llm.registry import repair_backend_name as repair_backend
 
     settings.GEMINI_API_KEY = ""
     settings.LATEXOCR_BACKEND = "openai"

@@ -184,7 +184,7 @@ def test_every_post_checks_the_csrf_token(user: User, suffix: str) -> None:
     assert conversion.versions.count() == 1
 
 
-def test_the_repair_button_is_disabled_without_a_gemini_key(
+def test_the_repair_button_is_disabled_without_a_gemini_key_and_names_no_vendor(
     logged_in: Client, user: User, settings: Any
 ) -> None:
     settings.GEMINI_API_KEY = ""
@@ -193,9 +193,10 @@ def test_the_repair_button_is_disabled_without_a_gemini_key(
     page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
     response = logged_in.post(f"/ocr/{conversion.pk}/repair/")
 
-    assert "Demander une correction à Gemini</button>" in page
+    assert "Demander une correction au modèle</button>" in page
     assert 'disabled aria-describedby="repair-help"' in page
-    assert "Gemini n’est pas configuré" in page
+    assert "la correction automatique n’est pas proposée sur ce serveur" in page
+    assert "Gemini" not in page
     assert response.status_code == 409
     assert not RepairRequest.objects.exists()
 
@@ -215,6 +216,6 @@ def test_a_repair_is_queued_and_counted_in_the_quota(
     request = RepairRequest.objects.get()
     assert (request.source_number, request.status) == (1, RepairRequest.Status.QUEUED)
     page = logged_in.get(f"/ocr/{conversion.pk}/").content.decode()
-    assert "Gemini corrige cette version…" in page
+    assert "Le modèle corrige cette version…" in page
     # Quota: 1 conversion + 1 repair = 2 used; the upload page says so.
     assert logged_in.get("/ocr/").context["quota_remaining"] == 0
