@@ -90,3 +90,16 @@ def test_the_pages_where_students_send_data_say_where_it_goes(
 
     assert "vos questions de code sont envoyées à Google (Gemini)" in codegen
     assert "Vos PDF restent sur ce site" in upload
+
+
+def test_a_code_page_without_an_engine_names_no_recipient(
+    client: Client, user: User, settings: Any
+) -> None:
+    # Nothing is sent while no engine is configured: naming Make.com would say otherwise.
+    settings.CODEGEN_BACKEND = "webhook"
+    settings.CODEGEN_WEBHOOK_URL = ""
+    client.force_login(user)
+
+    codegen = client.get("/codegen/").content.decode()
+
+    assert "Make.com" not in codegen
