@@ -415,6 +415,15 @@ BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=30)
 # data-protection officer's e-mail.
 PRIVACY_CONTROLLER = env.str("PRIVACY_CONTROLLER", default="")
 PRIVACY_DPO_EMAIL = env.str("PRIVACY_DPO_EMAIL", default="")
+# "Download everything" (Mes données): up to this many MB of stored PDFs and LaTeX the ZIP is
+# built in the request and sent at once; above it, it is built in the background and offered
+# behind a link that expires after PRIVACY_EXPORT_LINK_HOURS (docs/data.md defends both).
+PRIVACY_EXPORT_INLINE_MAX_MB = env.int("PRIVACY_EXPORT_INLINE_MAX_MB", default=5)
+PRIVACY_EXPORT_LINK_HOURS = env.int("PRIVACY_EXPORT_LINK_HOURS", default=24)
+if PRIVACY_EXPORT_INLINE_MAX_MB < 0:
+    raise ImproperlyConfigured("PRIVACY_EXPORT_INLINE_MAX_MB must be 0 (never inline) or more.")
+if PRIVACY_EXPORT_LINK_HOURS < 1:
+    raise ImproperlyConfigured("PRIVACY_EXPORT_LINK_HOURS must be a number of hours, 1 or more.")
 for _name in (
     "BACKUP_RETENTION_DAYS",
     "RETENTION_STAFF_ACCESS_DAYS",

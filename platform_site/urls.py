@@ -19,6 +19,11 @@ urlpatterns = [
     path("privacy/", privacy_views.notice, name="privacy"),
     path("privacy/my-data/", privacy_views.my_data, name="my_data"),
     path("privacy/my-data/export/", privacy_views.my_data_export, name="my_data_export"),
+    path(
+        "privacy/my-data/exports/<uuid:export_id>/",
+        privacy_views.my_data_export_download,
+        name="my_data_export_download",
+    ),
     path("privacy/my-data/erase/", privacy_views.my_data_erase, name="my_data_erase"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from typing import Any
+from typing import IO, Any
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.admin.models import LogEntry
@@ -23,7 +23,7 @@ from django_tasks_db.models import DBTaskResult
 from accounts.models import Student, User
 from codegen.models import Question
 from latexocr.models import Conversion, PdfChunk, RepairRequest, Version
-from platform_site.models import StaffAccess
+from platform_site.models import AccountExport, StaffAccess
 
 SESSION_BATCH = 1000
 
@@ -49,9 +49,19 @@ def _record(instance: Any, fields: tuple[str, ...]) -> dict[str, Any]:
 
 
 def account_export_zip(*, user: User) -> bytes:
-    """Every record of the user, with their original PDFs and every LaTeX version."""
+    """The export in memory: for an account below PRIVACY_EXPORT_INLINE_MAX_MB, or staff."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    account_export_write(user=user, file=buffer)
+    return buffer.getvalue()
+
+
+def account_export_write(*, user: User, file: IO[bytes]) -> None:
+    """Every record of the user, with their original PDFs and every LaTeX version, as a ZIP.
+
+    Written to `file` (seekable) entry by entry: into a temporary file on disk, a large export
+    never sits whole in memory.
+    """
+    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         account = _record(user, ACCOUNT_FIELDS)
         student = Student.objects.filter(user=user).first()
         account["student"] = _record(student, STUDENT_FIELDS) if student else None
@@ -88,7 +98,6 @@ def account_export_zip(*, user: User) -> bytes:
                     archive.writestr(
                         f"{folder}/versions/{version.number}.pdf", bytes(version.compiled_pdf)
                     )
-    return buffer.getvalue()
 
 
 def _user_sessions(user: User) -> list[str]:
@@ -108,11 +117,12 @@ def account_erase(*, user: User) -> None:
     The foreign keys take the roster entry (with the birth date), questions, conversions with
     their PDF chunks, versions and repair requests. What names the user without a foreign
     key is deleted here: sessions, lockout records (by username), the admin's log lines about
-    the account, and queued tasks of their conversions.
+    the account, and queued tasks of their conversions and exports (the exports themselves,
+    with their chunks, go by the foreign key).
     """
-    conversion_ids = [
+    owned_ids = [
         str(pk) for pk in Conversion.objects.filter(owner=user).values_list("pk", flat=True)
-    ]
+    ] + [str(pk) for pk in AccountExport.objects.filter(owner=user).values_list("pk", flat=True)]
     version_ids = list(Version.objects.filter(conversion__owner=user).values_list("pk", flat=True))
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username=user.get_username()).delete()
@@ -125,7 +135,7 @@ def account_erase(*, user: User) -> None:
             ).delete()
     for task in DBTaskResult.objects.all().only("pk", "args_kwargs").iterator():
         arguments = json.dumps(task.args_kwargs)
-        if any(pk in arguments for pk in conversion_ids) or (
+        if any(pk in arguments for pk in owned_ids) or (
             "version_id" in arguments
             and task.args_kwargs.get("kwargs", {}).get("version_id") in version_ids
         ):

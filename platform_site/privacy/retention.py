@@ -21,7 +21,7 @@ from django.db.models import Q
 from accounts.models import RegistrationAttempt, Student, User
 from codegen.models import Question
 from latexocr.models import Conversion
-from platform_site.models import StaffAccess
+from platform_site.models import AccountExport, StaffAccess
 
 # Conversions carry up to 20 MB of chunks each: fewer per batch than small rows.
 BATCH_SIZE = 500
@@ -97,6 +97,13 @@ KINDS = (
     ExpiredKind(
         "staff access records",
         lambda now: StaffAccess.objects.filter(at__lt=now - _days("RETENTION_STAFF_ACCESS_DAYS")),
+    ),
+    # A prepared "download everything" past its link (or never built): many MB of
+    # chunks each, so few per batch.
+    ExpiredKind(
+        "data exports",
+        lambda now: AccountExport.objects.filter(expires_at__lt=now),
+        batch_size=CONVERSION_BATCH_SIZE,
     ),
     # Expired sessions hold nothing usable; Django's clearsessions, done here in batches.
     ExpiredKind("sessions", lambda now: Session.objects.filter(expire_date__lt=now)),

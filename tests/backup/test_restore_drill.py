@@ -35,7 +35,8 @@ from codegen.tests.factories import AnsweredQuestionFactory, FailedQuestionFacto
 from latexocr.models import Conversion, RepairRequest, Version
 from latexocr.tasks import version_compile_task
 from latexocr.tests.factories import ConversionFactory
-from platform_site.models import StaffAccess
+from platform_site.models import AccountExport, StaffAccess
+from platform_site.privacy.export_runs import account_export_build
 from tests.pdfs import blank_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,6 +135,11 @@ def every_kind_of_record(settings: Any) -> dict[str, Any]:
         compiled_at=timezone.now(),
     )
     RepairRequest.objects.create(conversion=conversion, owner=student.user, source_number=1)
+    # A prepared "download everything", built as the worker builds it (ZIP in chunks).
+    export = AccountExport.objects.create(
+        owner=student.user, expires_at=timezone.now() + datetime.timedelta(hours=24)
+    )
+    account_export_build(export_id=export.pk)
 
     # A queued background task, as the database backend stores it for the worker.
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
