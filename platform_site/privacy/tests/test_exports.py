@@ -264,3 +264,18 @@ def test_a_build_for_an_export_replaced_meanwhile_does_nothing(
     export_runs.account_export_build(export_id=export.pk)
 
     assert not AccountExportChunk.objects.exists()
+
+
+def test_the_prepared_file_is_offered_in_english(
+    large_account: tuple[Student, Client],
+    settings: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    _, client = large_account
+    request_and_build(client, django_capture_on_commit_callbacks)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    page = client.get("/privacy/my-data/").content.decode()
+
+    assert "Your file is ready" in page and "Download the prepared file" in page
+    assert "Votre fichier" not in page
