@@ -146,7 +146,10 @@ def test_scripts_run_writes_a_private_development_env_once_and_manage_py_reads_i
 
 
 def test_every_variable_the_settings_read_is_documented_in_the_readme() -> None:
-    settings_source = (ROOT / "platform_site" / "settings.py").read_text(encoding="utf-8")
+    settings_source = "".join(
+        module.read_text(encoding="utf-8")
+        for module in sorted((ROOT / "platform_site" / "settings").glob("*.py"))
+    )
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     variables = set(re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', settings_source))
 

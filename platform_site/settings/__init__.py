@@ -1,43 +1,26 @@
 """Settings for the whole site, read from the environment (django-environ).
 
-One module for every environment: the quickstart needs no variable at all
+One settings module for every environment: the quickstart needs no variable at all
 (SQLite, DEBUG on, no key), production refuses to start without its secrets.
-Every variable is listed in README.md.
+Every variable is listed in README.md. The package splits it along its seams: the
+environment (environment.py), the outside models and both tools (tools.py), the retention,
+privacy and accessibility notices (notices.py); Django reads them all as this one module.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-
-env = environ.Env()
-
-# The development .env that scripts/run writes (git-ignored) fills the variables the
-# environment leaves unset, so manage.py works from any terminal. Production has none (the
-# image leaves .env out); DJANGO_ENV_FILE= (empty) ignores it, e.g. to test the settings.
-ENV_FILE = os.environ.get("DJANGO_ENV_FILE", str(BASE_DIR / ".env"))
-if ENV_FILE and Path(ENV_FILE).is_file():
-    environ.Env.read_env(ENV_FILE, overwrite=False)
-
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
-
-
-def required_in_production(name: str, quickstart_default: str) -> str:
-    """A variable that may default only while DEBUG is on, so a forgotten secret stops start-up."""
-    value = env.str(name, default="")
-    if value:
-        return value
-    if DEBUG:
-        return quickstart_default
-    raise ImproperlyConfigured(f"{name} must be set when DJANGO_DEBUG is off.")
-
+from platform_site.settings.environment import (
+    BASE_DIR,
+    DEBUG,
+    env,
+    required_in_production,
+)
 
 SECRET_KEY = required_in_production("DJANGO_SECRET_KEY", "quickstart-only-insecure-key")
 ALLOWED_HOSTS = required_in_production("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
@@ -170,10 +153,6 @@ if ACCOUNTS_MAX_CONCURRENT_HASHES < 1:
 ACCOUNTS_REGISTRATION_OPEN = env.bool("ACCOUNTS_REGISTRATION_OPEN", default=True)
 # Sign-up attempts per client address and hour (then 429); 0 = no limit (load tests).
 ACCOUNTS_REGISTRATIONS_PER_HOUR = env.int("ACCOUNTS_REGISTRATIONS_PER_HOUR", default=20)
-# The accessibility statement (/accessibilite/) names who deploys the site and how to reach
-# them about an obstacle; an unset contact says so on the page rather than inventing one.
-ACCESSIBILITY_ORGANISATION = env.str("ACCESSIBILITY_ORGANISATION", default="")
-ACCESSIBILITY_CONTACT = env.str("ACCESSIBILITY_CONTACT", default="")
 # /metrics answers inside the cluster only, or to `Authorization: Bearer <token>` (a Secret).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Number of proxies in front of Django that append to X-Forwarded-For (the Istio
@@ -295,146 +274,10 @@ if DJANGO_TASKS_BACKEND not in TASK_BACKENDS:
     )
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[DJANGO_TASKS_BACKEND]}}
 
-# --- Outside APIs ----------------------------------------------------------------------
-GEMINI_API_KEY = env.str("GEMINI_API_KEY", default="")
-GEMINI_BASE_URL = env.str("GEMINI_BASE_URL", default="")
-# PDFs above this size go through the Files API instead of inline data (Google's inline
-# limit is 50 MB; base64 makes inline data a third larger).
-GEMINI_INLINE_PDF_MAX_MB = env.int("GEMINI_INLINE_PDF_MAX_MB", default=20)
-# Backoff between retries: base * 2^(n-1) with jitter, capped (a 429's RetryInfo delay is
-# honoured up to the cap).
-GEMINI_RETRY_BASE_S = env.float("GEMINI_RETRY_BASE_S", default=1.0)
-GEMINI_RETRY_MAX_S = env.float("GEMINI_RETRY_MAX_S", default=60.0)
-# An OpenAI-compatible model server the university runs (vLLM, Ollama...), with the SDK's own
-# variable names; the key is optional (servers without one get a placeholder).
-OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
-OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
-OPENAI_RETRY_BASE_S = env.float("OPENAI_RETRY_BASE_S", default=1.0)
-OPENAI_RETRY_MAX_S = env.float("OPENAI_RETRY_MAX_S", default=60.0)
-
-CODEGEN_BACKEND = env.str("CODEGEN_BACKEND", default="webhook")
-CODEGEN_WEBHOOK_URL = env.str("CODEGEN_WEBHOOK_URL", default="")
-CODEGEN_WEBHOOK_API_KEY = env.str("CODEGEN_WEBHOOK_API_KEY", default="")
-CODEGEN_GEMINI_MODEL = env.str("CODEGEN_GEMINI_MODEL", default="gemini-3.8-flash")
-CODEGEN_OPENAI_MODEL = env.str("CODEGEN_OPENAI_MODEL", default="")
-# Stream the model server's answer to the page as it comes (every server named above can).
-CODEGEN_OPENAI_STREAM = env.bool("CODEGEN_OPENAI_STREAM", default=True)
-CODEGEN_TIMEOUT_S = env.float("CODEGEN_TIMEOUT_S", default=90.0)
-CODEGEN_MAX_MESSAGE_CHARS = env.int("CODEGEN_MAX_MESSAGE_CHARS", default=8000)
-CODEGEN_DAILY_QUOTA = env.int("CODEGEN_DAILY_QUOTA", default=100)
-CODEGEN_MAX_IN_FLIGHT = env.int("CODEGEN_MAX_IN_FLIGHT", default=8)
-# Pause before the webhook's single retry (doubled at most, with jitter; a 429's Retry-After
-# is honoured instead when it fits in CODEGEN_TIMEOUT_S).
-CODEGEN_RETRY_BACKOFF_S = env.float("CODEGEN_RETRY_BACKOFF_S", default=1.0)
-# Sends of one question at most (the first included): each is a paid LLM call, and the daily
-# quota counts a question once however often it is resent.
-CODEGEN_MAX_SENDS = env.int("CODEGEN_MAX_SENDS", default=3)
-if CODEGEN_BACKEND not in ("webhook", "gemini", "openai"):
-    raise ImproperlyConfigured(
-        f"CODEGEN_BACKEND must be 'webhook', 'gemini' or 'openai', not {CODEGEN_BACKEND!r}."
-    )
-
-LATEXOCR_BACKEND = env.str("LATEXOCR_BACKEND", default="gemini" if GEMINI_API_KEY else "local")
-if LATEXOCR_BACKEND not in ("gemini", "local", "openai"):
-    raise ImproperlyConfigured(
-        f"LATEXOCR_BACKEND must be 'gemini', 'local' or 'openai', not {LATEXOCR_BACKEND!r}."
-    )
-# The vision model of the `openai` backend (OPENAI_BASE_URL), how its page images are made
-# (150 dpi: an A4 page is 1240 x 1754 pixels, what Qwen2.5-VL-class models read well), how
-# many go in one request (vLLM's --limit-mm-per-prompt must allow it) and its output budget
-# (a range cut by it is split in two, as with Gemini; it must fit the server's context).
-LATEXOCR_OPENAI_MODEL = env.str("LATEXOCR_OPENAI_MODEL", default="")
-LATEXOCR_OPENAI_IMAGE_DPI = env.int("LATEXOCR_OPENAI_IMAGE_DPI", default=150)
-LATEXOCR_OPENAI_IMAGE_FORMAT = env.str("LATEXOCR_OPENAI_IMAGE_FORMAT", default="png").lower()
-if LATEXOCR_OPENAI_IMAGE_FORMAT not in ("png", "jpeg"):
-    raise ImproperlyConfigured(
-        "LATEXOCR_OPENAI_IMAGE_FORMAT must be 'png' or 'jpeg', "
-        f"not {LATEXOCR_OPENAI_IMAGE_FORMAT!r}."
-    )
-LATEXOCR_OPENAI_PAGES_PER_CALL = env.int("LATEXOCR_OPENAI_PAGES_PER_CALL", default=4)
-LATEXOCR_OPENAI_MAX_TOKENS = env.int("LATEXOCR_OPENAI_MAX_TOKENS", default=16384)
-# Time allowed to one Gemini call (one page range); each retry gets the same again.
-LATEXOCR_CALL_TIMEOUT_S = env.float("LATEXOCR_CALL_TIMEOUT_S", default=300.0)
-LATEXOCR_GEMINI_MODEL = env.str("LATEXOCR_GEMINI_MODEL", default="gemini-3.8-flash")
-LATEXOCR_MAX_UPLOAD_MB = env.int("LATEXOCR_MAX_UPLOAD_MB", default=20)
-LATEXOCR_MAX_PAGES = env.int("LATEXOCR_MAX_PAGES", default=200)
-# Uploads read, checked and stored at once per process (pypdf's parse and the database
-# writes; the PDF itself is spooled to /tmp), and how long one more waits before a 429.
-LATEXOCR_MAX_CONCURRENT_UPLOADS = env.int("LATEXOCR_MAX_CONCURRENT_UPLOADS", default=2)
-LATEXOCR_UPLOAD_WAIT_S = env.float("LATEXOCR_UPLOAD_WAIT_S", default=30.0)
-# Pages per Gemini call: at least LATEXOCR_PAGES_PER_CALL, more (up to the max) so that the
-# ranges fit in one wave of LATEXOCR_PARALLEL_CALLS calls (latexocr.engines.backends.range_size).
-LATEXOCR_PAGES_PER_CALL = env.int("LATEXOCR_PAGES_PER_CALL", default=10)
-LATEXOCR_MAX_PAGES_PER_CALL = env.int("LATEXOCR_MAX_PAGES_PER_CALL", default=20)
-LATEXOCR_PARALLEL_CALLS = env.int("LATEXOCR_PARALLEL_CALLS", default=4)
-LATEXOCR_MAX_ATTEMPTS = env.int("LATEXOCR_MAX_ATTEMPTS", default=4)
-# Runs of one conversion at most (user retries and reaper requeues together): each run can
-# cost up to one Gemini call per page range, and the daily quota counts a conversion once.
-LATEXOCR_MAX_RUNS = env.int("LATEXOCR_MAX_RUNS", default=3)
-# A running conversion writes a heartbeat every LATEXOCR_HEARTBEAT_S; the reaper (a CronJob
-# every minute) requeues one silent for LATEXOCR_STUCK_AFTER_S: a dead worker's conversion
-# is requeued within 90 + 60 s of the death, a slow one that is alive never.
-LATEXOCR_HEARTBEAT_S = env.float("LATEXOCR_HEARTBEAT_S", default=20.0)
-LATEXOCR_STUCK_AFTER_S = env.int("LATEXOCR_STUCK_AFTER_S", default=90)
-LATEXOCR_DAILY_QUOTA = env.int("LATEXOCR_DAILY_QUOTA", default=30)
-# The local engine's scanned pages: each read by Tesseract within this limit, this many at once.
-LATEXOCR_LOCAL_PAGE_TIMEOUT_S = env.float("LATEXOCR_LOCAL_PAGE_TIMEOUT_S", default=60.0)
-LATEXOCR_LOCAL_PARALLEL_PAGES = env.int("LATEXOCR_LOCAL_PARALLEL_PAGES", default=2)
-LATEXOCR_COMPILER = env.str("LATEXOCR_COMPILER", default="")
-LATEXOCR_COMPILE_TIMEOUT_S = env.int("LATEXOCR_COMPILE_TIMEOUT_S", default=60)
-# Cap on every file the TeX engine writes (log, PDF...) and on their total: a document
-# that loops on output is stopped there instead of filling the worker's disk.
-LATEXOCR_COMPILE_MAX_OUTPUT_MB = env.int("LATEXOCR_COMPILE_MAX_OUTPUT_MB", default=50)
-# Files the engine may write (a normal run writes under 10; one hostile document wrote
-# 135,750): past this it is stopped like an oversize output.
-LATEXOCR_COMPILE_MAX_FILES = env.int("LATEXOCR_COMPILE_MAX_FILES", default=500)
-# Edits and restores of versions per user and hour (each costs a compilation); 0 = no limit.
-LATEXOCR_RECOMPILES_PER_HOUR = env.int("LATEXOCR_RECOMPILES_PER_HOUR", default=30)
-# Largest LaTeX a student may submit from the editor (then 413).
-LATEXOCR_MAX_LATEX_KB = env.int("LATEXOCR_MAX_LATEX_KB", default=1024)
-
-# --- Retention (docs/data.md defends each default) -------------------------------------
-# Days each kind of personal data is kept; `manage.py purge_expired` (a daily CronJob)
-# deletes what is older. The privacy notice shows these values as configured.
-RETENTION_QUESTIONS_DAYS = env.int("RETENTION_QUESTIONS_DAYS", default=365)
-# A conversion with its uploaded PDF (chunks), LaTeX versions, compiled PDFs, repair requests.
-RETENTION_CONVERSIONS_DAYS = env.int("RETENTION_CONVERSIONS_DAYS", default=365)
-# A student account nobody logged into for this long is deleted with everything it holds.
-RETENTION_INACTIVE_ACCOUNTS_DAYS = env.int("RETENTION_INACTIVE_ACCOUNTS_DAYS", default=730)
-# Sign-in records: failed logins and lockouts (django-axes), sign-up attempts.
-RETENTION_LOGIN_RECORDS_DAYS = env.int("RETENTION_LOGIN_RECORDS_DAYS", default=180)
-# A roster student's birth date (the first-login secret) is deleted when they choose a
-# password, or this many days after the import if they never log in.
-RETENTION_FIRST_LOGIN_DAYS = env.int("RETENTION_FIRST_LOGIN_DAYS", default=120)
-# Records of staff opening a student's question or conversion in the admin (accountability).
-RETENTION_STAFF_ACCESS_DAYS = env.int("RETENTION_STAFF_ACCESS_DAYS", default=365)
-# How long the backups keep data (the ObjectStore's retentionPolicy, docs/deploy.md): the
-# privacy notice tells students an erasure reaches the backups after this.
-BACKUP_RETENTION_DAYS = env.int("BACKUP_RETENTION_DAYS", default=30)
-# The privacy notice (/privacy/): the controller (the university, with its address) and the
-# data-protection officer's e-mail.
-PRIVACY_CONTROLLER = env.str("PRIVACY_CONTROLLER", default="")
-PRIVACY_DPO_EMAIL = env.str("PRIVACY_DPO_EMAIL", default="")
-# "Download everything" (Mes données): up to this many MB of stored PDFs and LaTeX the ZIP is
-# built in the request and sent at once; above it, it is built in the background and offered
-# behind a link that expires after PRIVACY_EXPORT_LINK_HOURS (docs/data.md defends both).
-PRIVACY_EXPORT_INLINE_MAX_MB = env.int("PRIVACY_EXPORT_INLINE_MAX_MB", default=5)
-PRIVACY_EXPORT_LINK_HOURS = env.int("PRIVACY_EXPORT_LINK_HOURS", default=24)
-if PRIVACY_EXPORT_INLINE_MAX_MB < 0:
-    raise ImproperlyConfigured("PRIVACY_EXPORT_INLINE_MAX_MB must be 0 (never inline) or more.")
-if PRIVACY_EXPORT_LINK_HOURS < 1:
-    raise ImproperlyConfigured("PRIVACY_EXPORT_LINK_HOURS must be a number of hours, 1 or more.")
-for _name in (
-    "BACKUP_RETENTION_DAYS",
-    "RETENTION_STAFF_ACCESS_DAYS",
-    "RETENTION_QUESTIONS_DAYS",
-    "RETENTION_CONVERSIONS_DAYS",
-    "RETENTION_INACTIVE_ACCOUNTS_DAYS",
-    "RETENTION_LOGIN_RECORDS_DAYS",
-    "RETENTION_FIRST_LOGIN_DAYS",
-):
-    if globals()[_name] < 1:
-        raise ImproperlyConfigured(f"{_name} must be a number of days, 1 or more.")
+# --- The tools, and what the site says about students' data --------------------------
+# Two modules of their own, read here so that Django sees one settings module.
+from platform_site.settings.notices import *  # noqa: E402, F403
+from platform_site.settings.tools import *  # noqa: E402, F403
 
 # --- Logging ---------------------------------------------------------------------------
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO").upper()
