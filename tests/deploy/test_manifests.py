@@ -801,3 +801,14 @@ def test_the_mesh_never_retries_a_model_call(documents: dict[str, list[Document]
         if v["metadata"]["name"] == "model-server"
     )
     assert [http["retries"]["attempts"] for http in route["spec"]["http"]] == [0]
+
+
+def test_the_privacy_notice_states_the_backup_retention_the_object_store_keeps(
+    documents: dict[str, list[Document]],
+) -> None:
+    # Students are told an erasure leaves the backups after BACKUP_RETENTION_DAYS: that must
+    # be what the ObjectStore actually keeps.
+    config = of_kind(documents["production"], "ConfigMap")[0]["data"]
+    [store] = of_kind(documents["production"], "ObjectStore")
+
+    assert store["spec"]["retentionPolicy"] == f"{config['BACKUP_RETENTION_DAYS']}d"
