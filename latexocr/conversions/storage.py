@@ -15,24 +15,18 @@ from collections.abc import Iterator
 from typing import IO
 
 from latexocr.models import Conversion, PdfChunk
+from platform_site.core.chunks import CHUNK_BYTES, chunks_read, chunks_store
 
-CHUNK_BYTES = 1024 * 1024
 # Above this a PDF read back for a reader that wants a file goes to disk.
 SPOOL_MAX_MEMORY_BYTES = 2_500_000
 
 
 def pdf_store(*, conversion: Conversion, pdf: IO[bytes]) -> tuple[int, str]:
     """Write `pdf` (from its start) as the conversion's chunks; its size and SHA-256."""
-    pdf.seek(0)
-    digest = hashlib.sha256()
-    size = 0
-    seq = 0
-    while chunk := pdf.read(CHUNK_BYTES):
-        PdfChunk.objects.create(conversion=conversion, seq=seq, data=chunk)
-        digest.update(chunk)
-        size += len(chunk)
-        seq += 1
-    return size, digest.hexdigest()
+    return chunks_store(
+        file=pdf,
+        create=lambda seq, data: PdfChunk.objects.create(conversion=conversion, seq=seq, data=data),
+    )
 
 
 def pdf_sha256(pdf: IO[bytes]) -> str:
@@ -47,18 +41,7 @@ def pdf_sha256(pdf: IO[bytes]) -> str:
 
 def pdf_chunks(*, conversion_id: uuid.UUID | str) -> Iterator[bytes]:
     """The conversion's PDF, chunk by chunk, in order (one query per chunk)."""
-    seqs = list(
-        PdfChunk.objects.filter(conversion_id=conversion_id)
-        .order_by("seq")
-        .values_list("seq", flat=True)
-    )
-    for seq in seqs:
-        data = (
-            PdfChunk.objects.filter(conversion_id=conversion_id, seq=seq)
-            .values_list("data", flat=True)
-            .get()
-        )
-        yield bytes(data)
+    return chunks_read(PdfChunk.objects.filter(conversion_id=conversion_id))
 
 
 def pdf_open(*, conversion_id: uuid.UUID | str) -> IO[bytes]:

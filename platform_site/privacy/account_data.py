@@ -22,7 +22,8 @@ from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Student, User
 from codegen.models import Question
-from latexocr.models import Conversion, PdfChunk, RepairRequest, Version
+from latexocr.conversions.storage import pdf_chunks
+from latexocr.models import Conversion, RepairRequest, Version
 from platform_site.models import AccountExport, StaffAccess
 
 SESSION_BATCH = 1000
@@ -90,8 +91,8 @@ def account_export_write(*, user: User, file: IO[bytes]) -> None:
             archive.writestr(f"{folder}/conversion.json", _dumps(record))
             # Chunk by chunk, as stored: never the whole upload in one query.
             with archive.open(f"{folder}/original.pdf", "w") as original:
-                for chunk in PdfChunk.objects.filter(conversion=conversion).order_by("seq"):
-                    original.write(bytes(chunk.data))
+                for chunk in pdf_chunks(conversion_id=conversion.pk):
+                    original.write(chunk)
             for version in versions:
                 archive.writestr(f"{folder}/versions/{version.number}.tex", version.latex)
                 if version.compiled_pdf is not None:

@@ -17,13 +17,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from platform_site.core.chunks import chunks_store
 from platform_site.models import AccountExport, AccountExportChunk
 from platform_site.privacy.account_data import account_export_write
 
 logger = logging.getLogger(__name__)
-
-# The size of latexocr's PDF chunks: a row PostgreSQL and the driver handle without strain.
-CHUNK_BYTES = 1024 * 1024
 
 
 def link_lifetime() -> datetime.timedelta:
@@ -46,12 +44,12 @@ def account_export_build(*, export_id: uuid.UUID | str) -> None:
     try:
         with tempfile.TemporaryFile() as file, transaction.atomic():
             account_export_write(user=export.owner, file=file)
-            size = file.tell()
-            file.seek(0)
-            seq = 0
-            while chunk := file.read(CHUNK_BYTES):
-                AccountExportChunk.objects.create(export=export, seq=seq, data=chunk)
-                seq += 1
+            size, _sha256 = chunks_store(
+                file=file,
+                create=lambda seq, data: AccountExportChunk.objects.create(
+                    export=export, seq=seq, data=data
+                ),
+            )
             now = timezone.now()
             built = AccountExport.objects.filter(
                 pk=export.pk, status=AccountExport.Status.PREPARING

@@ -21,6 +21,7 @@ from django.http import Http404
 
 from accounts.models import User
 from latexocr.models import Conversion, Version
+from platform_site.core.chunks import chunks_read
 from platform_site.models import AccountExport, AccountExportChunk
 from platform_site.privacy.export_runs import link_lifetime
 from platform_site.privacy.tasks import account_export_build_task
@@ -94,15 +95,4 @@ def account_export_ready_get(
 
 def account_export_chunks(*, export: AccountExport) -> Iterator[bytes]:
     """The prepared ZIP, chunk by chunk, in order (one query per chunk, one chunk held)."""
-    seqs = list(
-        AccountExportChunk.objects.filter(export=export)
-        .order_by("seq")
-        .values_list("seq", flat=True)
-    )
-    for seq in seqs:
-        data = (
-            AccountExportChunk.objects.filter(export=export, seq=seq)
-            .values_list("data", flat=True)
-            .get()
-        )
-        yield bytes(data)
+    return chunks_read(AccountExportChunk.objects.filter(export=export))

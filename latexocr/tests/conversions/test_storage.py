@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_a_conversion_created_from_a_file_stores_it_in_chunks_with_its_size_and_hash(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("latexocr.conversions.storage.CHUNK_BYTES", 1000)
+    monkeypatch.setattr("platform_site.core.chunks.CHUNK_BYTES", 1000)
     pdf = pdf_with_text(["page un"])
 
     conversion = conversion_create(
@@ -38,7 +38,7 @@ def test_a_conversion_created_from_a_file_stores_it_in_chunks_with_its_size_and_
 def test_the_chunks_come_back_in_order_whatever_the_insertion_order(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("latexocr.conversions.storage.CHUNK_BYTES", 3)
+    monkeypatch.setattr("platform_site.core.chunks.CHUNK_BYTES", 3)
     conversion = ConversionFactory.create(pdf=b"abcdefgh")
 
     assert PdfChunk.objects.filter(conversion=conversion).count() == 3

@@ -38,7 +38,7 @@ def large_account(settings: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Stude
     settings.TASKS = IMMEDIATE
     settings.PRIVACY_EXPORT_INLINE_MAX_MB = 0
     settings.PRIVACY_EXPORT_LINK_HOURS = 24
-    monkeypatch.setattr(export_runs, "CHUNK_BYTES", 1024)
+    monkeypatch.setattr("platform_site.core.chunks.CHUNK_BYTES", 1024)
     return student, client
 
 
